@@ -1,0 +1,14 @@
+"""skkdece: softmax kernel-density regression for angles and other 1-D targets.
+
+The estimator :class:`SoftmaxKDERegressor` predicts, for every row of features,
+a kernel density over a 1-D target (an angle, possibly circular), trained by
+the cross-entropy between each sample's target interval and the density.
+"""
+
+from ._distribution import KDEDistribution
+from ._estimator import SoftmaxKDERegressor
+from ._kernels import KERNELS
+from ._loss import kde_cross_entropy
+
+__all__ = ["KERNELS", "KDEDistribution", "SoftmaxKDERegressor", "kde_cross_entropy"]
+__version__ = "0.1.0"

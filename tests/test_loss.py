@@ -1,0 +1,385 @@
+"""The loss and its gradient: finite differences, references, theory properties."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+from scipy.integrate import quad
+from scipy.special import logsumexp
+
+from skkdece import KERNELS, kde_cross_entropy
+from skkdece._kernels import COMPACT_KERNELS, log_kernel
+from skkdece._loss import KernelTable, LinearKDELoss, cross_entropy_from_table
+from skkdece._quadrature import quadrature_nodes
+
+TWO_PI = 2 * np.pi
+KERNEL_PERIODS = [
+    (k, p) for k in KERNELS for p in (None, TWO_PI) if not (k == "vonmises" and not p)
+]
+
+
+def five_point_gradient(f, x, step=1e-4):
+    """Central 5-point finite-difference gradient of a scalar function."""
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e.flat[i] = step
+        grad.flat[i] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (
+            12 * step
+        )
+    return grad
+
+
+def problem(kernel, period, *, n=6, M=7, per_row=False, seed=0):
+    """Centers that cover the targets for every kernel, and mixed targets."""
+    rng = np.random.default_rng(seed)
+    if period is None:
+        base = np.linspace(-3, 3, M)
+        lower = rng.uniform(-2.5, 2.0, n)
+        upper = np.minimum(lower + rng.uniform(0, 1.5, n), 2.8)
+    else:
+        base = -np.pi + period * np.arange(M) / M
+        lower = rng.uniform(-np.pi, np.pi, n)
+        upper = lower + rng.uniform(0, 2.5, n)  # some cross the seam
+    upper[::3] = lower[::3]  # every third row is a point target
+    h = 1.1 * (base[1] - base[0])
+    points = base + rng.uniform(-0.2, 0.2, (n, M)) if per_row else base
+    logits = rng.normal(0, 1.5, (n, M))
+    return logits, points, lower, upper, h
+
+
+@pytest.mark.parametrize("kernel, period", KERNEL_PERIODS)
+@pytest.mark.parametrize("per_row", [False, True])
+def test_gradient_matches_finite_differences(kernel, period, per_row):
+    logits, points, lower, upper, h = problem(kernel, period, per_row=per_row)
+    kw = dict(kernel=kernel, bandwidth=h, period=period)
+    loss, grad = kde_cross_entropy(logits, points, lower, upper, **kw)
+    assert np.all(np.isfinite(loss))
+    for i in range(logits.shape[0]):
+        pts = points[i] if per_row else points
+
+        def f(z, i=i, pts=pts):
+            return kde_cross_entropy(z[None], pts, lower[i], upper[i], **kw)[0][0]
+
+        fd = five_point_gradient(f, logits[i])
+        assert_allclose(grad[i], fd, rtol=1e-5, atol=1e-9 * np.abs(fd).max())
+
+
+@pytest.mark.parametrize("kernel, period", KERNEL_PERIODS)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("use_sparse", [False, True])
+def test_linear_objective_gradient_with_sample_weights(
+    kernel, period, fit_intercept, use_sparse
+):
+    logits, points, lower, upper, h = problem(kernel, period, n=9, M=5)
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(9, 3))
+    X[X < -0.5] = 0.0
+    if use_sparse:
+        X = sparse.csr_matrix(X)
+    sw = rng.uniform(0.1, 2.0, 9)
+    sw /= sw.sum()
+    quad_nodes = quadrature_nodes(
+        lower, upper, points, kernel=kernel, bandwidth=h, period=period
+    )
+    table = KernelTable(quad_nodes, points, kernel=kernel, bandwidth=h, period=period)
+    loss = LinearKDELoss(table, fit_intercept=fit_intercept)
+    params = rng.normal(0, 0.5, loss.n_params(3))
+
+    def f(p):
+        return loss.loss_gradient(p, X, sw, 0.3)[0]
+
+    value, grad = loss.loss_gradient(params, X, sw, 0.3)
+    assert np.isfinite(value)
+    assert_allclose(grad, five_point_gradient(f, params), rtol=1e-5, atol=1e-10)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "vonmises"])
+@pytest.mark.parametrize("width_in_bandwidths", [0.05, 0.4, 1.0, 3.0, 12.0])
+def test_default_quadrature_matches_adaptive_reference(kernel, width_in_bandwidths):
+    """Smooth kernels: loss within 1e-6 relative of scipy.integrate.quad."""
+    period = TWO_PI if kernel == "vonmises" else None
+    rng = np.random.default_rng(2)
+    M = 16
+    centers = np.linspace(-np.pi, np.pi, M, endpoint=period is None)
+    h = 1.2 * (centers[1] - centers[0])
+    for _ in range(10):
+        z = rng.normal(0, 3.0, M)
+        S = np.exp(z - logsumexp(z))
+        a = rng.uniform(-2.5, 1.0)
+        b = a + min(width_in_bandwidths * h, TWO_PI if period else 6.0)
+        loss, _ = kde_cross_entropy(
+            z[None], centers, a, b, kernel=kernel, bandwidth=h, period=period
+        )
+
+        def neg_log_p(t, S=S):
+            return -logsumexp(np.log(S) + log_kernel(t - centers, kernel, h, period))
+
+        kinks = [c for c in centers if a < c < b] if kernel == "exponential" else None
+        ref = quad(neg_log_p, a, b, points=kinks, limit=200, epsabs=0, epsrel=1e-12)
+        assert loss[0] == pytest.approx(ref[0] / (b - a), rel=1e-6)
+
+
+def test_point_target_is_minus_log_density():
+    centers = np.array([-1.0, 0.5, 2.0])
+    z = np.array([[0.3, -1.0, 2.0]])
+    for kernel in ["gaussian", "epanechnikov", "exponential"]:
+        loss, grad = kde_cross_entropy(
+            z, centers, 0.7, 0.7, kernel=kernel, bandwidth=1.7
+        )
+        S = np.exp(z[0] - logsumexp(z[0]))
+        K = np.exp(log_kernel(0.7 - centers, kernel, 1.7))
+        p = S @ K
+        assert loss[0] == pytest.approx(-np.log(p), rel=1e-13)
+        assert_allclose(grad[0], S - S * K / p, atol=1e-15)
+
+
+# ---------------------------------------------------------------------------
+# Properties from the theory notes.
+# ---------------------------------------------------------------------------
+
+
+def test_zero_one_kernel_gives_softmax_cross_entropy():
+    """(a) K is 1/(2h) for the matching center's support and 0 elsewhere."""
+    centers = np.array([0.0, 10.0, 20.0, 30.0])
+    z = np.array([[0.5, -1.0, 2.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
+    lower, upper = np.array([9.6, 29.1]), np.array([10.3, 29.9])  # classes 1, 3
+    loss, grad = kde_cross_entropy(
+        z, centers, lower, upper, kernel="tophat", bandwidth=1.0
+    )
+    S = np.exp(z - logsumexp(z, axis=1, keepdims=True))
+    onehot = np.zeros_like(S)
+    onehot[0, 1] = onehot[1, 3] = 1.0
+    assert_allclose(grad, S - onehot, atol=1e-15)
+    # The loss is softmax cross-entropy up to the constant log(2h).
+    assert_allclose(loss, -np.log(S[onehot == 1]) + np.log(2.0), rtol=1e-14)
+
+
+def test_scaling_the_kernel_leaves_the_gradient_unchanged():
+    """(b) With K -> c K the loss moves by -log c and the gradient stays put.
+
+    A tophat's height is 1/(2h): widening it while every support covers the
+    same centers multiplies the kernel by a constant.
+    """
+    centers = np.array([0.0, 10.0, 20.0])
+    z = np.array([[0.2, 1.0, -0.5]])
+    l1, g1 = kde_cross_entropy(z, centers, 9.5, 10.5, kernel="tophat", bandwidth=1.0)
+    l3, g3 = kde_cross_entropy(z, centers, 9.5, 10.5, kernel="tophat", bandwidth=3.0)
+    assert_allclose(g1, g3, atol=1e-15)
+    assert l3[0] - l1[0] == pytest.approx(np.log(3.0), rel=1e-13)
+
+    # Same with smooth kernel values, against a direct linear-domain formula.
+    rng = np.random.default_rng(3)
+    K = rng.uniform(0.1, 1.0, (5, 4))  # 5 nodes, 4 centers
+    w = rng.dirichlet(np.ones(5))
+    S = rng.dirichlet(np.ones(4))
+
+    def direct(Kc):
+        p = Kc @ S
+        return -(w @ np.log(p)), S - S * ((w / p) @ Kc)
+
+    loss_a, grad_a = direct(K)
+    loss_b, grad_b = direct(7.0 * K)
+    assert_allclose(grad_a, grad_b, rtol=1e-13)
+    assert loss_b == pytest.approx(loss_a - np.log(7.0), rel=1e-13)
+
+
+@pytest.mark.parametrize("distance", [1.0, 30.0, 1000.0])
+def test_exponential_kernel_shift_invariance(distance):
+    """(c) Moving every center toward [a, b] by the same distance, none entering
+    it, leaves the gradient unchanged, even from 1000 bandwidths away."""
+    h = 0.5
+    a, b = -0.4, 0.3
+    near = np.array([a - 0.1, a - 1.3, b + 0.2, b + 2.0, b + 0.7])
+    side = np.sign(near)  # -1 left of the interval, +1 right of it
+    far = near + side * distance * h
+    z = np.array([[0.4, -0.3, 1.1, 0.0, -2.0]])
+    kw = dict(kernel="exponential", bandwidth=h)
+    loss_near, grad_near = kde_cross_entropy(z, near, a, b, **kw)
+    loss_far, grad_far = kde_cross_entropy(z, far, a, b, **kw)
+    assert np.all(np.isfinite(grad_far)) and np.abs(grad_far).max() > 0.1
+    assert_allclose(grad_far, grad_near, rtol=1e-10, atol=1e-13)
+    assert loss_far[0] - loss_near[0] == pytest.approx(distance, rel=1e-12)
+
+
+def test_per_point_losses_do_not_give_the_same_gradient():
+    """(d) The withdrawn shortcut: summing separate per-point losses
+    ``sum_m S_m * (-mean_t log K(t - c_m))`` is not the cross-entropy.
+
+    Gaussian kernel h = 1, centers 0 and 3, interval [-1, 2], equal logits:
+    the per-point losses are 1.41894 and 4.41894, so the shortcut's gradient
+    ``S_m (l_m - sum_k S_k l_k)`` is (-0.75, 0.75); the true gradient is about
+    (-0.311, 0.311).  The shortcut is linear in S, so it would push all the
+    weight onto one center, while the cross-entropy keeps a mixture.
+    """
+    centers = np.array([0.0, 3.0])
+    a, b = -1.0, 2.0
+    z = np.zeros((1, 2))
+    per_point = np.array(
+        [
+            quad(lambda t, c=c: -log_kernel(t - c, "gaussian", 1.0), a, b)[0] / (b - a)
+            for c in centers
+        ]
+    )
+    assert_allclose(
+        per_point,
+        [0.5 * np.log(2 * np.pi) + 1 / 2, 0.5 * np.log(2 * np.pi) + 7 / 2],
+        rtol=1e-12,
+    )
+    S = np.array([0.5, 0.5])
+    shortcut = S * (per_point - S @ per_point)
+    _, grad = kde_cross_entropy(z, centers, a, b, bandwidth=1.0)
+    assert_allclose(shortcut, [-0.75, 0.75], rtol=1e-12)
+    assert_allclose(grad[0], [-0.31102, 0.31102], atol=5e-6)
+    assert np.abs(grad[0] - shortcut).max() > 0.4
+
+    # Symmetric interval [-1, 4]: both gradients vanish at equal weights, but
+    # the shortcut is flat in z while the true loss has its minimum there.
+    _, g_sym = kde_cross_entropy(z, centers, -1.0, 4.0, bandwidth=1.0)
+    assert_allclose(g_sym, 0.0, atol=1e-12)
+    l_mix, _ = kde_cross_entropy(z, centers, -1.0, 4.0, bandwidth=1.0)
+    l_one, _ = kde_cross_entropy(
+        np.array([[30.0, 0.0]]), centers, -1.0, 4.0, bandwidth=1.0
+    )
+    assert l_mix[0] < l_one[0] - 1.0
+
+
+# ---------------------------------------------------------------------------
+# Numerical range.
+# ---------------------------------------------------------------------------
+
+
+def reference_loss_grad(logits, points, lower, upper, kernel, h, period=None):
+    """Straight log-domain reference on the same quadrature nodes."""
+    nodes = quadrature_nodes(
+        lower, upper, points, kernel=kernel, bandwidth=h, period=period
+    )
+    losses, grads = [], []
+    for i in range(logits.shape[0]):
+        sl = slice(nodes.row_ptr[i], nodes.row_ptr[i + 1])
+        t, w = nodes.nodes[sl], nodes.weights[sl]
+        log_S = logits[i] - logsumexp(logits[i])
+        log_terms = log_S + log_kernel(t[:, None] - points, kernel, h, period)
+        log_p = logsumexp(log_terms, axis=1)
+        losses.append(-(w @ log_p))
+        grads.append(np.exp(log_S) - w @ np.exp(log_terms - log_p[:, None]))
+    return np.array(losses), np.array(grads)
+
+
+@pytest.mark.parametrize(
+    "kernel, period", [("gaussian", None), ("exponential", None), ("gaussian", 1000.0)]
+)
+def test_exact_when_every_center_is_far_from_the_target(kernel, period):
+    h = 1.0
+    centers = np.linspace(-20, 20, 9)
+    lower = np.array([1000.0, -1200.0, 620.0])
+    upper = lower + np.array([0.0, 2.5, 7.0])
+    rng = np.random.default_rng(4)
+    z = rng.normal(0, 2, (3, 9))
+    loss, grad = kde_cross_entropy(
+        z, centers, lower, upper, kernel=kernel, bandwidth=h, period=period
+    )
+    ref_loss, ref_grad = reference_loss_grad(
+        z, centers, lower, upper, kernel, h, period
+    )
+    assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
+    assert np.abs(grad).max() > 0.1  # still informative, not zeroed by underflow
+    assert_allclose(loss, ref_loss, rtol=1e-12)
+    assert_allclose(grad, ref_grad, rtol=1e-9, atol=1e-12)
+
+
+def test_exact_with_extremely_confident_logits():
+    """Weights below 1e-300 on the only centers near the target."""
+    centers = np.array([0.0, 100.0, 200.0])
+    z = np.array([[-800.0, 0.0, 5.0], [0.0, -750.0, -760.0]])
+    lower, upper = np.array([0.0, 200.0]), np.array([0.5, 200.0])
+    loss, grad = kde_cross_entropy(z, centers, lower, upper, bandwidth=1.0)
+    ref_loss, ref_grad = reference_loss_grad(z, centers, lower, upper, "gaussian", 1.0)
+    assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
+    assert_allclose(loss, ref_loss, rtol=1e-12)
+    assert_allclose(grad, ref_grad, atol=1e-12)
+    # The targets sit on the unlikely center, whose gradient is ~ -1.
+    assert grad[0, 0] == pytest.approx(-1.0, abs=1e-9)
+    assert grad[1, 2] == pytest.approx(-1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("kernel", sorted(COMPACT_KERNELS))
+def test_zero_density_target_raises(kernel):
+    with pytest.raises(ValueError, match="density is zero"):
+        kde_cross_entropy(
+            np.zeros((1, 2)), [0.0, 1.0], 5.0, 6.0, kernel=kernel, bandwidth=1.0
+        )
+
+
+def test_seam_crossing_interval_equals_shifted_copy():
+    centers = 360 * np.arange(12) / 12
+    z = np.random.default_rng(5).normal(size=(1, 12))
+    kw = dict(bandwidth=20.0, period=360.0)
+    for kernel in ["gaussian", "vonmises", "tophat", "exponential"]:
+        a = kde_cross_entropy(z, centers, 350.0, 370.0, kernel=kernel, **kw)
+        b = kde_cross_entropy(z, centers, -10.0, 10.0, kernel=kernel, **kw)
+        assert_allclose(a[0], b[0], rtol=1e-12)
+        assert_allclose(a[1], b[1], atol=1e-12)
+
+
+def test_full_circle_interval_gives_zero_gradient_for_uniform_weights_density():
+    """An interval of one whole period averages log p over the circle."""
+    centers = TWO_PI * np.arange(6) / 6
+    z = np.zeros((1, 6))
+    loss, grad = kde_cross_entropy(
+        z, centers, 0.3, 0.3 + TWO_PI, bandwidth=0.8, period=TWO_PI
+    )
+    # Equal weights on evenly spaced centers: by symmetry nothing to change.
+    assert_allclose(grad, 0.0, atol=1e-10)
+    assert loss[0] >= np.log(TWO_PI) - 1e-12  # cross-entropy >= entropy of U
+
+
+def test_table_layouts_agree():
+    """Uniform and ragged node layouts give the same results."""
+    logits, points, lower, upper, h = problem("gaussian", None, n=8)
+    full = kde_cross_entropy(logits, points, lower, upper, bandwidth=h)
+    for i in range(8):
+        one = kde_cross_entropy(
+            logits[i : i + 1], points, lower[i], upper[i], bandwidth=h
+        )
+        assert_allclose(one[0], full[0][i : i + 1], rtol=1e-13)
+        assert_allclose(one[1], full[1][i : i + 1], atol=1e-14)
+    lower2 = np.linspace(-1, 1, 8)
+    table = KernelTable(
+        quadrature_nodes(lower2, lower2 + 0.3, points, kernel="gaussian", bandwidth=h),
+        points,
+        kernel="gaussian",
+        bandwidth=h,
+    )
+    assert table.nodes_per_row is not None
+    ragged = cross_entropy_from_table(logits, table)
+    table.nodes_per_row = None  # force the general path
+    assert_allclose(cross_entropy_from_table(logits, table)[1], ragged[1], atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(kernel="nope"), "kernel must be one of"),
+        (dict(kernel="vonmises"), "needs a period"),
+        (dict(bandwidth=0.0), "bandwidth must be a positive"),
+        (dict(period=-1.0), "period must be a positive"),
+    ],
+)
+def test_kde_cross_entropy_rejects_bad_options(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        kde_cross_entropy(np.zeros((1, 2)), [0.0, 1.0], 0.0, 0.5, **kwargs)
+
+
+def test_kde_cross_entropy_rejects_bad_arrays():
+    z = np.zeros((2, 3))
+    with pytest.raises(ValueError, match="points must have shape"):
+        kde_cross_entropy(z, [0.0, 1.0], 0.0, 0.5)
+    with pytest.raises(ValueError, match="lower > upper"):
+        kde_cross_entropy(z, [0.0, 1.0, 2.0], [0.0, 1.0], [0.5, 0.5])
+    with pytest.raises(ValueError, match="at most one period"):
+        kde_cross_entropy(z, [0.0, 1.0, 2.0], 0.0, 7.0, period=TWO_PI)
+    with pytest.raises(ValueError, match="NaN"):
+        kde_cross_entropy(np.full((2, 3), np.nan), [0.0, 1.0, 2.0], 0.0, 0.5)
+    with pytest.raises(ValueError, match="finite"):
+        kde_cross_entropy(z, [0.0, 1.0, 2.0], [0.0, np.nan], 0.5)
