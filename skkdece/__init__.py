@@ -8,7 +8,13 @@ the cross-entropy between each sample's target interval and the density.
 from ._distribution import KDEDistribution
 from ._estimator import SoftmaxKDERegressor
 from ._kernels import KERNELS
-from ._loss import kde_cross_entropy
+from ._loss import interval_likelihood, kde_cross_entropy
 
-__all__ = ["KERNELS", "KDEDistribution", "SoftmaxKDERegressor", "kde_cross_entropy"]
+__all__ = [
+    "KERNELS",
+    "KDEDistribution",
+    "SoftmaxKDERegressor",
+    "interval_likelihood",
+    "kde_cross_entropy",
+]
 __version__ = "0.1.0"

@@ -17,7 +17,14 @@ from sklearn.utils.validation import (
 
 from ._distribution import KDEDistribution
 from ._kernels import COMPACT_KERNELS, KERNEL_STD, KERNELS
-from ._loss import KernelTable, LinearKDELoss, _as_intervals, log_softmax
+from ._loss import (
+    IntervalMassTable,
+    KernelTable,
+    LinearKDELoss,
+    _as_intervals,
+    _matmul_t,
+    log_softmax,
+)
 from ._quadrature import quadrature_nodes
 
 
@@ -47,6 +54,29 @@ def _target_intervals(y, target_width):
     )
 
 
+def _check_centers(centers):
+    """Explicit ``centers`` as a new finite, non-empty 1-D float64 array."""
+    try:
+        array = np.array(centers, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "centers must be an int or a non-empty 1-D array of numbers; "
+            f"got {centers!r}."
+        ) from exc
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            "centers must be an int or a non-empty 1-D array of "
+            f"locations; got an array of shape {array.shape}."
+        )
+    bad = np.flatnonzero(~np.isfinite(array))
+    if bad.size:
+        raise ValueError(
+            f"centers contains NaN or infinite values at positions "
+            f"{bad[:10].tolist()}{' ...' if bad.size > 10 else ''}."
+        )
+    return array
+
+
 def _window_start(lower, upper, period):
     """Start of the window in which circular angles are reported.
 
@@ -65,6 +95,10 @@ def _target_spread(lower, upper, sample_weight, period):
     """
     mid = 0.5 * (lower + upper)
     width = upper - lower
+    # Offsets from one weighted target: equal targets give exactly zero spread
+    # (a weighted mean of equal values is not always that value to the bit),
+    # and a small spread far from zero keeps its digits.
+    mid = mid - mid[np.argmax(sample_weight > 0)]
     if period is None:
         mean = np.average(mid, weights=sample_weight)
         var = np.average((mid - mean) ** 2 + width**2 / 12.0, weights=sample_weight)
@@ -74,11 +108,25 @@ def _target_spread(lower, upper, sample_weight, period):
     shrink = np.sinc(width / period)
     c = np.average(np.cos(theta) * shrink, weights=sample_weight)
     s = np.average(np.sin(theta) * shrink, weights=sample_weight)
-    R = min(float(np.hypot(c, s)), 1.0)
+    # 1 - R = mean(1 - shrink cos(theta - mu)) about the mean direction mu,
+    # written without cancellation so that tiny spreads are not rounded to 0.
+    half = np.sin(0.5 * (theta - np.arctan2(s, c)))
+    one_minus_R = np.average(
+        _one_minus_sinc(width / period) + 2.0 * shrink * half**2,
+        weights=sample_weight,
+    )
     cap = period / np.sqrt(12.0)
-    if R <= 0.0:
+    if one_minus_R >= 1.0:
         return cap
-    return float(min(np.sqrt(-2.0 * np.log(R)) * period / (2.0 * np.pi), cap))
+    sigma = np.sqrt(-2.0 * np.log1p(-one_minus_R)) * period / (2.0 * np.pi)
+    return float(min(sigma, cap))
+
+
+def _one_minus_sinc(x):
+    """``1 - sinc(x)`` (``sinc(x) = sin(pi x) / (pi x)``) without cancellation."""
+    y2 = (np.pi * x) ** 2
+    series = y2 / 6.0 * (1.0 - y2 / 20.0 * (1.0 - y2 / 42.0 * (1.0 - y2 / 72.0)))
+    return np.where(y2 < 1e-2, series, 1.0 - np.sinc(x))
 
 
 class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
@@ -117,6 +165,17 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
+    loss : {"cross_entropy", "interval_likelihood"}, default="cross_entropy"
+        ``"cross_entropy"``: the mean of ``-log p(t | x)`` over the target
+        interval (the cross-entropy between the uniform distribution on the
+        interval and the prediction).  ``"interval_likelihood"``: minus the
+        log of the predicted mass of the interval, the interval-censored
+        likelihood.  Both are ``-log p(y | x)`` for point targets.  The first
+        asks the density to be high across the whole interval, the second only
+        that enough mass falls somewhere inside it; the cross-entropy equals
+        the interval likelihood plus ``log(b - a)`` plus a non-negative Jensen
+        gap, so the two agree for narrow intervals.  ``score`` uses the same
+        loss.
     period : float or None, default=None
         Period of a circular target (``2 * np.pi``, ``360``, ...).  Kernels are
         wrapped onto the circle.  Predicted angles come back in
@@ -199,6 +258,7 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
             StrOptions({"scott", "silverman"}),
         ],
         "kernel": [StrOptions(set(KERNELS))],
+        "loss": [StrOptions({"cross_entropy", "interval_likelihood"})],
         "period": [Interval(Real, 0, None, closed="neither"), None],
         "target_width": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
@@ -217,6 +277,7 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         centers=32,
         bandwidth="scott",
         kernel="gaussian",
+        loss="cross_entropy",
         period=None,
         target_width=0.0,
         alpha=1e-4,
@@ -231,6 +292,7 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         self.centers = centers
         self.bandwidth = bandwidth
         self.kernel = kernel
+        self.loss = loss
         self.period = period
         self.target_width = target_width
         self.alpha = alpha
@@ -253,6 +315,14 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def _check_targets(self, y, n_samples):
+        period = self._period()
+        point_targets = np.ndim(y) == 1 or (np.ndim(y) == 2 and np.shape(y)[1] == 1)
+        if point_targets and period is not None and 2 * self.target_width > period:
+            raise ValueError(
+                f"target_width={self.target_width:g} widens every point target to "
+                f"an interval of {2 * self.target_width:g}, more than one period "
+                f"(period={period:g}); use target_width <= period / 2."
+            )
         lower, upper = _target_intervals(y, float(self.target_width))
         if lower.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} samples but y has {lower.shape[0]}.")
@@ -284,15 +354,7 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
     def _resolve_centers(self, lower, upper, sample_weight, bandwidth):
         period = self._period()
         if not isinstance(self.centers, Integral):
-            centers = np.asarray(self.centers, dtype=np.float64)
-            if centers.ndim != 1 or centers.size == 0:
-                raise ValueError(
-                    "centers must be an int or a non-empty 1-D array of "
-                    f"locations; got an array of shape {centers.shape}."
-                )
-            if not np.all(np.isfinite(centers)):
-                raise ValueError("centers contains NaN or infinite values.")
-            return centers.copy()
+            return _check_centers(self.centers)
         M = int(self.centers)
         used = sample_weight > 0
         if period is not None:
@@ -303,6 +365,16 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         if M == 1:
             return np.array([0.5 * (lo + hi)])
         return np.linspace(lo, hi, M)
+
+    def _training_table(self, lower, upper, centers, bandwidth, period):
+        """Kernel values at the training targets for the chosen loss."""
+        kw = dict(kernel=self.kernel, bandwidth=bandwidth, period=period)
+        if self.loss == "interval_likelihood":
+            return IntervalMassTable(lower, upper, centers, **kw)
+        quad = quadrature_nodes(
+            lower, upper, centers, n_quadrature=self.n_quadrature, **kw
+        )
+        return KernelTable(quad, centers, **kw)
 
     def _initial_params(self, loss, n_features):
         params = np.zeros(loss.n_params(n_features))
@@ -337,6 +409,17 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         -------
         self : SoftmaxKDERegressor
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(200, 2))
+        >>> hit = 0.3 * X[:, :1] + np.array([[-0.1, 0.1]])  # [lower, upper] per row
+        >>> model = SoftmaxKDERegressor(centers=12).fit(X, hit)
+        >>> model.coef_.shape, model.centers_.shape, model.n_iter_ > 0
+        ((12, 2), (12,), True)
         """
         if self.kernel == "vonmises" and self.period is None:
             raise ValueError(
@@ -356,26 +439,38 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        total = float(np.sum(sample_weight))
+        with np.errstate(over="ignore"):
+            total = float(np.sum(sample_weight))
         if not total > 0:
             raise ValueError("sample_weight sums to zero; at least one must be > 0.")
+        if not np.isfinite(total):
+            raise ValueError(
+                f"sample_weight sums to {total}; rescale the weights so that "
+                "their sum is a finite float."
+            )
+        # A zero weight removes the sample: it neither places the centers,
+        # window and bandwidth nor needs a density that covers its target.
+        kept = np.flatnonzero(sample_weight > 0)
+        if kept.size < n_samples:
+            X, lower, upper = X[kept], lower[kept], upper[kept]
+            sample_weight = sample_weight[kept]
         period = self._period()
 
-        n_centers = self.centers if isinstance(self.centers, Integral) else None
-        h = self._resolve_bandwidth(
-            lower, upper, sample_weight, n_centers or len(self.centers)
+        n_centers = (
+            int(self.centers)
+            if isinstance(self.centers, Integral)
+            else _check_centers(self.centers).size
         )
+        h = self._resolve_bandwidth(lower, upper, sample_weight, n_centers)
         centers = self._resolve_centers(lower, upper, sample_weight, h)
-        if (
-            isinstance(self.bandwidth, str)
-            and self.kernel in COMPACT_KERNELS
-            and centers.size > 1
-        ):
-            spacing = (
-                period / centers.size
-                if period is not None
-                else float(np.max(np.diff(np.sort(centers))))
-            )
+        if isinstance(self.bandwidth, str) and self.kernel in COMPACT_KERNELS:
+            if period is not None:
+                spacing = period / centers.size
+            elif centers.size > 1:
+                spacing = float(np.max(np.diff(np.sort(centers))))
+            else:
+                # One center, in the middle of the targets: reach all of them.
+                spacing = float(np.max(upper) - np.min(lower))
             h = max(h, spacing)
         self.centers_ = centers
         self.bandwidth_ = float(h)
@@ -388,19 +483,8 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
             )
         )
 
-        quad = quadrature_nodes(
-            lower,
-            upper,
-            centers,
-            kernel=self.kernel,
-            bandwidth=h,
-            period=period,
-            n_quadrature=self.n_quadrature,
-        )
-        table = KernelTable(
-            quad, centers, kernel=self.kernel, bandwidth=h, period=period
-        )
-        bad = np.intersect1d(table.uncovered_rows(), np.flatnonzero(sample_weight > 0))
+        table = self._training_table(lower, upper, centers, h, period)
+        bad = kept[table.uncovered_rows()]
         if bad.size:
             raise ValueError(
                 f"With kernel={self.kernel!r}, bandwidth={h:g} and these centers "
@@ -486,10 +570,8 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        logits = X @ self.coef_.T
-        if hasattr(logits, "toarray"):
-            logits = logits.toarray()
-        return np.asarray(logits, dtype=np.float64) + self.intercept_
+        # Row chunks for float32 X: no float64 copy of the whole of X.
+        return _matmul_t(X, self.coef_) + self.intercept_
 
     def predict_distribution(self, X):
         """The predicted distribution of the target for every row of X.
@@ -592,8 +674,10 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
-            ``log p(y | x)`` for point targets, the mean of ``log p(t | x)``
-            over ``t ~ U[a, b]`` for intervals.  ``-inf`` where a compact
+            ``log p(y | x)`` for point targets; for intervals the mean of
+            ``log p(t | x)`` over ``t ~ U[a, b]`` (``loss="cross_entropy"``)
+            or the log of the predicted mass of ``[a, b]``
+            (``loss="interval_likelihood"``).  ``-inf`` where a compact
             kernel gives zero density.
 
         Examples
@@ -610,7 +694,9 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         if y is None:
             return dist.logpdf_rows(dist.mode())
         lower, upper = self._check_targets(y, len(dist))
-        return dist.mean_log_density(lower, upper, n_quadrature=self.n_quadrature)
+        return dist.log_likelihood(
+            lower, upper, loss=self.loss, n_quadrature=self.n_quadrature
+        )
 
     def score(self, X, y, sample_weight=None):
         """Weighted mean log-likelihood of the targets (higher is better).
@@ -642,3 +728,266 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, scores[:, None])
         return float(np.average(scores, weights=sample_weight))
+
+    # ------------------------------------------------- the predicted distribution
+    def predict_weights(self, X):
+        """Softmax mixture weights of every row over ``centers_``.
+
+        With ``centers_``, the kernel and ``bandwidth_`` these weights are the
+        whole predicted distribution, enough to rebuild it elsewhere.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, n_centers)
+            Non-negative, each row sums to one.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> model.predict_weights(X[:2]).sum(axis=1).round(12)
+        array([1., 1.])
+        """
+        return self.predict_distribution(X).weights
+
+    def predict_cdf(self, X, grid):
+        """Predicted cumulative distribution function at every grid angle.
+
+        Closed form from each kernel's CDF.  For circular targets the CDF is
+        measured from the start of ``window_``: 0 there, 1 one period later;
+        grid angles outside the window are wrapped into it.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        grid : array-like of shape (n_grid,)
+            Angles.
+
+        Returns
+        -------
+        cdf : ndarray of shape (n_samples, n_grid)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> model.predict_cdf(X[:1], [-10.0, 10.0]).round(6)
+        array([[0., 1.]])
+        """
+        return self.predict_distribution(X).cdf(grid)
+
+    def predict_quantiles(self, X, quantiles):
+        """Quantiles of every predicted distribution (monotone in ``quantiles``).
+
+        Found by bisection on the exact CDF; for circular targets, quantiles of
+        the CDF measured from the window's start.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        quantiles : array-like of shape (n_quantiles,)
+            Levels in ``[0, 1]``.
+
+        Returns
+        -------
+        quantiles : ndarray of shape (n_samples, n_quantiles)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> q = model.predict_quantiles(X[:1], [0.1, 0.5, 0.9])
+        >>> bool(np.all(np.diff(q) > 0))
+        True
+        """
+        return self.predict_distribution(X).quantiles(quantiles)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Prediction intervals holding ``coverage`` of the predicted mass.
+
+        Equal-tailed for targets on the line; the shortest arc holding
+        ``coverage`` for circular targets, returned as ``[start, start +
+        length]`` with ``start`` in ``window_`` (the end may pass the window's
+        end, like a training interval that crosses the seam).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        coverage : float, default=0.9
+            Mass inside each interval, in ``(0, 1)``.
+
+        Returns
+        -------
+        interval : ndarray of shape (n_samples, 2)
+            ``[lower, upper]`` per row.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> lo, hi = model.predict_interval(X[:1], coverage=0.9)[0]
+        >>> float(model.predict_hit_probability(X[:1], lo, hi)[0]).__round__(6)
+        0.9
+        """
+        return self.predict_distribution(X).interval(coverage)
+
+    def predict_hit_probability(self, X, lower, upper):
+        """Predicted probability that the target falls in ``[lower, upper]``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        lower, upper : float or array-like of shape (n_samples,)
+            Interval ends, ``lower <= upper``; for circular targets the arc
+            may cross the seam (``[350, 370]`` on a 360 circle) but must not be
+            longer than one period.
+
+        Returns
+        -------
+        probability : ndarray of shape (n_samples,)
+            Exact closed form from the kernel CDFs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> model.predict_hit_probability(X[:1], -100.0, 100.0).round(12)
+        array([1.])
+        """
+        return self.predict_distribution(X).hit_probability(lower, upper)
+
+    def predict_aim(self, X, half_width=0.0):
+        """The angle most likely to be within ``half_width`` of the target.
+
+        Maximises the predicted mass of ``[t - half_width, t + half_width]``:
+        the best aim when the target has a known size (for a Robocode bot,
+        half the angular width of the enemy).  ``half_width=0`` gives the
+        mode, like :meth:`predict`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        half_width : float, default=0.0
+            Half-width of the window, in target units.
+
+        Returns
+        -------
+        aim : ndarray of shape (n_samples,)
+            In ``window_`` when periodic.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.zeros((100, 1))
+        >>> y = np.r_[np.full(40, -1.0), np.linspace(0.5, 2.5, 60)]
+        >>> model = SoftmaxKDERegressor(centers=np.linspace(-2, 3, 21),
+        ...                             bandwidth=0.1).fit(X, y)
+        >>> float(model.predict(X[:1])[0]).__round__(1)  # the sharp peak
+        -1.0
+        >>> bool(model.predict_aim(X[:1], half_width=1.0)[0] > 0.5)  # wide mass
+        True
+        """
+        return self.predict_distribution(X).best_aim(half_width)
+
+    def predict_mean(self, X):
+        """Mean of each predicted distribution (circular mean when periodic).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        mean : ndarray of shape (n_samples,)
+            In ``window_`` when periodic.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.repeat([[0.0], [1.0]], 50, axis=0)
+        >>> y = np.repeat([-1.0, 1.0], 50)
+        >>> model = SoftmaxKDERegressor(centers=9).fit(X, y)
+        >>> model.predict_mean([[0.0], [1.0]]).round(1)
+        array([-1.,  1.])
+        """
+        return self.predict_distribution(X).mean()
+
+    def predict_std(self, X):
+        """Spread of each predicted distribution.
+
+        The standard deviation for targets on the line; for circular targets
+        the circular standard deviation ``sqrt(-2 ln R)`` (``R`` the mean
+        resultant length) in target units.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        std : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.repeat([[0.0], [1.0]], 100, axis=0)
+        >>> rng = np.random.default_rng(0)
+        >>> y = np.r_[rng.normal(0, 0.2, 100), rng.normal(0, 1.0, 100)]
+        >>> std = SoftmaxKDERegressor(centers=16).fit(X, y).predict_std([[0], [1]])
+        >>> bool(std[0] < std[1])
+        True
+        """
+        return self.predict_distribution(X).std()
+
+    def sample(self, X, n_draws=1, random_state=None):
+        """Draw angles from every predicted distribution.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Features.
+        n_draws : int, default=1
+            Draws per row.
+        random_state : int, RandomState instance or None, default=None
+            Seed for reproducible draws.
+
+        Returns
+        -------
+        draws : ndarray of shape (n_samples, n_draws)
+            Wrapped into ``window_`` when periodic.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDERegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
+        >>> model.sample(X[:2], n_draws=5, random_state=0).shape
+        (2, 5)
+        """
+        return self.predict_distribution(X).sample(n_draws, random_state)

@@ -20,15 +20,31 @@ responsibilities ``r_im(t) = S_im K(t - c_m) / p_i(t)``.
 import numpy as np
 from scipy import sparse
 from scipy.special import logsumexp
+from sklearn import get_config
 
-from ._kernels import log_kernel
-from ._quadrature import quadrature_nodes
+from ._chunking import row_batches
+from ._kernels import KERNELS, log_interval_mass, log_kernel
+from ._quadrature import QuadratureNodes, quadrature_nodes
 
 # A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
 # weight of its nearest center.  When it falls below this value some of its
 # terms may have underflowed, so the node is recomputed with logsumexp.
 # Above it, every term lost to underflow is < 1e-300 of the sum.
 _FALLBACK_BELOW = 1e-200
+
+# Rows are processed in blocks holding about this many bytes of scaled kernel
+# values: small enough that a block's arrays stay in cache across the passes
+# of one evaluation, large enough that the per-block Python overhead is small
+# (measured in benchmarks/: 1-4 MiB are equally fast, 256 KiB is slower).
+_BLOCK_BYTES = 4 * 2**20
+
+
+def _split_rows(row_ptr, block_nodes):
+    """Row boundaries of consecutive blocks of about ``block_nodes`` nodes."""
+    n = row_ptr.shape[0] - 1
+    targets = np.arange(block_nodes, row_ptr[-1], block_nodes)
+    cuts = np.searchsorted(row_ptr, targets, side="left")
+    return np.unique(np.concatenate([[0], cuts, [n]])).astype(np.intp)
 
 
 class KernelTable:
@@ -40,6 +56,15 @@ class KernelTable:
     gradient and enters the loss only as an added ``log_scale[q]``: nothing
     underflows however far the node is from every center.
 
+    The rows are cut into blocks of consecutive rows (``block_rows``) that the
+    loss evaluates one at a time, so that no array of the size of the whole
+    table is ever a temporary.  The scaled values of as many leading blocks as
+    fit in ``sklearn.get_config()["working_memory"]`` are computed once and
+    kept; those of the remaining blocks are recomputed at every evaluation.
+    Within a block whose rows have different numbers of nodes, rows with the
+    same number form a group whose nodes are stored together, so that every
+    group is evaluated with batched matrix products.
+
     Parameters
     ----------
     quad : QuadratureNodes
@@ -48,6 +73,15 @@ class KernelTable:
         Kernel centers, shared or per row.
     kernel, bandwidth, period :
         As for :func:`skkdece._kernels.log_kernel`.
+
+    Attributes
+    ----------
+    log_scale : ndarray of shape (n_nodes,)
+        ``max_m log K(t_q - c_m)``; ``-inf`` at uncovered nodes.
+    uncovered : ndarray of shape (n_nodes,)
+        Nodes outside the support of every (compact) kernel: density zero.
+    block_rows : ndarray of shape (n_blocks + 1,)
+        Block ``b`` holds rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
     def __init__(self, quad, points, *, kernel, bandwidth, period=None):
@@ -56,22 +90,76 @@ class KernelTable:
         self.kernel = kernel
         self.bandwidth = float(bandwidth)
         self.period = period
-        self.row_of_node = quad.row_of_node
-        self.nodes_per_row = quad.nodes_per_row
-        log_k = self.log_kernel_at(slice(None))
-        log_scale = np.max(log_k, axis=1)
-        # Nodes outside the support of every compact kernel have p = 0.
-        self.uncovered = ~np.isfinite(log_scale)
-        log_scale[self.uncovered] = 0.0
-        log_k -= log_scale[:, None]
-        np.exp(log_k, out=log_k)
-        self.scaled = log_k
-        log_scale[self.uncovered] = -np.inf
-        self.log_scale = log_scale
+        self.row_ptr = quad.row_ptr
+        self._nodes_per_row = quad.nodes_per_row
+        self._layouts = {}
+        self._force_grouped = False
+        node_bytes = 8 * self.n_centers
+        budget = get_config()["working_memory"] * 2**20
+        block_nodes = max(1, min(_BLOCK_BYTES, budget // 4) // node_bytes)
+        self.block_rows = _split_rows(self.row_ptr, block_nodes)
+
+        # The scaled values of the leading blocks that fit the budget are kept.
+        block_ptr = self.row_ptr[self.block_rows]
+        n_kept = np.searchsorted(block_ptr, budget // node_bytes, side="right") - 1
+        self._n_kept_blocks = int(n_kept)
+        self._kept = np.empty((block_ptr[n_kept], self.n_centers))
+        self.log_scale = np.empty(quad.nodes.shape[0])
+        for b in range(self.n_blocks):
+            p0, p1 = block_ptr[b], block_ptr[b + 1]
+            scaled, self.log_scale[p0:p1] = self._compute_scaled(p0, p1)
+            if b < n_kept:
+                node_order = self._layout(b)[2]
+                self._kept[p0:p1] = scaled if node_order is None else scaled[node_order]
+        self.uncovered = np.isneginf(self.log_scale)
+        self._block_uncovered = np.add.reduceat(self.uncovered, block_ptr[:-1]) > 0
+        self._any_uncovered = bool(np.any(self._block_uncovered))
+        # Per row: sum_q w_q (one, to rounding) and sum_q w_q log_scale_q.
+        starts = self.row_ptr[:-1]
+        self._row_weight = np.add.reduceat(quad.weights, starts)
+        self._row_log_scale = np.add.reduceat(quad.weights * self.log_scale, starts)
 
     @property
     def n_centers(self):
         return self.points.shape[-1]
+
+    @property
+    def n_blocks(self):
+        return self.block_rows.shape[0] - 1
+
+    @property
+    def nodes_per_row(self):
+        """The common number of nodes of every row, or None if they differ.
+
+        Setting it to None makes every block take the grouped path meant for
+        rows with different numbers of nodes (the tests compare the two).
+        """
+        return self._nodes_per_row
+
+    @nodes_per_row.setter
+    def nodes_per_row(self, value):
+        self._nodes_per_row = value
+        self._force_grouped = value is None
+        self._layouts = {}
+
+    @property
+    def row_of_node(self):
+        """Row of every node, shape (n_nodes,)."""
+        return np.repeat(np.arange(self.quad.n_samples), self.quad.counts)
+
+    @property
+    def scaled(self):
+        """All scaled kernel values, shape (n_nodes, M) (assembled on demand)."""
+        out = np.empty((self.quad.nodes.shape[0], self.n_centers))
+        for b in range(self.n_blocks):
+            p0 = self.row_ptr[self.block_rows[b]]
+            p1 = self.row_ptr[self.block_rows[b + 1]]
+            node_order = self._layout(b)[2]
+            if node_order is None:
+                out[p0:p1] = self._block_scaled(b)
+            else:
+                out[p0 + node_order] = self._block_scaled(b)
+        return out
 
     def log_kernel_at(self, index):
         """``log K(t_q - c_m)`` for the selected nodes, shape (n_selected, M)."""
@@ -79,49 +167,273 @@ class KernelTable:
         if self.points.ndim == 1:
             pts = self.points[None, :]
         else:
-            pts = self.points[self.row_of_node[index]]
+            n_nodes = self.quad.nodes.shape[0]
+            if isinstance(index, slice):
+                nodes = np.arange(*index.indices(n_nodes))
+            else:
+                nodes = np.arange(n_nodes)[index]
+            pts = self.points[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
         return log_kernel(
             t[:, None] - pts, self.kernel, self.bandwidth, period=self.period
         )
 
+    def _compute_scaled(self, p0, p1):
+        """``(scaled, log_scale)`` of nodes ``p0:p1``, from the kernel itself."""
+        log_k = self.log_kernel_at(slice(p0, p1))
+        log_scale = np.max(log_k, axis=1)
+        # Nodes outside the support of every compact kernel have p = 0.
+        uncovered = ~np.isfinite(log_scale)
+        if np.any(uncovered):
+            log_scale[uncovered] = 0.0
+            log_k -= log_scale[:, None]
+            log_scale[uncovered] = -np.inf
+        else:
+            log_k -= log_scale[:, None]
+        np.exp(log_k, out=log_k)
+        return log_k, log_scale
+
+    def _layout(self, b):
+        """How block ``b`` is evaluated: ``(k, groups, node_order)``.
+
+        ``k > 0``: every row has ``k`` nodes (``groups`` and ``node_order``
+        are None).  Otherwise ``groups`` lists ``(k, rows, first, last)``: the
+        block's rows (local indices) with ``k`` nodes each, whose nodes are
+        ``first:last`` in the block's stored order, and ``node_order`` maps
+        that order to the natural one (local node indices).
+        """
+        if b in self._layouts:
+            return self._layouts[b]
+        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
+        local_ptr = self.row_ptr[r0 : r1 + 1] - self.row_ptr[r0]
+        counts = np.diff(local_ptr)
+        if not self._force_grouped and np.all(counts == counts[0]):
+            layout = (int(counts[0]), None, None)
+        else:
+            order = np.argsort(counts, kind="stable")
+            sorted_counts = counts[order]
+            new_ptr = np.concatenate([[0], np.cumsum(sorted_counts)])
+            node_order = np.arange(new_ptr[-1]) + np.repeat(
+                local_ptr[:-1][order] - new_ptr[:-1], sorted_counts
+            )
+            cuts = np.flatnonzero(np.diff(sorted_counts)) + 1
+            bounds = np.concatenate([[0], cuts, [counts.shape[0]]])
+            groups = [
+                (int(sorted_counts[a]), order[a:z], new_ptr[a], new_ptr[z])
+                for a, z in zip(bounds[:-1], bounds[1:], strict=True)
+            ]
+            layout = (0, groups, node_order)
+        self._layouts[b] = layout
+        return layout
+
+    def _block_scaled(self, b):
+        """Scaled values of block ``b``'s nodes, in its layout's order."""
+        if b < self._n_kept_blocks:
+            p0 = self.row_ptr[self.block_rows[b]]
+            p1 = self.row_ptr[self.block_rows[b + 1]]
+            return self._kept[p0:p1]
+        p0 = self.row_ptr[self.block_rows[b]]
+        p1 = self.row_ptr[self.block_rows[b + 1]]
+        scaled = self._compute_scaled(p0, p1)[0]
+        node_order = self._layout(b)[2]
+        return scaled if node_order is None else scaled[node_order]
+
     def uncovered_rows(self):
         """Rows with a node where every kernel is zero (density zero)."""
-        return np.unique(self.row_of_node[self.uncovered])
+        nodes = np.flatnonzero(self.uncovered)
+        return np.unique(np.searchsorted(self.row_ptr, nodes, side="right") - 1)
 
-    # Row reductions, specialised for the common layouts.
+    def check_covered(self):
+        """Raise if the density is zero at some node (the loss is infinite)."""
+        if not self._any_uncovered:
+            return
+        rows = self.uncovered_rows()
+        raise ValueError(
+            "The predicted density is zero inside the target of rows "
+            f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}: no kernel "
+            f"of kernel={self.kernel!r} with bandwidth={self.bandwidth:g} "
+            "reaches them, so the loss is infinite. Use a wider bandwidth, "
+            "more centers, or a kernel with unbounded support."
+        )
+
     def sum_rows(self, values):
         """Sum per-node values (n_nodes,) or (n_nodes, M) within each row."""
-        k = self.nodes_per_row
-        n = self.quad.n_samples
-        if k == 1:
-            return values
-        if k is not None:
-            return values.reshape(n, k, *values.shape[1:]).sum(axis=1)
-        return np.add.reduceat(values, self.quad.row_ptr[:-1], axis=0)
+        return np.add.reduceat(values, self.row_ptr[:-1], axis=0)
 
-    def density_sum(self, S):
-        """Per node ``sum_m S[row, m] * scaled[q, m]``, shape (n_nodes,)."""
-        k = self.nodes_per_row
-        n = S.shape[0]
-        if k == 1:
-            return np.einsum("qm,qm->q", self.scaled, S)
-        if k is not None:
-            scaled = self.scaled.reshape(n, k, -1)
-            return np.matmul(scaled, S[:, :, None]).reshape(-1)
-        return np.einsum("qm,qm->q", self.scaled, S[self.row_of_node])
+    def block_loss(
+        self, b, logits, sample_weight=None, exp_work=None, grad=None, shifted=False
+    ):
+        """Losses of the rows of block ``b`` and, optionally, their gradients.
 
-    def weighted_kernel_sum(self, coef):
-        """Per row ``sum_q coef[q] * scaled[q, :]``, shape (n_samples, M)."""
-        k = self.nodes_per_row
+        Parameters
+        ----------
+        b : int
+            Block index; its rows are ``block_rows[b]:block_rows[b + 1]``.
+        logits : ndarray of shape (n_rows, M)
+            Logits of the block's rows; left unchanged.  The loss depends on
+            them only up to a constant per row.
+        sample_weight : ndarray of shape (n_rows,) or None
+            Factors applied to the gradient rows (not to the losses).
+        exp_work : ndarray of shape (n_rows, M) or None
+            Scratch space, overwritten.
+        grad : ndarray of shape (n_rows, M) or None
+            When given, overwritten with ``sample_weight_i * dloss_i / dz_i``.
+            Call :meth:`check_covered` first: the gradient at a zero density
+            is not defined.
+        shifted : bool, default=False
+            Whether the logits of each row are already shifted so that the
+            first is zero, as :class:`LinearKDELoss` computes them.
+
+        Returns
+        -------
+        loss : ndarray of shape (n_rows,)
+            ``-mean_t log p_i(t)``; ``inf`` where the density is zero at a node.
+        """
+        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
+        p0, p1 = self.row_ptr[r0], self.row_ptr[r1]
+        n_rows, M = logits.shape
+        scaled = self._block_scaled(b)
+
+        # E = exp(z - shift) and S = E / sum_exp.  Any shift between
+        # max(z) - 700 and max(z) keeps every E finite and the largest >= 1,
+        # and no E underflows that would not with the maximum.  Any one logit
+        # of the row is such a shift unless the logits spread over hundreds
+        # (then the row is redone with its maximum), and costs no pass over
+        # the logits.  (Row sums use einsum, not BLAS: many small
+        # multithreaded BLAS calls stall on a loaded machine.)
+        E = np.empty_like(logits) if exp_work is None else exp_work
+        with np.errstate(over="ignore"):
+            if shifted:
+                shift = np.zeros(n_rows)
+                np.exp(logits, out=E)
+            else:
+                shift = logits[:, 0].copy()
+                np.subtract(logits, shift[:, None], out=E)
+                np.exp(E, out=E)
+        sum_exp = np.einsum("ij->i", E)
+        overflow = ~(sum_exp < np.inf)
+        if np.any(overflow):
+            shift[overflow] = np.max(logits[overflow], axis=1)
+            E[overflow] = np.exp(logits[overflow] - shift[overflow, None])
+            sum_exp[overflow] = np.sum(E[overflow], axis=1)
+
+        k, groups, node_order = self._layout(b)
+        uncovered = self._block_uncovered[b]
+        if k:
+            return self._group_loss(
+                k,
+                logits,
+                E,
+                shift,
+                sum_exp,
+                sample_weight,
+                scaled,
+                slice(p0, p1),
+                slice(r0, r1),
+                uncovered,
+                grad,
+            )
+        loss = np.empty(n_rows)
+        for k, rows, first, last in groups:
+            g_grad = None if grad is None else np.empty((rows.shape[0], M))
+            loss[rows] = self._group_loss(
+                k,
+                logits[rows],
+                E[rows],
+                shift[rows],
+                sum_exp[rows],
+                None if sample_weight is None else sample_weight[rows],
+                scaled[first:last],
+                p0 + node_order[first:last],
+                r0 + rows,
+                uncovered,
+                g_grad,
+            )
+            if grad is not None:
+                grad[rows] = g_grad
+        return loss
+
+    def _group_loss(
+        self, k, logits, E, shift, sum_exp, sw, scaled, nodes, rows, uncovered, grad
+    ):
+        """Losses (and gradients into ``grad``) of rows with ``k`` nodes each.
+
+        ``nodes`` and ``rows`` index the table's nodes and rows (slices or
+        arrays); ``scaled`` holds the nodes' scaled values, row after row.
+        """
+        n_rows, M = E.shape
+        weights = self.quad.weights[nodes]
+        # Per node, dens = scaled @ E of its row = sum_exp * (S @ scaled).
         if k == 1:
-            return self.scaled * coef[:, None]
-        if k is not None:
-            n = self.quad.n_samples
-            scaled = self.scaled.reshape(n, k, -1)
-            return np.matmul(coef.reshape(n, 1, k), scaled)[:, 0, :]
-        return np.add.reduceat(
-            self.scaled * coef[:, None], self.quad.row_ptr[:-1], axis=0
-        )
+            dens = np.einsum("qm,qm->q", scaled, E)
+        else:
+            dens = np.matmul(scaled.reshape(n_rows, k, M), E[:, :, None]).reshape(-1)
+        threshold = _FALLBACK_BELOW * sum_exp
+        if k == 1:
+            fallback = dens < threshold
+        else:
+            fallback = (dens.reshape(n_rows, k) < threshold[:, None]).reshape(-1)
+        if uncovered:
+            fallback &= ~self.uncovered[nodes]
+        any_fallback = np.any(fallback)
+        with np.errstate(divide="ignore"):
+            coef = np.divide(weights, dens)
+            log_p = np.log(dens, out=dens)
+        if any_fallback:
+            idx = np.flatnonzero(fallback)
+            fb_rows = idx // k
+            coef[idx] = 0.0
+            log_p -= np.log(sum_exp) if k == 1 else np.repeat(np.log(sum_exp), k)
+            log_p += self.log_scale[nodes]
+            log_S = (
+                logits[fb_rows] - (shift[fb_rows] + np.log(sum_exp[fb_rows]))[:, None]
+            )
+            node_ids = nodes.start + idx if isinstance(nodes, slice) else nodes[idx]
+            log_terms = log_S + self.log_kernel_at(node_ids)
+            log_p_idx = logsumexp(log_terms, axis=1)
+            log_p[idx] = log_p_idx
+            log_p *= weights
+            loss = -_row_sums(log_p, k)
+        else:
+            # With the weights of a row summing to one (row_weight, to rounding)
+            # loss_i = -sum_q w_q (log dens_q + log_scale_q) + log(sum_exp_i).
+            log_p *= weights
+            loss = self._row_weight[rows] * np.log(sum_exp)
+            loss -= _row_sums(log_p, k)
+            loss -= self._row_log_scale[rows]
+        if grad is None:
+            return loss
+
+        # grad_i = S_i - sum_q w_q S_i scaled_q / (S_i @ scaled_q)
+        #        = sw_i E_i (1 / sum_exp_i - sum_q (w_q / dens_q) scaled_q).
+        if sw is None:
+            coef *= -1.0
+            row_factor = 1.0 / sum_exp
+        else:
+            coef.reshape(n_rows, k)[...] *= -sw[:, None]
+            row_factor = sw / sum_exp
+        if k == 1:
+            np.multiply(scaled, coef[:, None], out=grad)
+        else:
+            np.matmul(
+                coef.reshape(n_rows, 1, k),
+                scaled.reshape(n_rows, k, M),
+                out=grad[:, None, :],
+            )
+        grad += row_factor[:, None]
+        grad *= E
+        if any_fallback:
+            # Responsibilities of the recomputed nodes, straight from the logs.
+            resp = np.exp(log_terms - log_p_idx[:, None])
+            resp *= (weights[idx] if sw is None else sw[fb_rows] * weights[idx])[
+                :, None
+            ]
+            np.subtract.at(grad, fb_rows, resp)
+        return loss
+
+
+def _row_sums(values, k):
+    """Sums of consecutive runs of ``k`` values."""
+    return values if k == 1 else values.reshape(-1, k).sum(axis=1)
 
 
 def log_softmax(logits):
@@ -150,39 +462,22 @@ def cross_entropy_from_table(logits, table, *, gradient=True):
     grad : ndarray of shape (n_samples, n_centers)
         ``dloss_i / dz_i``, only when ``gradient`` is True.
     """
-    log_S = log_softmax(logits)
-    S = np.exp(log_S)
-    w = table.quad.weights
-
-    dens = table.density_sum(S)
-    fallback = dens < _FALLBACK_BELOW
-    fallback &= ~table.uncovered
-    with np.errstate(divide="ignore"):
-        log_p = np.log(dens) + table.log_scale
-    if np.any(fallback):
-        idx = np.flatnonzero(fallback)
-        log_terms = log_S[table.row_of_node[idx]] + table.log_kernel_at(idx)
-        log_p[idx] = logsumexp(log_terms, axis=1)
-    loss = -table.sum_rows(w * log_p)
-    if not gradient:
-        return loss
-
-    if np.any(table.uncovered):
-        rows = table.uncovered_rows()
-        raise ValueError(
-            "The predicted density is zero inside the target of rows "
-            f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}: no kernel "
-            f"of kernel={table.kernel!r} with bandwidth={table.bandwidth:g} "
-            "reaches them, so the loss is infinite. Use a wider bandwidth, "
-            "more centers, or a kernel with unbounded support."
+    logits = np.ascontiguousarray(logits, dtype=np.float64)
+    if gradient:
+        table.check_covered()
+    loss = np.empty(logits.shape[0])
+    grad = np.empty_like(logits) if gradient else None
+    work = np.empty((np.max(np.diff(table.block_rows)), logits.shape[1]))
+    for b in range(table.n_blocks):
+        rows = slice(table.block_rows[b], table.block_rows[b + 1])
+        n_rows = rows.stop - rows.start
+        loss[rows] = table.block_loss(
+            b,
+            logits[rows],
+            exp_work=work[:n_rows],
+            grad=None if grad is None else grad[rows],
         )
-    coef = np.where(fallback, 0.0, w / np.where(fallback, 1.0, dens))
-    resp = S * table.weighted_kernel_sum(coef)
-    if np.any(fallback):
-        # Responsibilities of the recomputed nodes, straight from the logs.
-        r = np.exp(log_terms - log_p[idx, None]) * w[idx, None]
-        np.add.at(resp, table.row_of_node[idx], r)
-    return loss, S - resp
+    return (loss, grad) if gradient else loss
 
 
 def _as_intervals(lower, upper, n, period):
@@ -208,6 +503,34 @@ def _as_intervals(lower, upper, n, period):
                 f"period long; rows {np.flatnonzero(bad)[:10].tolist()} are longer."
             )
     return lower, upper
+
+
+def _check_loss_inputs(logits, points, lower, upper, kernel, bandwidth, period):
+    """Validate the arguments of the public loss functions."""
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
+    if kernel == "vonmises" and period is None:
+        raise ValueError("kernel='vonmises' needs a period.")
+    if not (np.isfinite(bandwidth) and bandwidth > 0):
+        raise ValueError(f"bandwidth must be a positive finite float; got {bandwidth}.")
+    if period is not None and not (np.isfinite(period) and period > 0):
+        raise ValueError(f"period must be a positive finite float; got {period}.")
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 2:
+        raise ValueError(f"logits must be 2-D; got shape {logits.shape}.")
+    if not np.all(np.isfinite(logits)):
+        raise ValueError("logits contain NaN or infinite values.")
+    n, M = logits.shape
+    points = np.asarray(points, dtype=np.float64)
+    if points.shape not in ((M,), (n, M)):
+        raise ValueError(
+            f"points must have shape ({M},) or ({n}, {M}) to match the logits; "
+            f"got {points.shape}."
+        )
+    if not np.all(np.isfinite(points)):
+        raise ValueError("points contain NaN or infinite values.")
+    lower, upper = _as_intervals(lower, upper, n, period)
+    return logits, points, lower, upper
 
 
 def kde_cross_entropy(
@@ -273,31 +596,9 @@ def kde_cross_entropy(
     >>> grad.sum(axis=1).round(12)  # softmax gradients sum to zero
     array([0., 0.])
     """
-    from ._kernels import KERNELS
-
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
-    if kernel == "vonmises" and period is None:
-        raise ValueError("kernel='vonmises' needs a period.")
-    if not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise ValueError(f"bandwidth must be a positive finite float; got {bandwidth}.")
-    if period is not None and not (np.isfinite(period) and period > 0):
-        raise ValueError(f"period must be a positive finite float; got {period}.")
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must be 2-D; got shape {logits.shape}.")
-    if not np.all(np.isfinite(logits)):
-        raise ValueError("logits contain NaN or infinite values.")
-    n, M = logits.shape
-    points = np.asarray(points, dtype=np.float64)
-    if points.shape not in ((M,), (n, M)):
-        raise ValueError(
-            f"points must have shape ({M},) or ({n}, {M}) to match the logits; "
-            f"got {points.shape}."
-        )
-    if not np.all(np.isfinite(points)):
-        raise ValueError("points contain NaN or infinite values.")
-    lower, upper = _as_intervals(lower, upper, n, period)
+    logits, points, lower, upper = _check_loss_inputs(
+        logits, points, lower, upper, kernel, bandwidth, period
+    )
     quad = quadrature_nodes(
         lower,
         upper,
@@ -321,6 +622,13 @@ class LinearKDELoss:
 
     The objective is ``sum_i sw_i L_i / sum_i sw_i + alpha / 2 * ||coef||^2``.
 
+    Rows are evaluated in spans of consecutive table blocks: one matrix
+    product gives a span's logits, the table evaluates its blocks one at a
+    time in place, and one more product adds the span's share of the
+    gradient, ``G.T @ X_span``.  The span buffers are reused across calls;
+    no (n_samples, M) array is formed, float32 X is converted to float64 one
+    span at a time, and sparse X stays sparse.
+
     Parameters
     ----------
     table : KernelTable
@@ -332,6 +640,7 @@ class LinearKDELoss:
     def __init__(self, table, *, fit_intercept):
         self.table = table
         self.fit_intercept = fit_intercept
+        self._bound = None
 
     def n_params(self, n_features):
         M = self.table.n_centers
@@ -348,29 +657,132 @@ class LinearKDELoss:
         coef, intercept = self.unpack(params, X.shape[1])
         return _matmul_t(X, coef) + intercept
 
+    def _spans_of(self, X):
+        """The rows of X span by span, and work buffers, kept between calls."""
+        if self._bound is None or self._bound[0] is not X:
+            table = self.table
+            M = table.n_centers
+            rows = table.block_rows
+            # Spans of whole blocks with at most _SPAN_BYTES of logits (but
+            # never more than a quarter of working_memory).
+            budget = get_config()["working_memory"] * 2**20 // 4
+            span_rows = max(1, min(_SPAN_BYTES, budget) // (8 * M))
+            group = rows[:-1] // span_rows
+            span_blocks = np.append(
+                np.flatnonzero(np.diff(group, prepend=-1)), table.n_blocks
+            )
+            spans = _RowSpans(X, rows[span_blocks])
+            max_block = int(np.max(np.diff(rows)))
+            work = np.empty((2, spans.max_rows, M)), np.empty((max_block, M))
+            self._bound = (X, span_blocks, spans, work)
+        return self._bound[1:]
+
     def loss_gradient(self, params, X, sample_weight, alpha):
         """Objective and its gradient, as ``minimize(jac=True)`` wants them.
 
         ``sample_weight`` must already be normalised to sum to one.
         """
-        coef, _ = self.unpack(params, X.shape[1])
-        loss_i, grad_z = cross_entropy_from_table(self.logits(params, X), self.table)
-        loss = float(sample_weight @ loss_i) + 0.5 * alpha * float(np.vdot(coef, coef))
-        grad_z *= sample_weight[:, None]
-        grad = np.empty_like(params)
-        g_coef, g_int = self.unpack(grad, X.shape[1])
-        g_coef[...] = _t_matmul(grad_z, X)
+        table = self.table
+        table.check_covered()
+        n_features = X.shape[1]
+        coef, intercept = self.unpack(params, n_features)
+        span_blocks, spans, ((Z, G), E) = self._spans_of(X)
+        # The softmax ignores a constant per row: the logits minus the first,
+        # straight from the product, need no shifting before exp.
+        coef_shifted = (coef - coef[0]).T
+        intercept_shifted = intercept - intercept[0] if self.fit_intercept else 0.0
+        grad = np.zeros_like(params)
+        g_coef, g_int = self.unpack(grad, n_features)
+        loss = 0.0
+        for s in range(spans.n_spans):
+            s0, s1 = spans.bounds[s], spans.bounds[s + 1]
+            X_s = spans.rows(s)
+            z, g = Z[: s1 - s0], G[: s1 - s0]
+            if spans.is_sparse:
+                z[...] = X_s @ coef_shifted
+            else:
+                np.matmul(X_s, coef_shifted, out=z)
+            if self.fit_intercept:
+                z += intercept_shifted
+            for b in range(span_blocks[s], span_blocks[s + 1]):
+                r0, r1 = table.block_rows[b], table.block_rows[b + 1]
+                sw = sample_weight[r0:r1]
+                rows = slice(r0 - s0, r1 - s0)
+                loss_b = table.block_loss(
+                    b, z[rows], sw, exp_work=E[: r1 - r0], grad=g[rows], shifted=True
+                )
+                loss += float(np.einsum("i,i", sw, loss_b))
+            g_coef += (X_s.T @ g).T if spans.is_sparse else g.T @ X_s
+            if self.fit_intercept:
+                g_int += np.sum(g, axis=0)
+        loss += 0.5 * alpha * float(np.vdot(coef, coef))
         g_coef += alpha * coef
-        if self.fit_intercept:
-            g_int[...] = grad_z.sum(axis=0)
         return loss, grad
 
 
+# Rows whose logits one matrix product computes: large enough that the two
+# products per span run at full BLAS speed (and are few: multithreaded BLAS
+# pays a synchronisation per call), small enough to stay in the L3 cache.
+_SPAN_BYTES = 16 * 2**20
+
+
+class _RowSpans:
+    """Spans of consecutive rows of X as float64 arrays (or CSR matrices).
+
+    C-ordered float64 X is sliced without copies; other dense X (float32,
+    Fortran order) is converted one span at a time into a reused buffer;
+    sparse X is converted to CSR once (if needed) and sliced into views.
+    """
+
+    def __init__(self, X, bounds):
+        self.bounds = bounds
+        self.n_spans = bounds.shape[0] - 1
+        self.max_rows = int(np.max(np.diff(bounds)))
+        self.is_sparse = sparse.issparse(X)
+        if self.is_sparse:
+            X = X.tocsr() if X.format != "csr" else X
+            ptr = X.indptr
+            self._sparse = []
+            for s in range(self.n_spans):
+                r0, r1 = bounds[s], bounds[s + 1]
+                a, c = ptr[r0], ptr[r1]
+                self._sparse.append(
+                    sparse.csr_matrix(
+                        (X.data[a:c], X.indices[a:c], ptr[r0 : r1 + 1] - a),
+                        shape=(r1 - r0, X.shape[1]),
+                    )
+                )
+            return
+        self.X = X
+        self._copy = not (X.dtype == np.float64 and X.flags.c_contiguous)
+        if self._copy:
+            self._buffer = np.empty((self.max_rows, X.shape[1]))
+
+    def rows(self, s):
+        if self.is_sparse:
+            return self._sparse[s]
+        r0, r1 = self.bounds[s], self.bounds[s + 1]
+        if not self._copy:
+            return self.X[r0:r1]
+        out = self._buffer[: r1 - r0]
+        np.copyto(out, self.X[r0:r1])
+        return out
+
+
 def _matmul_t(X, coef):
-    """``X @ coef.T`` for dense or sparse X, always a dense float64 array."""
+    """``X @ coef.T`` for dense or sparse X, always a dense float64 array.
+
+    Dense X that is not float64 is converted in row chunks that fit
+    ``working_memory``, never as a whole.
+    """
     if sparse.issparse(X):
-        return np.asarray(X @ coef.T)
-    return X @ coef.T
+        return np.asarray(X @ coef.T, dtype=np.float64)
+    if X.dtype == np.float64:
+        return X @ coef.T
+    out = np.empty((X.shape[0], coef.shape[0]))
+    for rows in row_batches(8 * X.shape[1], X.shape[0]):
+        np.matmul(X[rows].astype(np.float64), coef.T, out=out[rows])
+    return out
 
 
 def _t_matmul(G, X):
@@ -378,3 +790,77 @@ def _t_matmul(G, X):
     if sparse.issparse(X):
         return np.asarray((X.T @ G).T)
     return G.T @ X
+
+
+class IntervalMassTable(KernelTable):
+    """Kernel masses of each row's target interval, for the interval likelihood.
+
+    The interval-censored likelihood of ``[a, b]`` is the predicted mass
+    ``sum_m S_m M_m`` with ``M_m`` the mass of kernel ``m`` in ``[a, b]``
+    (closed form through the kernel CDFs, in the log domain).  Its negative
+    log has exactly the form of the cross-entropy at a single node of weight
+    one whose "kernel values" are the ``M_m``, so the same evaluation and
+    gradient code serves both losses.  Point targets (``a == b``) keep the
+    density ``K(a - c_m)``: their likelihood is the density, as usual for
+    exactly observed values among censored ones.
+    """
+
+    def __init__(self, lower, upper, points, *, kernel, bandwidth, period=None):
+        lower = np.asarray(lower, dtype=np.float64)
+        upper = np.asarray(upper, dtype=np.float64)
+        n = lower.shape[0]
+        self.lower, self.upper = lower, upper
+        quad = QuadratureNodes(
+            row_ptr=np.arange(n + 1), nodes=lower.copy(), weights=np.ones(n)
+        )
+        super().__init__(
+            quad, points, kernel=kernel, bandwidth=bandwidth, period=period
+        )
+
+    def log_kernel_at(self, index):
+        rows = np.arange(self.quad.n_samples)[index]
+        pts = self.points[None, :] if self.points.ndim == 1 else self.points[rows]
+        lo = self.lower[rows, None] - pts
+        hi = self.upper[rows, None] - pts
+        point = (self.upper[rows] == self.lower[rows])[:, None]
+        log_mass = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
+        log_density = log_kernel(lo, self.kernel, self.bandwidth, period=self.period)
+        return np.where(point, log_density, log_mass)
+
+
+def interval_likelihood(
+    logits, points, lower, upper, *, kernel="gaussian", bandwidth=1.0, period=None
+):
+    """Negative log interval-censored likelihood and its gradient.
+
+    ``L_i = -log P_i([a_i, b_i])`` with ``P_i`` the predicted mass of the
+    interval (``-log p_i(a_i)`` for point targets) and
+    ``dL_i / dz_im = S_im - S_im M_im / sum_k S_ik M_ik``.  It differs from
+    :func:`kde_cross_entropy` by ``log(b - a)`` plus a Jensen gap
+    ``log mean_t p(t) - mean_t log p(t) >= 0``.
+
+    Parameters
+    ----------
+    logits, points, lower, upper, kernel, bandwidth, period :
+        As for :func:`kde_cross_entropy`.
+
+    Returns
+    -------
+    loss : ndarray of shape (n_samples,)
+    grad : ndarray of shape (n_samples, n_points)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkdece import interval_likelihood
+    >>> loss, grad = interval_likelihood([[0.0, 0.0]], [-1.0, 1.0], -1.0, 1.0)
+    >>> float(np.exp(-loss[0])).__round__(4)  # mass of [-1, 1]
+    0.4772
+    """
+    logits, points, lower, upper = _check_loss_inputs(
+        logits, points, lower, upper, kernel, bandwidth, period
+    )
+    table = IntervalMassTable(
+        lower, upper, points, kernel=kernel, bandwidth=bandwidth, period=period
+    )
+    return cross_entropy_from_table(logits, table)

@@ -23,6 +23,7 @@ from ._kernels import KINK_OFFSETS
 # weights span e^10; narrower panels need fewer nodes.
 MAX_PANEL_WIDTH = 0.5
 MAX_NODES_PER_PANEL = 6
+_SLACK = 1e-9
 
 
 @dataclass(frozen=True)
@@ -142,10 +143,12 @@ def quadrature_nodes(
         n_panels = np.ones(piece_row.shape[0], dtype=np.intp)
         per_panel = np.ones(piece_row.shape[0], dtype=np.intp)
     elif n_quadrature is None:
-        n_panels = np.ceil(piece_len / (MAX_PANEL_WIDTH * bandwidth))
+        # The slack keeps rounding in ``upper - lower`` from adding a panel or
+        # a node: intervals of one width get the same nodes wherever they lie.
+        n_panels = np.ceil(piece_len / (MAX_PANEL_WIDTH * bandwidth) - _SLACK)
         n_panels = np.maximum(n_panels, 1).astype(np.intp)
         rel_len = piece_len / n_panels / bandwidth
-        per_panel = np.ceil(2.0 + 8.0 * rel_len).astype(np.intp)
+        per_panel = np.ceil(2.0 + 8.0 * rel_len - _SLACK).astype(np.intp)
         per_panel = np.clip(per_panel, 3, MAX_NODES_PER_PANEL)
     else:
         n_panels = np.ones(piece_row.shape[0], dtype=np.intp)
