@@ -171,7 +171,11 @@ def quadrature_nodes(
         chunks_nodes.append(
             ((panel_lo[sel] + half)[:, None] + half[:, None] * x).ravel()
         )
-        chunks_weights.append(((half / width[rows])[:, None] * w).ravel())
+        # panel_len / width, not half / width: a subnormal width would make
+        # half underflow and the weights vanish.
+        chunks_weights.append(
+            ((panel_len[sel] / width[rows])[:, None] * (0.5 * w)).ravel()
+        )
         chunks_rows.append(np.repeat(rows, k))
 
     # Merge with the point rows (one node, weight one), keeping row order.

@@ -1,0 +1,479 @@
+"""Speed and memory of skkdece against its anchors, in one run.
+
+Run from the repository root::
+
+    python benchmarks/run_benchmarks.py           # full sizes, 2-5 minutes
+    python benchmarks/run_benchmarks.py --quick   # small sizes, < 1 minute
+
+Every timing is a median over rounds in which our code and its anchor run
+alternately in the same process, so that both see the same machine load; the
+ratio is ours / anchor.  Peak memory of the large fits is measured in a child
+process (its own ``ru_maxrss``), so that it includes everything the fit
+allocates and nothing this script does.  See ``benchmarks/README.md`` for what
+each line measures.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+
+HEADER = (
+    f"{'benchmark':<46} {'ours':>10} {'anchor':>10} {'ratio':>7} "
+    f"{'target':>9} {'pass':>5} {'peak MB':>8}"
+)
+
+
+# --------------------------------------------------------------------- helpers
+def interleaved_medians(functions, rounds):
+    """Median wall time of each function, calling them in turn each round."""
+    for f in functions:  # warm-up: buffers, caches, lazy imports
+        f()
+    times = [[] for _ in functions]
+    for _ in range(rounds):
+        for i, f in enumerate(functions):
+            t0 = time.perf_counter()
+            f()
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def fmt_time(seconds):
+    if seconds is None or not np.isfinite(seconds):
+        return "-"
+    if seconds < 1.0:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+class Report:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, name, ours, anchor, ratio, target, passed, peak="-", unit=None):
+        fmt = fmt_time if unit is None else unit
+        self.rows.append(
+            (
+                name,
+                fmt(ours),
+                fmt(anchor),
+                "-" if ratio is None else f"{ratio:.3g}",
+                target,
+                "-" if passed is None else ("PASS" if passed else "FAIL"),
+                peak,
+            )
+        )
+        print(f"  done: {name}", file=sys.stderr, flush=True)
+
+    def print(self):
+        print(HEADER)
+        print("-" * len(HEADER))
+        for name, ours, anchor, ratio, target, passed, peak in self.rows:
+            print(
+                f"{name:<46} {ours:>10} {anchor:>10} {ratio:>7} "
+                f"{target:>9} {passed:>5} {peak:>8}"
+            )
+
+
+def nstr(n):
+    """1e5 for 100000, 2e4 for 20000."""
+    mantissa, exponent = f"{n:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+def regression_data(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = X[:, :3].sum(axis=1) + rng.normal(size=n)
+    return X, y
+
+
+def scott_bandwidth(y):
+    return float(np.std(y) * y.shape[0] ** -0.2)
+
+
+# ------------------------------------------------------- loss and gradient
+def bench_loss_gradient(report, n, rounds):
+    from sklearn._loss.loss import HalfMultinomialLoss
+    from sklearn.linear_model._linear_loss import LinearModelLoss
+
+    from skkdece._loss import KernelTable, LinearKDELoss
+    from skkdece._quadrature import quadrature_nodes
+
+    d, M, alpha = 20, 32, 1e-4
+    X, y = regression_data(n, d)
+    h = scott_bandwidth(y)
+    centers = np.linspace(y.min() - h, y.max() + h, M)
+    rng = np.random.default_rng(1)
+    params = rng.normal(scale=0.1, size=M * (d + 1))
+    sw = np.full(n, 1.0 / n)
+
+    anchor = LinearModelLoss(
+        base_loss=HalfMultinomialLoss(n_classes=M), fit_intercept=True
+    )
+    labels = np.digitize(y, centers[1:-1]).astype(np.float64)
+    coef_anchor = params.reshape(M, d + 1)
+
+    def anchor_call():
+        anchor.loss_gradient(coef_anchor, X, labels, l2_reg_strength=alpha)
+
+    def ours_for(lower, upper):
+        quad = quadrature_nodes(lower, upper, centers, kernel="gaussian", bandwidth=h)
+        table = KernelTable(quad, centers, kernel="gaussian", bandwidth=h)
+        loss = LinearKDELoss(table, fit_intercept=True)
+        nodes = quad.nodes.shape[0] / n
+        return (lambda: loss.loss_gradient(params, X, sw, alpha)), nodes
+
+    width_rng = np.random.default_rng(2)
+    mixed = width_rng.uniform(0.0, 2.0 * h, n)
+    mixed[: n // 4] = 0.0
+    width_rng.shuffle(mixed)
+    cases = [
+        ("points", y, y, "<= 1.25"),
+        ("intervals 1h", y - h / 2, y + h / 2, "<= 1.5"),
+        ("intervals h/4", y - h / 8, y + h / 8, "info"),
+        ("25% points, U(0,2h)", y, y + mixed, "info"),
+    ]
+    for label, lower, upper, target in cases:
+        # Each line has its own anchor runs, alternating with ours: the
+        # anchor's time depends on what ran just before it (caches).
+        ours_call, nodes = ours_for(lower, upper)
+        t_ours, t_anchor = interleaved_medians([ours_call, anchor_call], rounds)
+        ratio = t_ours / t_anchor
+        passed = None if target == "info" else ratio <= float(target.split()[-1])
+        report.add(
+            f"loss+grad {nstr(n)}: {label} ({nodes:.3g} nodes/row)",
+            t_ours,
+            t_anchor,
+            ratio,
+            target,
+            passed,
+        )
+        del ours_call
+
+
+# --------------------------------------------------- degenerate logistic fit
+def bench_degenerate_fit(report, n, rounds):
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    from skkdece import SoftmaxKDERegressor
+
+    d, K, alpha, tol, h = 20, 10, 1e-4, 1e-6, 0.5
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(n, d))
+    logits = X @ (0.5 * rng.normal(size=(K, d))).T
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    labels = np.argmax(p.cumsum(axis=1) > rng.uniform(size=(n, 1)), axis=1)
+    # Intervals inside each class's tophat support: the loss is the softmax
+    # cross-entropy plus log(2h), so the optimum is LogisticRegression's.
+    lower = labels - rng.uniform(0.0, 0.45, n)
+    upper = labels + rng.uniform(0.0, 0.45, n)
+    Y = np.column_stack([lower, upper])
+    fitted = {}
+
+    def ours():
+        fitted["ours"] = SoftmaxKDERegressor(
+            centers=np.arange(K, dtype=float),
+            bandwidth=h,
+            kernel="tophat",
+            alpha=alpha,
+            tol=tol,
+            max_iter=1000,
+        ).fit(X, Y)
+
+    def anchor():
+        fitted["lr"] = LogisticRegression(
+            C=1.0 / (alpha * n), tol=tol, max_iter=1000
+        ).fit(X, labels)
+
+    t_ours, t_anchor = interleaved_medians([ours, anchor], rounds)
+    ratio = t_ours / t_anchor
+    model, lr = fitted["ours"], fitted["lr"]
+    report.add(
+        f"LR-degenerate fit {nstr(n)}, {K} classes "
+        f"({model.n_iter_}/{lr.n_iter_[0]} it)",
+        t_ours,
+        t_anchor,
+        ratio,
+        "<= 1.25",
+        ratio <= 1.25,
+    )
+    # The same with BLAS limited to one thread for both: multithreaded BLAS
+    # on small products is slow on a loaded machine, and our fit limits it
+    # for small problems (see SoftmaxKDERegressor._optimize).
+    with threadpool_limits(limits=1, user_api="blas"):
+        t_ours1, t_anchor1 = interleaved_medians([ours, anchor], rounds)
+    report.add(
+        "  same, BLAS on one thread for both",
+        t_ours1,
+        t_anchor1,
+        t_ours1 / t_anchor1,
+        "<= 1.25",
+        t_ours1 / t_anchor1 <= 1.25,
+    )
+    proba = lr.predict_proba(X)
+    lr_objective = -np.mean(np.log(proba[np.arange(n), labels]))
+    lr_objective += 0.5 * alpha * np.sum(lr.coef_**2)
+    ours_objective = model.objective_ - np.log(2 * h)
+    gap = abs(ours_objective - lr_objective)
+    report.add(
+        "  |objective - log(2h) - LR objective|",
+        gap,
+        None,
+        None,
+        "<= 1e-6",
+        gap <= 1e-6,
+        unit=lambda v: "-" if v is None else f"{v:.1e}",
+    )
+
+
+# ------------------------------------------- scaling and memory, in children
+_CHILD = r"""
+import json, resource, sys, time, warnings
+import numpy as np
+from skkdece import SoftmaxKDERegressor
+from skkdece._loss import LinearKDELoss
+
+n, kind, max_iter = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+rng = np.random.default_rng(0)
+X = rng.normal(size=(n, 20))
+y = X[:, :3].sum(axis=1) + rng.normal(size=n)
+if kind == "interval":
+    h = float(np.std(y) * n ** -0.2)
+    y = np.column_stack([y - h / 2, y + h / 2])
+calls = [0]
+evaluate = LinearKDELoss.loss_gradient
+
+def counted(self, *args):
+    calls[0] += 1
+    return evaluate(self, *args)
+
+LinearKDELoss.loss_gradient = counted
+model = SoftmaxKDERegressor(centers=32, max_iter=max_iter, tol=0.0)
+t0 = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    model.fit(X, y)
+seconds = time.perf_counter() - t0
+try:
+    # VmHWM is this program's own peak; ru_maxrss can carry over the peak
+    # of the parent that spawned us (Linux keeps it across exec).
+    with open("/proc/self/status") as status:
+        hwm = [line for line in status if line.startswith("VmHWM:")][0]
+    peak = int(hwm.split()[1]) / 1024
+except (OSError, IndexError):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "evaluations": calls[0],
+                  "iterations": int(model.n_iter_), "peak_mb": peak}))
+"""
+
+
+def run_child_fit(n, kind, max_iter):
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(n), kind, str(max_iter)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_scaling_and_memory(report, sizes, interval_n, max_iter):
+    results = {n: run_child_fit(n, "point", max_iter) for n in sizes}
+    per_eval = {n: r["seconds"] / r["evaluations"] for n, r in results.items()}
+    small, big = sizes[0], sizes[-1]
+    for n in sizes:
+        r = results[n]
+        report.add(
+            f"fit {nstr(n)} points, {max_iter} it: time/evaluation "
+            f"({r['evaluations']} ev)",
+            per_eval[n],
+            None,
+            None,
+            "-",
+            None,
+            f"{r['peak_mb']:.0f}",
+        )
+    growth = (per_eval[big] / per_eval[small]) / (big / small)
+    report.add(
+        f"  scaling {nstr(small)} -> {nstr(big)}: t growth / n growth",
+        growth,
+        None,
+        None,
+        "<= 1.3",
+        growth <= 1.3,
+        unit=lambda v: "-" if v is None else f"{v:.3f}",
+    )
+    peak = results[big]["peak_mb"]
+    report.add(
+        f"peak memory: fit {nstr(big)} points",
+        None,
+        None,
+        None,
+        "< 1500 MB",
+        peak < 1500,
+        f"{peak:.0f}",
+    )
+    r = run_child_fit(interval_n, "interval", 2)
+    report.add(
+        f"peak memory: fit {nstr(interval_n)} intervals 1h "
+        f"({r['evaluations']} ev, {fmt_time(r['seconds'])})",
+        None,
+        None,
+        None,
+        "< 2000 MB",
+        r["peak_mb"] < 2000,
+        f"{r['peak_mb']:.0f}",
+    )
+
+
+# ---------------------------------------------------- statsmodels comparison
+def heteroscedastic(n, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-3.0, 3.0, n)
+    y = np.sin(2.0 * x) + (0.2 + 0.3 * np.abs(x)) * rng.normal(size=n)
+    return x, y
+
+
+def bench_statsmodels(report, sizes, n_test):
+    try:
+        from statsmodels.nonparametric.kernel_density import (
+            KDEMultivariateConditional,
+        )
+    except ImportError:
+        report.add("statsmodels not installed: skipped", None, None, None, "-", None)
+        return
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import SplineTransformer
+
+    from skkdece import SoftmaxKDERegressor
+
+    x_test, y_test = heteroscedastic(n_test, seed=100)
+    speedups = []
+    for n in sizes:
+        x, y = heteroscedastic(n, seed=n)
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kde = KDEMultivariateConditional(
+                endog=[y], exog=[x], dep_type="c", indep_type="c", bw="cv_ml"
+            )
+            density = kde.pdf(endog_predict=y_test, exog_predict=x_test)
+        t_sm = time.perf_counter() - t0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ll_sm = float(np.mean(np.log(density)))
+
+        # Four bandwidths around Scott's rule for the marginal of y.
+        grid = [round(f * scott_bandwidth(y), 3) for f in (0.6, 0.8, 1.0, 1.25)]
+        search = GridSearchCV(
+            make_pipeline(
+                SplineTransformer(n_knots=14, degree=3),
+                SoftmaxKDERegressor(centers=32, alpha=1e-4, tol=1e-4),
+            ),
+            {"softmaxkderegressor__bandwidth": grid},
+            cv=3,
+        )
+        t0 = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            search.fit(x[:, None], y)
+        ll_ours = float(search.score(x_test[:, None], y_test))
+        t_ours = time.perf_counter() - t0
+        ratio = t_ours / t_sm
+        speedups.append(t_sm / t_ours)
+        bw = search.best_params_["softmaxkderegressor__bandwidth"]
+        bw_sm = ",".join(f"{b:.2g}" for b in kde.bw)
+        report.add(
+            f"cond. density n={n}: search vs cv_ml",
+            t_ours,
+            t_sm,
+            ratio,
+            "<= 0.2",
+            ratio <= 0.2,
+        )
+        degenerate = not np.isfinite(ll_sm) or np.min(kde.bw) < 1e-6
+        note = " DEGENERATE" if degenerate else ""
+        report.add(
+            f"  held-out loglik (bw {bw} | sm {bw_sm}){note}",
+            ll_ours,
+            ll_sm,
+            None,
+            ">= anchor",
+            bool(ll_ours >= ll_sm) if np.isfinite(ll_sm) else True,
+            unit=lambda v: "-" if v is None else f"{v:.4f}",
+        )
+    if len(speedups) > 1:
+        grows = all(b > a for a, b in zip(speedups[:-1], speedups[1:], strict=True))
+        report.add(
+            "  speed-up grows with n: " + " -> ".join(f"{s:.1f}x" for s in speedups),
+            None,
+            None,
+            None,
+            "growing",
+            grows,
+        )
+
+
+# ------------------------------------------------------------------------ main
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (< 1 min)")
+    args = parser.parse_args(argv)
+
+    import scipy
+    import sklearn
+
+    if args.quick:
+        cfg = dict(
+            lg_n=20_000,
+            lg_rounds=3,
+            degen_n=10_000,
+            degen_rounds=1,
+            sizes=(2_000, 20_000),
+            interval_n=20_000,
+            max_iter=5,
+            sm_sizes=(200, 400),
+            sm_test=2_000,
+        )
+    else:
+        cfg = dict(
+            lg_n=100_000,
+            lg_rounds=15,
+            degen_n=100_000,
+            degen_rounds=5,
+            sizes=(10_000, 100_000, 1_000_000),
+            interval_n=1_000_000,
+            max_iter=10,
+            sm_sizes=(1_000, 2_000),
+            sm_test=10_000,
+        )
+    print(
+        f"skkdece benchmarks ({'quick' if args.quick else 'full'}) on "
+        f"{platform.machine()} with {os.cpu_count()} CPUs, load average "
+        f"{os.getloadavg()[0]:.2f}; python {platform.python_version()}, numpy "
+        f"{np.__version__}, scipy {scipy.__version__}, scikit-learn "
+        f"{sklearn.__version__}",
+        flush=True,
+    )
+    report = Report()
+    bench_loss_gradient(report, cfg["lg_n"], cfg["lg_rounds"])
+    bench_degenerate_fit(report, cfg["degen_n"], cfg["degen_rounds"])
+    bench_scaling_and_memory(report, cfg["sizes"], cfg["interval_n"], cfg["max_iter"])
+    bench_statsmodels(report, cfg["sm_sizes"], cfg["sm_test"])
+    print()
+    report.print()
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,305 @@
+"""Contracts behind the benchmarks: chunking, float32 and sparse X, bounded memory.
+
+No timings are asserted here (they live in benchmarks/); these tests check that
+the fast paths compute exactly what the plain computation does, and that the
+memory they use is bounded as promised.
+"""
+
+import subprocess
+import sys
+import tracemalloc
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from scipy import sparse
+from scipy.special import logsumexp
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning
+
+from skkdece import SoftmaxKDERegressor
+from skkdece._kernels import log_kernel
+from skkdece._loss import KernelTable, LinearKDELoss, cross_entropy_from_table
+from skkdece._quadrature import quadrature_nodes
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "run_benchmarks.py"
+
+
+def mixed_targets(n, centers, h, seed, period=None):
+    """Points, narrow and wide intervals: many different node counts."""
+    rng = np.random.default_rng(seed)
+    lo, hi = (centers.min(), centers.max()) if period is None else (0.0, period)
+    lower = rng.uniform(lo + 0.5 * h, hi - 3.0 * h, n)
+    width = rng.choice([0.0, 0.1, 0.5, 1.0, 2.5], size=n) * h
+    return lower, lower + width
+
+
+def make_table(lower, upper, centers, kernel, h, period=None):
+    quad = quadrature_nodes(
+        lower, upper, centers, kernel=kernel, bandwidth=h, period=period
+    )
+    return KernelTable(quad, centers, kernel=kernel, bandwidth=h, period=period)
+
+
+def reference_loss_grad(logits, table, rows=None):
+    """Straight log-domain evaluation, node by node, of the same quadrature.
+
+    ``logits`` are those of the table's ``rows`` (all rows by default).
+    """
+    quad = table.quad
+    rows = np.arange(logits.shape[0]) if rows is None else rows
+    losses, grads = [], []
+    for i, row in enumerate(rows):
+        nodes = slice(quad.row_ptr[row], quad.row_ptr[row + 1])
+        log_S = logits[i] - logsumexp(logits[i])
+        log_k = log_kernel(
+            quad.nodes[nodes, None] - table.points,
+            table.kernel,
+            table.bandwidth,
+            table.period,
+        )
+        log_terms = log_S + log_k
+        log_p = logsumexp(log_terms, axis=1)
+        w = quad.weights[nodes]
+        losses.append(-(w @ log_p))
+        grads.append(np.exp(log_S) - w @ np.exp(log_terms - log_p[:, None]))
+    return np.array(losses), np.array(grads)
+
+
+# ---------------------------------------------------------------------------
+# Quadrature and chunking.
+# ---------------------------------------------------------------------------
+
+
+def test_intervals_of_one_width_get_the_same_nodes_wherever_they_lie():
+    """Rounding in upper - lower must not add a panel to some rows."""
+    y = np.random.default_rng(0).normal(0, 30, 5000)
+    centers = np.linspace(-100, 100, 16)
+    h = 0.37
+    quad = quadrature_nodes(
+        y - h / 2, y + h / 2, centers, kernel="gaussian", bandwidth=h
+    )
+    assert quad.nodes_per_row == 12  # two half-bandwidth panels of six nodes
+
+
+@pytest.mark.parametrize(
+    "kernel, period",
+    [
+        ("gaussian", None),
+        ("epanechnikov", None),
+        ("exponential", 2 * np.pi),
+        ("vonmises", 2 * np.pi),
+    ],
+)
+def test_small_working_memory_gives_the_same_loss_and_gradient(kernel, period):
+    """Many blocks, recomputed kernel values and grouped rows change nothing."""
+    rng = np.random.default_rng(1)
+    M, d, n = 8, 3, 6000
+    if period is None:
+        centers = np.linspace(-3, 3, M)
+    else:
+        centers = period * np.arange(M) / M
+    h = 1.3 * (centers[1] - centers[0])
+    lower, upper = mixed_targets(n, centers, h, seed=2, period=period)
+    X = rng.normal(size=(n, d))
+    sw = rng.uniform(0.5, 2.0, n)
+    sw /= sw.sum()
+
+    whole = make_table(lower, upper, centers, kernel, h, period)
+    with config_context(working_memory=1):
+        chunked = make_table(lower, upper, centers, kernel, h, period)
+    assert whole._n_kept_blocks == whole.n_blocks  # all kept
+    assert chunked.n_blocks > 8 * whole.n_blocks
+    assert 0 < chunked._n_kept_blocks < chunked.n_blocks  # some recomputed
+
+    params = rng.normal(0, 0.3, M * (d + 1))
+    expected = LinearKDELoss(whole, fit_intercept=True).loss_gradient(
+        params, X, sw, 0.1
+    )
+    with config_context(working_memory=1):
+        got = LinearKDELoss(chunked, fit_intercept=True).loss_gradient(
+            params, X, sw, 0.1
+        )
+    assert got[0] == pytest.approx(expected[0], rel=1e-13)
+    assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-15)
+
+    # The per-row functions agree too, with each other and with a reference.
+    logits = rng.normal(0, 2, (n, M))
+    loss, grad = cross_entropy_from_table(logits, chunked)
+    loss_whole, grad_whole = cross_entropy_from_table(logits, whole)
+    assert_allclose(loss, loss_whole, rtol=1e-13)
+    assert_allclose(grad, grad_whole, atol=1e-14)
+    ref_loss, ref_grad = reference_loss_grad(logits[:300], whole)
+    assert_allclose(loss[:300], ref_loss, rtol=1e-12)
+    assert_allclose(grad[:300], ref_grad, atol=1e-12)
+
+
+def test_log_domain_fallback_in_every_layout():
+    """Weights below 1e-300 on the only nearby centers, in uniform and grouped
+    blocks, kept and recomputed: still exact."""
+    rng = np.random.default_rng(3)
+    M, n = 6, 4000
+    centers = np.linspace(0.0, 500.0, M)  # 100 bandwidths apart
+    h = 1.0
+    near = rng.integers(0, M, n)
+    lower = centers[near] + rng.uniform(-1.0, 1.0, n)
+    upper = lower + rng.choice([0.0, 0.1, 0.5, 1.0, 2.5], size=n)
+    logits = rng.normal(0, 1, (n, M))
+    # Every 7th row puts (almost) no weight on the center near its target.
+    rows = np.arange(0, n, 7)
+    logits[rows, near[rows]] -= 750.0
+    for hi in (upper, lower):  # mixed targets, then points only
+        with config_context(working_memory=1):
+            table = make_table(lower, hi, centers, "gaussian", h)
+            loss, grad = cross_entropy_from_table(logits, table)
+        assert table.n_blocks > 2
+        ref_loss, ref_grad = reference_loss_grad(logits[rows], table, rows)
+        assert_allclose(loss[rows], ref_loss, rtol=1e-12)
+        assert_allclose(grad[rows], ref_grad, atol=1e-12)
+        # The unlikely center still explains the target: gradient about -1.
+        assert np.max(grad[rows, near[rows]]) < -0.99
+
+
+def test_logits_spread_over_thousands_are_exact():
+    """Rows whose logits differ by more than exp can represent."""
+    centers = np.linspace(-2, 2, 5)
+    logits = np.array([[-2000.0, 0.0, 5.0, 1.0, -3.0], [0.0, 1500.0, 0.0, 0.0, 3.0]])
+    table = make_table(
+        np.array([0.1, 0.9]), np.array([0.4, 0.9]), centers, "gaussian", 1
+    )
+    loss, grad = cross_entropy_from_table(logits, table)
+    ref_loss, ref_grad = reference_loss_grad(logits, table)
+    assert_allclose(loss, ref_loss, rtol=1e-13)
+    assert_allclose(grad, ref_grad, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------
+# float32 and sparse X.
+# ---------------------------------------------------------------------------
+
+
+def regression(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    y = X[:, 0] - 0.5 * X[:, 1] + rng.normal(scale=0.5, size=n)
+    return X, y
+
+
+def test_float32_X_fits_like_its_float64_copy():
+    X, y = regression(500, 4)
+    X32 = X.astype(np.float32)
+    kw = dict(centers=12, alpha=1e-2, tol=1e-8, max_iter=2000)
+    m32 = SoftmaxKDERegressor(**kw).fit(X32, y)
+    m64 = SoftmaxKDERegressor(**kw).fit(X32.astype(np.float64), y)
+    assert m32.n_iter_ == m64.n_iter_
+    assert_allclose(m32.coef_, m64.coef_, rtol=1e-10, atol=1e-12)
+    assert_allclose(m32.intercept_, m64.intercept_, rtol=1e-10, atol=1e-12)
+    assert_allclose(m32.predict(X32), m64.predict(X32.astype(np.float64)))
+
+
+def test_float32_X_is_never_copied_to_float64_as_a_whole():
+    n, d, M = 100_000, 20, 8
+    X, y = regression(n, d)
+    X32 = X.astype(np.float32)
+    del X
+    centers = np.linspace(y.min() - 1, y.max() + 1, M)
+    with config_context(working_memory=8):
+        table = make_table(y, y, centers, "gaussian", 0.5)
+        loss = LinearKDELoss(table, fit_intercept=True)
+        params = np.zeros(loss.n_params(d))
+        sw = np.full(n, 1.0 / n)
+        tracemalloc.start()
+        try:
+            loss.loss_gradient(params, X32, sw, 1e-3)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    float64_copy = n * d * 8
+    assert peak < 0.75 * float64_copy
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_X_gives_the_loss_and_fit_of_dense_X(fmt):
+    X, y = regression(3000, 6, seed=5)
+    X[np.abs(X) < 0.6] = 0.0
+    X_sparse = sparse.csr_matrix(X).asformat(fmt)
+    centers = np.linspace(y.min() - 0.5, y.max() + 0.5, 10)
+    lower, upper = mixed_targets(3000, centers, 0.5, seed=6)
+    with config_context(working_memory=1):  # several spans and blocks
+        table = make_table(lower, upper, centers, "gaussian", 0.5)
+        loss = LinearKDELoss(table, fit_intercept=True)
+        params = np.random.default_rng(7).normal(0, 0.3, loss.n_params(6))
+        sw = np.full(3000, 1 / 3000)
+        dense_value, dense_grad = loss.loss_gradient(params, X, sw, 0.01)
+        value, grad = loss.loss_gradient(params, X_sparse, sw, 0.01)
+    assert value == pytest.approx(dense_value, rel=1e-13)
+    assert_allclose(grad, dense_grad, rtol=1e-11, atol=1e-15)
+
+    kw = dict(centers=10, alpha=1e-2, tol=1e-10, max_iter=2000)
+    dense = SoftmaxKDERegressor(**kw).fit(X[:400], y[:400])
+    sp = SoftmaxKDERegressor(**kw).fit(X_sparse[:400], y[:400])
+    # Rounding differs, so weakly determined coefficients differ by ~1e-7.
+    assert_allclose(sp.coef_, dense.coef_, atol=2e-6)
+    assert sp.objective_ == pytest.approx(dense.objective_, rel=1e-10)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+def test_sparse_X_is_never_densified(fmt):
+    n, d = 20_000, 4000  # dense float64: 640 MB
+    rng = np.random.default_rng(6)
+    X = sparse.random(n, d, density=0.002, format=fmt, random_state=7)
+    y = np.asarray(X[:, :20].sum(axis=1)).ravel() + rng.normal(scale=0.3, size=n)
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = SoftmaxKDERegressor(centers=8, max_iter=3).fit(X, y)
+        model.predict_distribution(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # What remains is mostly L-BFGS's memory of the M * d parameters.
+    assert peak < 0.05 * n * d * 8
+
+
+def test_interval_table_larger_than_working_memory_is_not_formed():
+    """No (nodes x centers) array when the table does not fit working_memory."""
+    rng = np.random.default_rng(8)
+    n, M, d = 20_000, 16, 3
+    centers = np.linspace(-4, 4, M)
+    h = 0.6
+    y = rng.normal(size=n)
+    lower, upper = y - h / 2, y + h / 2
+    quad = quadrature_nodes(lower, upper, centers, kernel="gaussian", bandwidth=h)
+    full_table = quad.nodes.shape[0] * M * 8  # ~30 MB
+    X = rng.normal(size=(n, d))
+    sw = np.full(n, 1.0 / n)
+    with config_context(working_memory=1):
+        tracemalloc.start()
+        try:
+            table = KernelTable(quad, centers, kernel="gaussian", bandwidth=h)
+            loss = LinearKDELoss(table, fit_intercept=True)
+            loss.loss_gradient(np.zeros(loss.n_params(d)), X, sw, 1e-3)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < full_table / 3
+
+
+# ---------------------------------------------------------------------------
+# The benchmark script keeps working.
+# ---------------------------------------------------------------------------
+
+
+def test_benchmark_script_runs_quick():
+    result = subprocess.run(
+        [sys.executable, str(BENCHMARK), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "benchmark" in result.stdout
+    assert "anchor" in result.stdout and "ratio" in result.stdout
