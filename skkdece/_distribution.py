@@ -156,7 +156,11 @@ class KDEDistribution:
         t = np.asarray(t, dtype=np.float64)
         if self.period is None:
             return t
-        return self.window_start + np.mod(t - self.window_start, self.period)
+        wrapped = self.window_start + np.mod(t - self.window_start, self.period)
+        # np.mod(-1e-17, P) rounds to P itself: keep the window half-open.
+        return np.where(
+            wrapped >= self.window_start + self.period, self.window_start, wrapped
+        )
 
     # ------------------------------------------------------------------ density
     def logpdf(self, grid):

@@ -48,7 +48,7 @@ def _true_intervals(y_true, target_width, period):
         period = float(period)
         if not (np.isfinite(period) and period > 0):
             raise ValueError(f"period must be a positive float; got {period}.")
-        bad = np.flatnonzero(upper - lower > period)
+        bad = np.flatnonzero((upper - lower > period) & (upper > lower + period))
         if bad.size:
             raise ValueError(
                 f"y_true intervals may be at most one period ({period:g}) long; "
