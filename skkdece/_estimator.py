@@ -213,6 +213,9 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6
         L-BFGS-B stops when the largest gradient component falls below this.
+        The optimiser works on coefficients multiplied by each feature's
+        largest magnitude (rounded to a power of two), so the criterion does
+        not depend on the units of the features.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).
