@@ -10,6 +10,7 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from test_loss import five_point_gradient
 
 from skkdece import (
     KERNELS,
@@ -294,17 +295,6 @@ def test_warm_start_speeds_a_bandwidth_sweep():
 # ---------------------------------------------------------------------------
 # The interval-likelihood loss.
 # ---------------------------------------------------------------------------
-
-
-def five_point_gradient(f, x, step=1e-4):
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = step
-        grad[i] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (
-            12 * step
-        )
-    return grad
 
 
 @pytest.mark.parametrize("kernel, period", KERNEL_PERIODS)
