@@ -849,7 +849,13 @@ class IntervalMassTable(KernelTable):
         )
 
     def log_kernel_at(self, index):
-        rows = np.arange(self.quad.n_samples)[index]
+        n = self.quad.n_samples
+        # Blocks arrive as slices: build only their rows, not all n.
+        rows = (
+            np.arange(*index.indices(n))
+            if isinstance(index, slice)
+            else np.arange(n)[index]
+        )
         pts = self.points[None, :] if self.points.ndim == 1 else self.points[rows]
         lo = self.lower[rows, None] - pts
         hi = self.upper[rows, None] - pts
