@@ -213,7 +213,7 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         Whether to fit one intercept per center.
     n_quadrature : int or None, default=None
         Gauss-Legendre nodes on each smooth piece of an interval target.
-        ``None`` uses panels at most half a bandwidth wide with 3 to 6 nodes.
+        ``None`` uses panels at most one bandwidth wide with 3 to 10 nodes.
     max_iter : int, default=1000
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6

@@ -78,10 +78,13 @@ def test_intervals_of_one_width_get_the_same_nodes_wherever_they_lie():
     y = np.random.default_rng(0).normal(0, 30, 5000)
     centers = np.linspace(-100, 100, 16)
     h = 0.37
-    quad = quadrature_nodes(
-        y - h / 2, y + h / 2, centers, kernel="gaussian", bandwidth=h
-    )
-    assert quad.nodes_per_row == 12  # two half-bandwidth panels of six nodes
+    # One panel of ten nodes per bandwidth; exactly 1 or 2 bandwidths wide
+    # must not become 2 or 3 panels through rounding.
+    for half_width, nodes in [(h / 2, 10), (h, 20)]:
+        quad = quadrature_nodes(
+            y - half_width, y + half_width, centers, kernel="gaussian", bandwidth=h
+        )
+        assert quad.nodes_per_row == nodes
 
 
 @pytest.mark.parametrize(
