@@ -31,13 +31,26 @@ HEADER = (
 
 
 # --------------------------------------------------------------------- helpers
-def interleaved_medians(functions, rounds):
-    """Median wall time of each function, calling them in turn each round."""
+def interleaved_medians(functions, rounds, settle=0.0):
+    """Median wall time of each function, calling them in turn each round.
+
+    With ``settle`` > 0, each timed call comes after untimed calls of the same
+    function for at least ``settle`` seconds, so that it runs in its own
+    steady state, as in a fit, and not in what the other function left
+    behind: a multithreaded BLAS keeps its threads spinning on the cores for
+    0.1-0.2 s after a product (measured here), which halves the speed of
+    anything else that wants both cores.
+    """
     for f in functions:  # warm-up: buffers, caches, lazy imports
         f()
     times = [[] for _ in functions]
     for _ in range(rounds):
         for i, f in enumerate(functions):
+            if settle > 0:
+                t_end = time.perf_counter() + settle
+                f()
+                while time.perf_counter() < t_end:
+                    f()
             t0 = time.perf_counter()
             f()
             times[i].append(time.perf_counter() - t0)
@@ -99,14 +112,19 @@ def scott_bandwidth(y):
 
 
 # ------------------------------------------------------- loss and gradient
+_SETTLE = 0.3  # seconds of untimed calls before each timed loss evaluation
+
+
 def bench_loss_gradient(report, n, rounds):
     from sklearn._loss.loss import HalfMultinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss
 
-    from skkdece._loss import KernelTable, LinearKDELoss
+    from skkdece._loss import KernelTable, LinearKDELoss, blas_threads
     from skkdece._quadrature import quadrature_nodes
 
     d, M, alpha = 20, 32, 1e-4
+    # As a fit runs it: on as many threads as the BLAS may use.
+    n_threads = blas_threads()
     X, y = regression_data(n, d)
     h = scott_bandwidth(y)
     centers = np.linspace(y.min() - h, y.max() + h, M)
@@ -120,13 +138,15 @@ def bench_loss_gradient(report, n, rounds):
     labels = np.digitize(y, centers[1:-1]).astype(np.float64)
     coef_anchor = params.reshape(M, d + 1)
 
-    def anchor_call():
-        anchor.loss_gradient(coef_anchor, X, labels, l2_reg_strength=alpha)
+    def anchor_call(threads=1):
+        anchor.loss_gradient(
+            coef_anchor, X, labels, l2_reg_strength=alpha, n_threads=threads
+        )
 
-    def ours_for(lower, upper):
+    def ours_for(lower, upper, threads):
         quad = quadrature_nodes(lower, upper, centers, kernel="gaussian", bandwidth=h)
         table = KernelTable(quad, centers, kernel="gaussian", bandwidth=h)
-        loss = LinearKDELoss(table, fit_intercept=True)
+        loss = LinearKDELoss(table, fit_intercept=True, n_threads=threads)
         nodes = quad.nodes.shape[0] / n
         return (lambda: loss.loss_gradient(params, X, sw, alpha)), nodes
 
@@ -141,10 +161,11 @@ def bench_loss_gradient(report, n, rounds):
         ("25% points, U(0,2h)", y, y + mixed, "info"),
     ]
     for label, lower, upper, target in cases:
-        # Each line has its own anchor runs, alternating with ours: the
-        # anchor's time depends on what ran just before it (caches).
-        ours_call, nodes = ours_for(lower, upper)
-        t_ours, t_anchor = interleaved_medians([ours_call, anchor_call], rounds)
+        # Each line has its own anchor runs, alternating with ours.
+        ours_call, nodes = ours_for(lower, upper, n_threads)
+        t_ours, t_anchor = interleaved_medians(
+            [ours_call, anchor_call], rounds, settle=_SETTLE
+        )
         ratio = t_ours / t_anchor
         passed = None if target == "info" else ratio <= float(target.split()[-1])
         report.add(
@@ -155,7 +176,35 @@ def bench_loss_gradient(report, n, rounds):
             target,
             passed,
         )
+        if n_threads > 1:
+            one_call, _ = ours_for(lower, upper, 1)
+            t_one, t_anchor = interleaved_medians(
+                [one_call, anchor_call], rounds, settle=_SETTLE
+            )
+            report.add(
+                "  same, ours with n_threads=1",
+                t_one,
+                t_anchor,
+                t_one / t_anchor,
+                "info",
+                None,
+            )
+            del one_call
         del ours_call
+    if n_threads > 1:
+        # LogisticRegression runs the anchor with n_threads=1; this line shows
+        # what the anchor's own threads would change.
+        t_threads, t_anchor = interleaved_medians(
+            [lambda: anchor_call(n_threads), anchor_call], rounds, settle=_SETTLE
+        )
+        report.add(
+            f"  anchor with n_threads={n_threads} / anchor",
+            t_threads,
+            t_anchor,
+            t_threads / t_anchor,
+            "info",
+            None,
+        )
 
 
 # --------------------------------------------------- degenerate logistic fit

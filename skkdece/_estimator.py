@@ -25,6 +25,7 @@ from ._loss import (
     LinearKDELoss,
     _as_intervals,
     _matmul_t,
+    blas_threads,
     log_softmax,
 )
 from ._quadrature import quadrature_nodes
@@ -262,6 +263,13 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
     ``score`` is the mean log-likelihood (higher is better), the criterion to
     use in :class:`~sklearn.model_selection.GridSearchCV` over ``bandwidth``;
     it is not R^2.  ``predict`` returns the mode of each predicted density.
+
+    ``fit`` evaluates the loss on as many threads as the BLAS library may use,
+    so ``threadpoolctl.threadpool_limits(1)`` (or ``OMP_NUM_THREADS=1``) makes
+    it single-threaded, and joblib's workers (``GridSearchCV(n_jobs=...)``)
+    share the cores without oversubscribing them.  The result does not depend
+    on the number of threads.  Memory for the kernel values follows
+    ``sklearn.set_config(working_memory=...)``.
 
     Examples
     --------
@@ -580,20 +588,26 @@ class SoftmaxKDERegressor(RegressorMixin, BaseEstimator):
         # and spinning between calls cost more than the product (fits of
         # 1000 rows ran 7-15x slower on a loaded 2-core machine).
         small = X.shape[0] * (n_features + 1) * loss.table.n_centers < 2**24
+        # The loss shares its blocks out to as many threads as the BLAS may
+        # use (one where the user or joblib's workers set that limit).
+        loss.n_threads = blas_threads()
         with threadpool_limits(limits=1 if small else None, user_api="blas"):
-            result = minimize(
-                fun,
-                params,
-                method="L-BFGS-B",
-                jac=True,
-                callback=on_iteration,
-                options={
-                    "maxiter": self.max_iter,
-                    "maxls": 50,
-                    "gtol": self.tol,
-                    "ftol": 64 * np.finfo(float).eps,
-                },
-            )
+            try:
+                result = minimize(
+                    fun,
+                    params,
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=on_iteration,
+                    options={
+                        "maxiter": self.max_iter,
+                        "maxls": 50,
+                        "gtol": self.tol,
+                        "ftol": 64 * np.finfo(float).eps,
+                    },
+                )
+            finally:
+                loss.close()
         self.n_iter_ = int(min(result.nit, self.max_iter))
         self.objective_ = float(result.fun)
         if result.status != 0:

@@ -17,10 +17,15 @@ is ``p_i(t) = sum_m S_im K(t - c_m)`` and the loss is the mean of
 responsibilities ``r_im(t) = S_im K(t - c_m) / p_i(t)``.
 """
 
+import itertools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from scipy import sparse
 from scipy.special import logsumexp
 from sklearn import get_config
+from threadpoolctl import ThreadpoolController
 
 from ._chunking import row_batches
 from ._kernels import KERNELS, log_interval_mass, log_kernel
@@ -371,13 +376,16 @@ class KernelTable:
         else:
             dens = np.matmul(scaled.reshape(n_rows, k, M), E[:, :, None]).reshape(-1)
         threshold = _FALLBACK_BELOW * sum_exp
-        if k == 1:
-            fallback = dens < threshold
-        else:
-            fallback = (dens.reshape(n_rows, k) < threshold[:, None]).reshape(-1)
-        if uncovered:
-            fallback &= ~self.uncovered[nodes]
-        any_fallback = np.any(fallback)
+        # One pass finds the usual case, no node anywhere near underflow.
+        any_fallback = uncovered or np.min(dens) < np.max(threshold)
+        if any_fallback:
+            if k == 1:
+                fallback = dens < threshold
+            else:
+                fallback = (dens.reshape(n_rows, k) < threshold[:, None]).reshape(-1)
+            if uncovered:
+                fallback &= ~self.uncovered[nodes]
+            any_fallback = np.any(fallback)
         # Only fallback and uncovered nodes can divide by zero or overflow
         # here; their coefficients are replaced or never used.
         with np.errstate(divide="ignore", over="ignore"):
@@ -401,9 +409,8 @@ class KernelTable:
         else:
             # With the weights of a row summing to one (row_weight, to rounding)
             # loss_i = -sum_q w_q (log dens_q + log_scale_q) + log(sum_exp_i).
-            log_p *= weights
             loss = self._row_weight[rows] * np.log(sum_exp)
-            loss -= _row_sums(log_p, k)
+            loss -= _weighted_row_sums(log_p, weights, k)
             loss -= self._row_log_scale[rows]
         if grad is None:
             return loss
@@ -439,6 +446,13 @@ class KernelTable:
 def _row_sums(values, k):
     """Sums of consecutive runs of ``k`` values."""
     return values if k == 1 else values.reshape(-1, k).sum(axis=1)
+
+
+def _weighted_row_sums(values, weights, k):
+    """Sums of consecutive runs of ``k`` products ``values * weights``."""
+    if k == 1:
+        return values * weights
+    return np.einsum("rk,rk->r", values.reshape(-1, k), weights.reshape(-1, k))
 
 
 def log_softmax(logits):
@@ -634,12 +648,20 @@ class LinearKDELoss:
 
     The objective is ``sum_i sw_i L_i / sum_i sw_i + alpha / 2 * ||coef||^2``.
 
-    Rows are evaluated in spans of consecutive table blocks: one matrix
-    product gives a span's logits, the table evaluates its blocks one at a
-    time in place, and one more product adds the span's share of the
-    gradient, ``G.T @ X_span``.  The span buffers are reused across calls;
-    no (n_samples, M) array is formed, float32 X is converted to float64 one
-    span at a time, and sparse X stays sparse.
+    The rows are evaluated block by block, in the table's blocks: a product
+    gives the block's logits, the table turns them into losses and logit
+    gradients in place, and a second product adds the block's share of the
+    parameter gradient, ``G_block.T @ X_block``.  No (n_samples, M) array is
+    formed; float32 (or Fortran-ordered) X is converted to float64 a block at
+    a time and sparse X stays sparse.
+
+    Consecutive blocks form a fixed number of groups, each summed in block
+    order into its own partial loss and gradient; the partials are then added
+    in group order.  With ``n_threads > 1`` the groups are shared out to that
+    many threads, and every matrix product runs single-threaded inside them
+    (a multithreaded BLAS spins its own threads between calls and would take
+    the cores from ours).  The groups do not depend on ``n_threads``, so the
+    result is the same, bit for bit, with any number of threads.
 
     Parameters
     ----------
@@ -647,12 +669,17 @@ class LinearKDELoss:
         Kernel values at the training targets' quadrature nodes.
     fit_intercept : bool
         Whether the parameters end with an intercept.
+    n_threads : int, default=1
+        Threads evaluating the groups of blocks.
     """
 
-    def __init__(self, table, *, fit_intercept):
+    def __init__(self, table, *, fit_intercept, n_threads=1):
         self.table = table
         self.fit_intercept = fit_intercept
+        self.n_threads = int(n_threads)
         self._bound = None
+        self._pool = None
+        self._blas = None
 
     def n_params(self, n_features):
         M = self.table.n_centers
@@ -669,99 +696,185 @@ class LinearKDELoss:
         coef, intercept = self.unpack(params, X.shape[1])
         return _matmul_t(X, coef) + intercept
 
-    def _spans_of(self, X):
-        """The rows of X span by span, and work buffers, kept between calls."""
-        if self._bound is None or self._bound[0] is not X:
+    def close(self):
+        """Stop the worker threads (a later evaluation starts new ones)."""
+        if self._pool is not None:
+            self._pool[0].shutdown()
+            self._pool = None
+
+    def _bind(self, X):
+        """Per-X state, kept between calls: rows by block, groups, buffers."""
+        bound = self._bound
+        if bound is None or bound[0] is not X or bound[1] != self.n_threads:
             table = self.table
-            M = table.n_centers
-            rows = table.block_rows
-            # Spans of whole blocks with at most _SPAN_BYTES of logits and
-            # gradients (and never more than an eighth of working_memory).
+            M, d = table.n_centers, X.shape[1]
+            n_params = self.n_params(d)
             budget = get_config()["working_memory"] * 2**20 // 8
-            span_rows = max(1, min(_SPAN_BYTES, budget) // (16 * M))
-            group = rows[:-1] // span_rows
-            span_blocks = np.append(
-                np.flatnonzero(np.diff(group, prepend=-1)), table.n_blocks
+            # Each group has a partial gradient; together at most the budget.
+            n_groups = min(
+                table.n_blocks, _MAX_GROUPS, max(1, budget // (8 * n_params))
             )
-            spans = _RowSpans(X, rows[span_blocks], budget)
-            max_block = int(np.max(np.diff(rows)))
-            work = np.empty((2, spans.max_rows, M)), np.empty((max_block, M))
-            self._bound = (X, span_blocks, spans, work)
-        return self._bound[1:]
+            groups = np.linspace(0, table.n_blocks, n_groups + 1).round()
+            n_threads = max(1, min(self.n_threads, n_groups))
+            rows = _BlockRows(X, table.block_rows, budget // n_threads)
+            max_block = int(np.max(np.diff(table.block_rows)))
+            work = [
+                ((*np.empty((3, max_block, M)), np.ones(max_block)), rows.buffer())
+                for _ in range(n_threads)
+            ]
+            partials = np.empty((n_groups, n_params + 1))
+            self._bound = (
+                X,
+                self.n_threads,
+                rows,
+                groups.astype(np.intp),
+                work,
+                partials,
+            )
+        return self._bound[2:]
 
     def loss_gradient(self, params, X, sample_weight, alpha):
         """Objective and its gradient, as ``minimize(jac=True)`` wants them.
 
         ``sample_weight`` must already be normalised to sum to one.
         """
-        table = self.table
-        table.check_covered()
+        self.table.check_covered()
         n_features = X.shape[1]
         coef, intercept = self.unpack(params, n_features)
-        span_blocks, spans, ((Z, G), E) = self._spans_of(X)
+        rows, groups, work, partials = self._bind(X)
         # The softmax ignores a constant per row: the logits minus the first,
         # straight from the product, need no shifting before exp.
-        coef_shifted = (coef - coef[0]).T
-        intercept_shifted = intercept - intercept[0] if self.fit_intercept else 0.0
-        grad = np.zeros_like(params)
-        g_coef, g_int = self.unpack(grad, n_features)
-        loss = 0.0
-        for s in range(spans.n_spans):
-            s0, s1 = spans.bounds[s], spans.bounds[s + 1]
-            z, g = Z[: s1 - s0], G[: s1 - s0]
-            for rows, X_part in spans.pieces(s):
-                if spans.is_sparse:
-                    z[rows] = X_part @ coef_shifted
-                else:
-                    np.matmul(X_part, coef_shifted, out=z[rows])
-            if self.fit_intercept:
-                z += intercept_shifted
-            for b in range(span_blocks[s], span_blocks[s + 1]):
-                r0, r1 = table.block_rows[b], table.block_rows[b + 1]
-                sw = sample_weight[r0:r1]
-                rows = slice(r0 - s0, r1 - s0)
-                loss_b = table.block_loss(
-                    b, z[rows], sw, exp_work=E[: r1 - r0], grad=g[rows], shifted=True
-                )
-                loss += float(np.einsum("i,i", sw, loss_b))
-            for rows, X_part in spans.pieces(s, again=True):
-                if spans.is_sparse:
-                    g_coef += (X_part.T @ g[rows]).T
-                else:
-                    g_coef += g[rows].T @ X_part
-            if self.fit_intercept:
-                g_int += np.sum(g, axis=0)
+        shifted = (
+            (coef - coef[0]).T,
+            intercept - intercept[0] if self.fit_intercept else None,
+        )
+
+        def run_group(j, buffers):
+            self._group(j, groups, rows, shifted, sample_weight, buffers, partials[j])
+
+        n_groups = groups.shape[0] - 1
+        if len(work) == 1:
+            for j in range(n_groups):
+                run_group(j, work[0])
+        else:
+            with self._single_threaded_blas():
+                _share_out(run_group, n_groups, work, self._executor(len(work)))
+        # Columns: the parameter gradient, then the loss.
+        total = np.sum(partials, axis=0)
+        grad, loss = total[:-1], float(total[-1])
+        g_coef = grad[: coef.size].reshape(coef.shape)
         loss += 0.5 * alpha * float(np.vdot(coef, coef))
         g_coef += alpha * coef
         return loss, grad
 
+    def _group(self, j, groups, rows, shifted, sample_weight, buffers, out):
+        """Add up the loss and gradient of the blocks of group ``j`` into ``out``."""
+        table = self.table
+        coef_shifted, intercept_shifted = shifted
+        M, d = coef_shifted.shape[1], coef_shifted.shape[0]
+        (Z, G, E, ones), x_buffer = buffers
+        out[:] = 0.0
+        g_coef = out[: M * d].reshape(M, d)
+        for b in range(groups[j], groups[j + 1]):
+            r0, r1 = table.block_rows[b], table.block_rows[b + 1]
+            z, g = Z[: r1 - r0], G[: r1 - r0]
+            for part, X_part in rows.pieces(b, x_buffer):
+                if rows.is_sparse:
+                    z[part] = X_part @ coef_shifted
+                else:
+                    np.matmul(X_part, coef_shifted, out=z[part])
+            if intercept_shifted is not None:
+                z += intercept_shifted
+            sw = sample_weight[r0:r1]
+            loss_b = table.block_loss(
+                b, z, sw, exp_work=E[: r1 - r0], grad=g, shifted=True
+            )
+            out[-1] += float(np.dot(sw, loss_b))
+            for part, X_part in rows.pieces(b, x_buffer, again=True):
+                if rows.is_sparse:
+                    g_coef += (X_part.T @ g[part]).T
+                else:
+                    g_coef += g[part].T @ X_part
+            if intercept_shifted is not None:
+                out[M * d : -1] += ones[: r1 - r0] @ g
 
-# Rows whose logits one matrix product computes: large enough that the two
-# products per span run at full BLAS speed (and are few: multithreaded BLAS
-# pays a synchronisation per call), small enough to stay in the L3 cache.
-_SPAN_BYTES = 16 * 2**20
+    def _executor(self, n_threads):
+        """The pool of ``n_threads - 1`` helpers (the caller is the last thread)."""
+        if self._pool is None or self._pool[1] != n_threads:
+            self.close()
+            pool = ThreadPoolExecutor(n_threads - 1, thread_name_prefix="skkdece-loss")
+            self._pool = (pool, n_threads)
+        return self._pool[0]
+
+    def _single_threaded_blas(self):
+        if self._blas is None:
+            self._blas = ThreadpoolController()
+        return self._blas.limit(limits=1, user_api="blas")
 
 
-class _RowSpans:
-    """Spans of consecutive rows of X, as float64 arrays or CSR matrices.
+def blas_threads():
+    """How many threads the BLAS may use here and now (1 if none is found).
+
+    It follows ``threadpoolctl.threadpool_limits`` and the usual environment
+    variables (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...), including
+    the limits joblib's workers set to avoid oversubscription.
+    """
+    counts = [
+        info["num_threads"]
+        for info in ThreadpoolController().info()
+        if info["user_api"] == "blas"
+    ]
+    return max(1, min(counts, default=1))
+
+
+# At most this many groups of blocks (partial sums) per evaluation: enough to
+# share the work evenly among a few threads, few enough that adding the
+# partial gradients costs nothing.
+_MAX_GROUPS = 64
+
+
+def _share_out(task, n_tasks, work, pool):
+    """Run ``task(j, work[t])`` for every j, on the caller and the pool's threads.
+
+    The tasks are taken in order from a shared counter, so a thread slowed
+    down by other load simply takes fewer.  Exceptions reach the caller.
+    """
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def worker(buffers):
+        while True:
+            with lock:
+                j = next(counter)
+            if j >= n_tasks:
+                return
+            task(j, buffers)
+
+    helpers = [pool.submit(worker, w) for w in work[1:]]
+    try:
+        worker(work[0])
+    finally:
+        for f in helpers:
+            f.result()
+
+
+class _BlockRows:
+    """The rows of X block by block, as float64 arrays or CSR matrices.
 
     C-ordered float64 X is sliced without copies.  Other dense X (float32,
     Fortran order) is converted to float64 in pieces of at most ``budget``
-    bytes, into a reused buffer.  Sparse X is converted to CSR once (if
-    needed) and sliced into views.
+    bytes, into a buffer of the calling thread's.  Sparse X is converted to
+    CSR once (if needed) and sliced into views.
     """
 
-    def __init__(self, X, bounds, budget):
-        self.bounds = bounds
-        self.n_spans = bounds.shape[0] - 1
-        self.max_rows = int(np.max(np.diff(bounds)))
+    def __init__(self, X, block_rows, budget):
+        self.block_rows = block_rows
         self.is_sparse = sparse.issparse(X)
         if self.is_sparse:
             X = X.tocsr() if X.format != "csr" else X
             ptr = X.indptr
             self._sparse = []
-            for s in range(self.n_spans):
-                r0, r1 = bounds[s], bounds[s + 1]
+            for r0, r1 in zip(block_rows[:-1], block_rows[1:], strict=True):
                 a, c = ptr[r0], ptr[r1]
                 self._sparse.append(
                     sparse.csr_matrix(
@@ -772,32 +885,36 @@ class _RowSpans:
             return
         self.X = X
         self._copy = not (X.dtype == np.float64 and X.flags.c_contiguous)
-        if self._copy:
-            piece = max(1, min(self.max_rows, budget // (8 * X.shape[1])))
-            self._piece_rows = piece
-            self._buffer = np.empty((piece, X.shape[1]))
+        max_rows = int(np.max(np.diff(block_rows)))
+        self._piece_rows = max(1, min(max_rows, budget // (8 * max(X.shape[1], 1))))
 
-    def pieces(self, s, again=False):
-        """``(rows, X_rows)`` covering span ``s``; ``rows`` index the span.
+    def buffer(self):
+        """Scratch space for converted rows (None when none is needed)."""
+        if self.is_sparse or not self._copy:
+            return None
+        return np.empty((self._piece_rows, self.X.shape[1]))
 
-        With ``again``, a span converted in one piece is not converted twice.
+    def pieces(self, b, buffer, again=False):
+        """``(rows, X_rows)`` covering block ``b``; ``rows`` index the block.
+
+        With ``again``, a block converted in one piece is not converted twice.
         """
         if self.is_sparse:
-            yield slice(None), self._sparse[s]
+            yield slice(None), self._sparse[b]
             return
-        r0, r1 = self.bounds[s], self.bounds[s + 1]
+        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
         if not self._copy:
             yield slice(None), self.X[r0:r1]
             return
         step = self._piece_rows
         if again and r1 - r0 <= step:
-            yield slice(None), self._buffer[: r1 - r0]
+            yield slice(None), buffer[: r1 - r0]
             return
         for a in range(0, r1 - r0, step):
-            b = min(a + step, r1 - r0)
-            out = self._buffer[: b - a]
-            np.copyto(out, self.X[r0 + a : r0 + b])
-            yield slice(a, b), out
+            z = min(a + step, r1 - r0)
+            out = buffer[: z - a]
+            np.copyto(out, self.X[r0 + a : r0 + z])
+            yield slice(a, z), out
 
 
 def _matmul_t(X, coef):
@@ -814,13 +931,6 @@ def _matmul_t(X, coef):
     for rows in row_batches(8 * X.shape[1], X.shape[0]):
         np.matmul(X[rows].astype(np.float64), coef.T, out=out[rows])
     return out
-
-
-def _t_matmul(G, X):
-    """``G.T @ X`` for dense or sparse X, shape (M, d)."""
-    if sparse.issparse(X):
-        return np.asarray((X.T @ G).T)
-    return G.T @ X
 
 
 class IntervalMassTable(KernelTable):

@@ -7,19 +7,21 @@ memory they use is bounded as promised.
 
 import subprocess
 import sys
+import threading
 import tracemalloc
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.special import logsumexp
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
 
-from skkdece import SoftmaxKDERegressor
+from skkdece import SoftmaxKDERegressor, _estimator, _loss
 from skkdece._kernels import log_kernel
 from skkdece._loss import KernelTable, LinearKDELoss, cross_entropy_from_table
 from skkdece._quadrature import quadrature_nodes
@@ -137,6 +139,86 @@ def test_small_working_memory_gives_the_same_loss_and_gradient(kernel, period):
     ref_loss, ref_grad = reference_loss_grad(logits[:300], whole)
     assert_allclose(loss[:300], ref_loss, rtol=1e-12)
     assert_allclose(grad[:300], ref_grad, atol=1e-12)
+
+
+@pytest.mark.parametrize("X_kind", ["float64", "float32", "csr"])
+def test_threads_give_the_same_result_bit_for_bit(X_kind):
+    """Blocks are summed in fixed groups: the thread count changes nothing."""
+    rng = np.random.default_rng(11)
+    M, d, n = 8, 5, 6000
+    centers = np.linspace(-3, 3, M)
+    lower, upper = mixed_targets(n, centers, 0.8, seed=12)
+    X = rng.normal(size=(n, d))
+    if X_kind == "float32":
+        X = X.astype(np.float32)
+    elif X_kind == "csr":
+        X[np.abs(X) < 0.7] = 0.0
+        X = sparse.csr_matrix(X)
+    sw = rng.uniform(0.5, 2.0, n)
+    sw /= sw.sum()
+    with config_context(working_memory=1):
+        table = make_table(lower, upper, centers, "gaussian", 0.8)
+        assert table.n_blocks > 8
+        params = rng.normal(0, 0.3, M * (d + 1))
+        results = []
+        for n_threads in (1, 2, 3):
+            loss = LinearKDELoss(table, fit_intercept=True, n_threads=n_threads)
+            try:
+                results.append(loss.loss_gradient(params, X, sw, 0.1))
+                # The pool is reused by the next evaluation.
+                again = loss.loss_gradient(params, X, sw, 0.1)
+            finally:
+                loss.close()
+            assert again[0] == results[-1][0]
+            assert_array_equal(again[1], results[-1][1])
+    for value, grad in results[1:]:
+        assert value == results[0][0]
+        assert_array_equal(grad, results[0][1])
+    # And they are the right numbers.
+    logits = np.asarray(X @ params[: M * d].reshape(M, d).T) + params[M * d :]
+    ref_loss, ref_grad = cross_entropy_from_table(logits, table)
+    assert results[0][0] == pytest.approx(
+        sw @ ref_loss + 0.05 * np.sum(params[: M * d] ** 2), rel=1e-12
+    )
+
+
+def test_fit_leaves_no_worker_threads_behind():
+    X, y = regression(30_000, 4, seed=13)
+    h = 0.4
+    Y = np.column_stack([y - h / 2, y + h / 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = SoftmaxKDERegressor(centers=16, bandwidth=h, max_iter=3).fit(X, Y)
+    assert model.n_iter_ == 3
+    assert not [t for t in threading.enumerate() if t.name.startswith("skkdece")]
+
+
+def test_fit_is_the_same_on_one_thread(monkeypatch):
+    """A fit limited to one thread (threadpoolctl) reaches the same numbers."""
+    X, y = regression(30_000, 12, seed=14)
+    h = 0.4
+    Y = np.column_stack([y - h / 2, y + h / 2])
+    kw = dict(centers=16, bandwidth=h, max_iter=15, tol=0.0)
+    used = []
+    share_out = _loss._share_out
+
+    def counted(task, n_tasks, work, pool):
+        used.append(len(work))
+        return share_out(task, n_tasks, work, pool)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with threadpool_limits(limits=1, user_api="blas"):
+            assert _loss.blas_threads() == 1
+            single = SoftmaxKDERegressor(**kw).fit(X, Y)
+        assert not used
+        # Three threads whatever this machine has.
+        monkeypatch.setattr(_estimator, "blas_threads", lambda: 3)
+        monkeypatch.setattr(_loss, "_share_out", counted)
+        threaded = SoftmaxKDERegressor(**kw).fit(X, Y)
+    assert used and set(used) == {3}
+    assert threaded.objective_ == single.objective_
+    assert_array_equal(threaded.coef_, single.coef_)
 
 
 def test_log_domain_fallback_in_every_layout():
