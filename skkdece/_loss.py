@@ -62,14 +62,20 @@ class KernelTable:
     gradient and enters the loss only as an added ``log_scale[q]``: nothing
     underflows however far the node is from every center.
 
-    The rows are cut into blocks of consecutive rows (``block_rows``) that the
-    loss evaluates one at a time, so that no array of the size of the whole
-    table is ever a temporary.  The scaled values of as many leading blocks as
-    fit in ``sklearn.get_config()["working_memory"]`` are computed once and
-    kept; those of the remaining blocks are recomputed at every evaluation.
-    Within a block whose rows have different numbers of nodes, rows with the
-    same number form a group whose nodes are stored together, so that every
-    group is evaluated with batched matrix products.
+    The table holds its rows sorted by their number of nodes (a stable sort:
+    rows with equal counts keep their order), so that it can cut them into
+    blocks of consecutive rows that all have the same count: every block is
+    evaluated with two batched matrix products, whatever mix of points and
+    intervals of different widths the targets are.  ``row_order[r]`` is the
+    caller's row held in table row ``r`` (``None`` when every row has the same
+    count and nothing moves); callers pass the logits of a block's rows in
+    table order and read the losses back the same way.
+
+    A block holds about ``_BLOCK_BYTES`` of kernel values, so that no array of
+    the size of the whole table is ever a temporary.  The scaled values of as
+    many leading blocks as fit in ``sklearn.get_config()["working_memory"]``
+    are computed once and kept; those of the remaining blocks are recomputed
+    at every evaluation.
 
     Parameters
     ----------
@@ -82,12 +88,17 @@ class KernelTable:
 
     Attributes
     ----------
+    row_order : ndarray of shape (n_samples,) or None
+        The caller's row held in each table row.
+    row_ptr : ndarray of shape (n_samples + 1,)
+        Table row ``r`` owns table nodes ``row_ptr[r]:row_ptr[r + 1]``.
     log_scale : ndarray of shape (n_nodes,)
-        ``max_m log K(t_q - c_m)``; ``-inf`` at uncovered nodes.
+        ``max_m log K(t_q - c_m)`` at each table node; ``-inf`` where no
+        kernel reaches the node.
     uncovered : ndarray of shape (n_nodes,)
-        Nodes outside the support of every (compact) kernel: density zero.
+        Table nodes outside the support of every (compact) kernel.
     block_rows : ndarray of shape (n_blocks + 1,)
-        Block ``b`` holds rows ``block_rows[b]:block_rows[b + 1]``.
+        Block ``b`` holds table rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
     def __init__(self, quad, points, *, kernel, bandwidth, period=None):
@@ -96,35 +107,54 @@ class KernelTable:
         self.kernel = kernel
         self.bandwidth = float(bandwidth)
         self.period = period
-        self.row_ptr = quad.row_ptr
-        self._nodes_per_row = quad.nodes_per_row
-        self._layouts = {}
-        self._force_grouped = False
+        counts = quad.counts
+        if quad.nodes_per_row is not None or counts.size == 0:
+            self.row_order = None
+            self.row_ptr = quad.row_ptr
+            self._nodes, self._weights = quad.nodes, quad.weights
+            self._points = self.points
+        else:
+            order = np.argsort(counts, kind="stable")
+            sorted_counts = counts[order]
+            self.row_order = order
+            self.row_ptr = np.zeros(counts.size + 1, dtype=np.intp)
+            np.cumsum(sorted_counts, out=self.row_ptr[1:])
+            source = np.repeat(
+                quad.row_ptr[:-1][order] - self.row_ptr[:-1], sorted_counts
+            )
+            source += np.arange(self.row_ptr[-1])
+            self._nodes, self._weights = quad.nodes[source], quad.weights[source]
+            del source
+            self._points = self.points if self.points.ndim == 1 else self.points[order]
+        self._counts = np.diff(self.row_ptr)
+
         node_bytes = 8 * self.n_centers
         budget = get_config()["working_memory"] * 2**20
         block_nodes = max(1, min(_BLOCK_BYTES, budget // 16) // node_bytes)
-        self.block_rows = _split_rows(self.row_ptr, block_nodes)
+        count_changes = np.flatnonzero(np.diff(self._counts)) + 1
+        self.block_rows = np.union1d(
+            _split_rows(self.row_ptr, block_nodes), count_changes
+        ).astype(np.intp)
 
         # The scaled values of the leading blocks that fit the budget are kept.
         block_ptr = self.row_ptr[self.block_rows]
         n_kept = np.searchsorted(block_ptr, budget // node_bytes, side="right") - 1
         self._n_kept_blocks = int(n_kept)
         self._kept = np.empty((block_ptr[n_kept], self.n_centers))
-        self.log_scale = np.empty(quad.nodes.shape[0])
+        self.log_scale = np.empty(self._nodes.shape[0])
         # Per row: sum_q w_q (one, to rounding) and sum_q w_q log_scale_q.
-        self._row_weight = np.add.reduceat(quad.weights, self.row_ptr[:-1])
-        self._row_log_scale = np.empty(quad.n_samples)
+        self._row_weight = np.add.reduceat(self._weights, self.row_ptr[:-1])
+        self._row_log_scale = np.empty(counts.size)
         for b in range(self.n_blocks):
             p0, p1 = block_ptr[b], block_ptr[b + 1]
             scaled, log_scale = self._compute_scaled(p0, p1)
             self.log_scale[p0:p1] = log_scale
             rows = slice(self.block_rows[b], self.block_rows[b + 1])
             self._row_log_scale[rows] = np.add.reduceat(
-                quad.weights[p0:p1] * log_scale, self.row_ptr[rows] - p0
+                self._weights[p0:p1] * log_scale, self.row_ptr[rows] - p0
             )
             if b < n_kept:
-                node_order = self._layout(b)[2]
-                self._kept[p0:p1] = scaled if node_order is None else scaled[node_order]
+                self._kept[p0:p1] = scaled
         self.uncovered = np.isneginf(self.log_scale)
         self._block_uncovered = np.add.reduceat(self.uncovered, block_ptr[:-1]) > 0
         self._any_uncovered = bool(np.any(self._block_uncovered))
@@ -139,56 +169,32 @@ class KernelTable:
 
     @property
     def nodes_per_row(self):
-        """The common number of nodes of every row, or None if they differ.
+        """The common number of nodes of every row, or None if they differ."""
+        return self.quad.nodes_per_row
 
-        Setting it to None makes every block take the grouped path meant for
-        rows with different numbers of nodes (the tests compare the two).
-        """
-        return self._nodes_per_row
-
-    @nodes_per_row.setter
-    def nodes_per_row(self, value):
-        self._nodes_per_row = value
-        self._force_grouped = value is None
-        self._layouts = {}
-
-    @property
-    def row_of_node(self):
-        """Row of every node, shape (n_nodes,)."""
-        return np.repeat(np.arange(self.quad.n_samples), self.quad.counts)
-
-    @property
-    def scaled(self):
-        """All scaled kernel values, shape (n_nodes, M) (assembled on demand)."""
-        out = np.empty((self.quad.nodes.shape[0], self.n_centers))
-        for b in range(self.n_blocks):
-            p0 = self.row_ptr[self.block_rows[b]]
-            p1 = self.row_ptr[self.block_rows[b + 1]]
-            node_order = self._layout(b)[2]
-            if node_order is None:
-                out[p0:p1] = self._block_scaled(b)
-            else:
-                out[p0 + node_order] = self._block_scaled(b)
-        return out
+    def block_row_index(self, b):
+        """The caller's rows held in block ``b``: a slice, or an index array."""
+        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
+        return slice(r0, r1) if self.row_order is None else self.row_order[r0:r1]
 
     def log_kernel_at(self, index):
-        """``log K(t_q - c_m)`` for the selected nodes, shape (n_selected, M)."""
-        t = self.quad.nodes[index]
-        if self.points.ndim == 1:
-            pts = self.points[None, :]
+        """``log K(t_q - c_m)`` at the selected table nodes, shape (n_selected, M)."""
+        t = self._nodes[index]
+        if self._points.ndim == 1:
+            pts = self._points[None, :]
         else:
-            n_nodes = self.quad.nodes.shape[0]
+            n_nodes = self._nodes.shape[0]
             if isinstance(index, slice):
                 nodes = np.arange(*index.indices(n_nodes))
             else:
                 nodes = np.arange(n_nodes)[index]
-            pts = self.points[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
+            pts = self._points[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
         return log_kernel(
             t[:, None] - pts, self.kernel, self.bandwidth, period=self.period
         )
 
     def _compute_scaled(self, p0, p1):
-        """``(scaled, log_scale)`` of nodes ``p0:p1``, from the kernel itself."""
+        """``(scaled, log_scale)`` of table nodes ``p0:p1``, from the kernel."""
         log_k = self.log_kernel_at(slice(p0, p1))
         log_scale = np.max(log_k, axis=1)
         # Nodes outside the support of every compact kernel have p = 0.
@@ -202,53 +208,19 @@ class KernelTable:
         np.exp(log_k, out=log_k)
         return log_k, log_scale
 
-    def _layout(self, b):
-        """How block ``b`` is evaluated: ``(k, groups, node_order)``.
-
-        ``k > 0``: every row has ``k`` nodes (``groups`` and ``node_order``
-        are None).  Otherwise ``groups`` lists ``(k, rows, first, last)``: the
-        block's rows (local indices) with ``k`` nodes each, whose nodes are
-        ``first:last`` in the block's stored order, and ``node_order`` maps
-        that order to the natural one (local node indices).
-        """
-        if b in self._layouts:
-            return self._layouts[b]
-        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
-        local_ptr = self.row_ptr[r0 : r1 + 1] - self.row_ptr[r0]
-        counts = np.diff(local_ptr)
-        if not self._force_grouped and np.all(counts == counts[0]):
-            layout = (int(counts[0]), None, None)
-        else:
-            order = np.argsort(counts, kind="stable")
-            sorted_counts = counts[order]
-            new_ptr = np.concatenate([[0], np.cumsum(sorted_counts)])
-            node_order = np.arange(new_ptr[-1]) + np.repeat(
-                local_ptr[:-1][order] - new_ptr[:-1], sorted_counts
-            )
-            cuts = np.flatnonzero(np.diff(sorted_counts)) + 1
-            bounds = np.concatenate([[0], cuts, [counts.shape[0]]])
-            groups = [
-                (int(sorted_counts[a]), order[a:z], new_ptr[a], new_ptr[z])
-                for a, z in zip(bounds[:-1], bounds[1:], strict=True)
-            ]
-            layout = (0, groups, node_order)
-        self._layouts[b] = layout
-        return layout
-
     def _block_scaled(self, b):
-        """Scaled values of block ``b``'s nodes, in its layout's order."""
+        """Scaled values of block ``b``'s nodes."""
         p0 = self.row_ptr[self.block_rows[b]]
         p1 = self.row_ptr[self.block_rows[b + 1]]
         if b < self._n_kept_blocks:
             return self._kept[p0:p1]
-        scaled = self._compute_scaled(p0, p1)[0]
-        node_order = self._layout(b)[2]
-        return scaled if node_order is None else scaled[node_order]
+        return self._compute_scaled(p0, p1)[0]
 
     def uncovered_rows(self):
-        """Rows with a node where every kernel is zero (density zero)."""
+        """The caller's rows with a node where every kernel is zero (density zero)."""
         nodes = np.flatnonzero(self.uncovered)
-        return np.unique(np.searchsorted(self.row_ptr, nodes, side="right") - 1)
+        rows = np.unique(np.searchsorted(self.row_ptr, nodes, side="right") - 1)
+        return rows if self.row_order is None else np.sort(self.row_order[rows])
 
     def check_covered(self):
         """Raise if the density is zero at some node (the loss is infinite)."""
@@ -263,10 +235,6 @@ class KernelTable:
             "more centers, or a kernel with unbounded support."
         )
 
-    def sum_rows(self, values):
-        """Sum per-node values (n_nodes,) or (n_nodes, M) within each row."""
-        return np.add.reduceat(values, self.row_ptr[:-1], axis=0)
-
     def block_loss(
         self, b, logits, sample_weight=None, exp_work=None, grad=None, shifted=False
     ):
@@ -275,10 +243,11 @@ class KernelTable:
         Parameters
         ----------
         b : int
-            Block index; its rows are ``block_rows[b]:block_rows[b + 1]``.
+            Block index; its rows are table rows ``block_rows[b]:block_rows[b + 1]``
+            (the caller's rows ``block_row_index(b)``).
         logits : ndarray of shape (n_rows, M)
-            Logits of the block's rows; left unchanged.  The loss depends on
-            them only up to a constant per row.
+            Logits of the block's rows, in table order; left unchanged.  The
+            loss depends on them only up to a constant per row.
         sample_weight : ndarray of shape (n_rows,) or None
             Factors applied to the gradient rows (not to the losses).
         exp_work : ndarray of shape (n_rows, M) or None
@@ -299,6 +268,7 @@ class KernelTable:
         r0, r1 = self.block_rows[b], self.block_rows[b + 1]
         p0, p1 = self.row_ptr[r0], self.row_ptr[r1]
         n_rows, M = logits.shape
+        k = int(self._counts[r0])  # the same for every row of the block
         scaled = self._block_scaled(b)
 
         # E = exp(z - shift) and S = E / sum_exp.  Any shift between
@@ -324,52 +294,8 @@ class KernelTable:
             E[overflow] = np.exp(logits[overflow] - shift[overflow, None])
             sum_exp[overflow] = np.sum(E[overflow], axis=1)
 
-        k, groups, node_order = self._layout(b)
-        uncovered = self._block_uncovered[b]
-        if k:
-            return self._group_loss(
-                k,
-                logits,
-                E,
-                shift,
-                sum_exp,
-                sample_weight,
-                scaled,
-                slice(p0, p1),
-                slice(r0, r1),
-                uncovered,
-                grad,
-            )
-        loss = np.empty(n_rows)
-        for k, rows, first, last in groups:
-            g_grad = None if grad is None else np.empty((rows.shape[0], M))
-            loss[rows] = self._group_loss(
-                k,
-                logits[rows],
-                E[rows],
-                shift[rows],
-                sum_exp[rows],
-                None if sample_weight is None else sample_weight[rows],
-                scaled[first:last],
-                p0 + node_order[first:last],
-                r0 + rows,
-                uncovered,
-                g_grad,
-            )
-            if grad is not None:
-                grad[rows] = g_grad
-        return loss
-
-    def _group_loss(
-        self, k, logits, E, shift, sum_exp, sw, scaled, nodes, rows, uncovered, grad
-    ):
-        """Losses (and gradients into ``grad``) of rows with ``k`` nodes each.
-
-        ``nodes`` and ``rows`` index the table's nodes and rows (slices or
-        arrays); ``scaled`` holds the nodes' scaled values, row after row.
-        """
-        n_rows, M = E.shape
-        weights = self.quad.weights[nodes]
+        nodes, rows = slice(p0, p1), slice(r0, r1)
+        weights = self._weights[nodes]
         # Per node, dens = scaled @ E of its row = sum_exp * (S @ scaled).
         if k == 1:
             dens = np.einsum("qm,qm->q", scaled, E)
@@ -377,6 +303,7 @@ class KernelTable:
             dens = np.matmul(scaled.reshape(n_rows, k, M), E[:, :, None]).reshape(-1)
         threshold = _FALLBACK_BELOW * sum_exp
         # One pass finds the usual case, no node anywhere near underflow.
+        uncovered = self._block_uncovered[b]
         any_fallback = uncovered or np.min(dens) < np.max(threshold)
         if any_fallback:
             if k == 1:
@@ -400,8 +327,7 @@ class KernelTable:
             log_S = (
                 logits[fb_rows] - (shift[fb_rows] + np.log(sum_exp[fb_rows]))[:, None]
             )
-            node_ids = nodes.start + idx if isinstance(nodes, slice) else nodes[idx]
-            log_terms = log_S + self.log_kernel_at(node_ids)
+            log_terms = log_S + self.log_kernel_at(p0 + idx)
             log_p_idx = logsumexp(log_terms, axis=1)
             log_p[idx] = log_p_idx
             log_p *= weights
@@ -417,6 +343,7 @@ class KernelTable:
 
         # grad_i = S_i - sum_q w_q S_i scaled_q / (S_i @ scaled_q)
         #        = sw_i E_i (1 / sum_exp_i - sum_q (w_q / dens_q) scaled_q).
+        sw = sample_weight
         if sw is None:
             coef *= -1.0
             row_factor = 1.0 / sum_exp
@@ -486,16 +413,22 @@ def cross_entropy_from_table(logits, table, *, gradient=True):
         table.check_covered()
     loss = np.empty(logits.shape[0])
     grad = np.empty_like(logits) if gradient else None
-    work = np.empty((np.max(np.diff(table.block_rows)), logits.shape[1]))
+    max_rows = np.max(np.diff(table.block_rows))
+    work = np.empty((max_rows, logits.shape[1]))
+    grad_work = (
+        np.empty_like(work) if gradient and table.row_order is not None else None
+    )
     for b in range(table.n_blocks):
-        rows = slice(table.block_rows[b], table.block_rows[b + 1])
-        n_rows = rows.stop - rows.start
-        loss[rows] = table.block_loss(
-            b,
-            logits[rows],
-            exp_work=work[:n_rows],
-            grad=None if grad is None else grad[rows],
-        )
+        # The block's rows: a slice, or (rows sorted by node count) an index.
+        rows = table.block_row_index(b)
+        n_rows = table.block_rows[b + 1] - table.block_rows[b]
+        if grad is None:
+            g = None
+        else:
+            g = grad[rows] if grad_work is None else grad_work[:n_rows]
+        loss[rows] = table.block_loss(b, logits[rows], exp_work=work[:n_rows], grad=g)
+        if grad_work is not None:
+            grad[rows] = g
     return (loss, grad) if gradient else loss
 
 
@@ -653,7 +586,8 @@ class LinearKDELoss:
     gradients in place, and a second product adds the block's share of the
     parameter gradient, ``G_block.T @ X_block``.  No (n_samples, M) array is
     formed; float32 (or Fortran-ordered) X is converted to float64 a block at
-    a time and sparse X stays sparse.
+    a time, so are the rows of X a block gathers when the table sorted its
+    rows by node count, and sparse X stays sparse.
 
     Consecutive blocks form a fixed number of groups, each summed in block
     order into its own partial loss and gradient; the partials are then added
@@ -716,7 +650,7 @@ class LinearKDELoss:
             )
             groups = np.linspace(0, table.n_blocks, n_groups + 1).round()
             n_threads = max(1, min(self.n_threads, n_groups))
-            rows = _BlockRows(X, table.block_rows, budget // n_threads)
+            rows = _BlockRows(X, table, budget // n_threads)
             max_block = int(np.max(np.diff(table.block_rows)))
             work = [
                 ((*np.empty((3, max_block, M)), np.ones(max_block)), rows.buffer())
@@ -785,7 +719,7 @@ class LinearKDELoss:
                     np.matmul(X_part, coef_shifted, out=z[part])
             if intercept_shifted is not None:
                 z += intercept_shifted
-            sw = sample_weight[r0:r1]
+            sw = sample_weight[rows.index[b]]
             loss_b = table.block_loss(
                 b, z, sw, exp_work=E[: r1 - r0], grad=g, shifted=True
             )
@@ -859,61 +793,82 @@ def _share_out(task, n_tasks, work, pool):
 
 
 class _BlockRows:
-    """The rows of X block by block, as float64 arrays or CSR matrices.
+    """The rows of X in the table's blocks, as float64 arrays or CSR matrices.
 
-    C-ordered float64 X is sliced without copies.  Other dense X (float32,
-    Fortran order) is converted to float64 in pieces of at most ``budget``
-    bytes, into a buffer of the calling thread's.  Sparse X is converted to
-    CSR once (if needed) and sliced into views.
+    ``index[b]`` is the slice or index array of block ``b``'s rows of X (the
+    table may hold its rows sorted by node count).  C-ordered float64 X is
+    sliced without copies when the table keeps the rows in order.  Otherwise
+    dense X (float32, Fortran order, gathered rows) is copied into float64 in
+    pieces of at most ``budget`` bytes, into a buffer of the calling
+    thread's.  Sparse X is converted to CSR once (if needed) and cut into one
+    CSR matrix per block: views, or copies of gathered rows.
     """
 
-    def __init__(self, X, block_rows, budget):
-        self.block_rows = block_rows
+    def __init__(self, X, table, budget):
+        self.index = [table.block_row_index(b) for b in range(table.n_blocks)]
         self.is_sparse = sparse.issparse(X)
         if self.is_sparse:
             X = X.tocsr() if X.format != "csr" else X
             ptr = X.indptr
             self._sparse = []
-            for r0, r1 in zip(block_rows[:-1], block_rows[1:], strict=True):
-                a, c = ptr[r0], ptr[r1]
+            for rows in self.index:
+                if not isinstance(rows, slice):
+                    self._sparse.append(X[rows])
+                    continue
+                a, c = ptr[rows.start], ptr[rows.stop]
                 self._sparse.append(
                     sparse.csr_matrix(
-                        (X.data[a:c], X.indices[a:c], ptr[r0 : r1 + 1] - a),
-                        shape=(r1 - r0, X.shape[1]),
+                        (
+                            X.data[a:c],
+                            X.indices[a:c],
+                            ptr[rows.start : rows.stop + 1] - a,
+                        ),
+                        shape=(rows.stop - rows.start, X.shape[1]),
                     )
                 )
             return
         self.X = X
-        self._copy = not (X.dtype == np.float64 and X.flags.c_contiguous)
-        max_rows = int(np.max(np.diff(block_rows)))
+        self._copy = table.row_order is not None or not (
+            X.dtype == np.float64 and X.flags.c_contiguous
+        )
+        max_rows = int(np.max(np.diff(table.block_rows)))
         self._piece_rows = max(1, min(max_rows, budget // (8 * max(X.shape[1], 1))))
 
     def buffer(self):
-        """Scratch space for converted rows (None when none is needed)."""
+        """Scratch space for copied rows (None when none is needed)."""
         if self.is_sparse or not self._copy:
             return None
         return np.empty((self._piece_rows, self.X.shape[1]))
 
     def pieces(self, b, buffer, again=False):
-        """``(rows, X_rows)`` covering block ``b``; ``rows`` index the block.
+        """``(part, X_rows)`` covering block ``b``; ``part`` indexes the block.
 
-        With ``again``, a block converted in one piece is not converted twice.
+        With ``again``, a block copied in one piece is not copied twice.
         """
         if self.is_sparse:
             yield slice(None), self._sparse[b]
             return
-        r0, r1 = self.block_rows[b], self.block_rows[b + 1]
+        rows = self.index[b]
         if not self._copy:
-            yield slice(None), self.X[r0:r1]
+            yield slice(None), self.X[rows]
             return
+        if isinstance(rows, slice):
+            first, n_rows = rows.start, rows.stop - rows.start
+        else:
+            first, n_rows = None, rows.shape[0]
         step = self._piece_rows
-        if again and r1 - r0 <= step:
-            yield slice(None), buffer[: r1 - r0]
+        if again and n_rows <= step:
+            yield slice(None), buffer[:n_rows]
             return
-        for a in range(0, r1 - r0, step):
-            z = min(a + step, r1 - r0)
+        for a in range(0, n_rows, step):
+            z = min(a + step, n_rows)
             out = buffer[: z - a]
-            np.copyto(out, self.X[r0 + a : r0 + z])
+            if first is not None:
+                np.copyto(out, self.X[first + a : first + z])
+            elif self.X.dtype == np.float64:
+                np.take(self.X, rows[a:z], axis=0, out=out)
+            else:
+                np.copyto(out, self.X[rows[a:z]])
             yield slice(a, z), out
 
 

@@ -359,27 +359,42 @@ def test_full_circle_interval_gives_zero_gradient_for_uniform_weights_density():
     assert loss[0] >= np.log(TWO_PI) - 1e-12  # cross-entropy >= entropy of U
 
 
-def test_table_layouts_agree():
-    """Uniform and ragged node layouts give the same results."""
-    logits, points, lower, upper, h = problem("gaussian", None, n=8)
-    full = kde_cross_entropy(logits, points, lower, upper, bandwidth=h)
-    for i in range(8):
-        one = kde_cross_entropy(
-            logits[i : i + 1], points, lower[i], upper[i], bandwidth=h
-        )
-        assert_allclose(one[0], full[0][i : i + 1], rtol=1e-13)
-        assert_allclose(one[1], full[1][i : i + 1], atol=1e-14)
-    lower2 = np.linspace(-1, 1, 8)
-    table = KernelTable(
-        quadrature_nodes(lower2, lower2 + 0.3, points, kernel="gaussian", bandwidth=h),
-        points,
-        kernel="gaussian",
-        bandwidth=h,
+@pytest.mark.parametrize("per_row", [False, True])
+def test_rows_sorted_by_node_count_give_each_rows_own_result(per_row):
+    """A table of mixed points and widths sorts its rows into blocks of one
+    node count; every row still gets what it gets evaluated alone."""
+    logits, points, lower, upper, h = problem("gaussian", None, n=12, per_row=per_row)
+    quad = quadrature_nodes(lower, upper, points, kernel="gaussian", bandwidth=h)
+    table = KernelTable(quad, points, kernel="gaussian", bandwidth=h)
+    assert table.row_order is not None
+    assert sorted(table.row_order) == list(range(12))
+    for b in range(table.n_blocks):
+        r0, r1 = table.block_rows[b], table.block_rows[b + 1]
+        assert np.unique(np.diff(table.row_ptr[r0 : r1 + 1])).size == 1
+    loss, grad = cross_entropy_from_table(logits, table)
+    assert_allclose(
+        kde_cross_entropy(logits, points, lower, upper, bandwidth=h)[0], loss
     )
-    assert table.nodes_per_row is not None
-    ragged = cross_entropy_from_table(logits, table)
-    table.nodes_per_row = None  # force the general path
-    assert_allclose(cross_entropy_from_table(logits, table)[1], ragged[1], atol=1e-14)
+    for i in range(12):
+        pts = points[i] if per_row else points
+        one = kde_cross_entropy(logits[i : i + 1], pts, lower[i], upper[i], bandwidth=h)
+        assert_allclose(one[0], loss[i : i + 1], rtol=1e-13)
+        assert_allclose(one[1], grad[i : i + 1], atol=1e-14)
+
+
+def test_rows_with_zero_density_are_named_in_the_callers_order():
+    """Sorting rows by node count must not garble which rows are uncovered."""
+    centers = np.array([0.0, 10.0])  # epanechnikov supports [-1, 1], [9, 11]
+    lower = np.array([0.5, 5.0, 9.5, 0.2, 4.0, 10.0, -0.9])
+    upper = np.array([0.5, 5.0, 10.5, 0.8, 6.0, 10.0, 0.9])
+    quad = quadrature_nodes(lower, upper, centers, kernel="epanechnikov", bandwidth=1)
+    table = KernelTable(quad, centers, kernel="epanechnikov", bandwidth=1.0)
+    assert table.row_order is not None
+    assert table.uncovered_rows().tolist() == [1, 4]
+    with pytest.raises(ValueError, match=r"inside the target of rows \[1, 4\]"):
+        table.check_covered()
+    loss = cross_entropy_from_table(np.zeros((7, 2)), table, gradient=False)
+    assert np.isinf(loss[[1, 4]]).all() and np.isfinite(np.delete(loss, [1, 4])).all()
 
 
 @pytest.mark.parametrize(
