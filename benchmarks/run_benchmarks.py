@@ -118,6 +118,7 @@ _SETTLE = 0.3  # seconds of untimed calls before each timed loss evaluation
 def bench_loss_gradient(report, n, rounds):
     from sklearn._loss.loss import HalfMultinomialLoss
     from sklearn.linear_model._linear_loss import LinearModelLoss
+    from threadpoolctl import threadpool_limits
 
     from skkdece._loss import KernelTable, LinearKDELoss, blas_threads
     from skkdece._quadrature import quadrature_nodes
@@ -177,12 +178,14 @@ def bench_loss_gradient(report, n, rounds):
             passed,
         )
         if n_threads > 1:
+            # Both on one core: what a user limited to one thread sees.
             one_call, _ = ours_for(lower, upper, 1)
-            t_one, t_anchor = interleaved_medians(
-                [one_call, anchor_call], rounds, settle=_SETTLE
-            )
+            with threadpool_limits(limits=1, user_api="blas"):
+                t_one, t_anchor = interleaved_medians(
+                    [one_call, anchor_call], rounds, settle=_SETTLE
+                )
             report.add(
-                "  same, ours with n_threads=1",
+                "  same, one thread for both",
                 t_one,
                 t_anchor,
                 t_one / t_anchor,
@@ -325,12 +328,16 @@ print(json.dumps({"seconds": seconds, "evaluations": calls[0],
 """
 
 
-def run_child_fit(n, kind, max_iter):
+def run_child_fit(n, kind, max_iter, one_thread=False):
+    env = dict(os.environ)
+    if one_thread:  # BLAS on one thread, hence the loss too
+        env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, str(n), kind, str(max_iter)],
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -359,6 +366,21 @@ def bench_scaling_and_memory(report, sizes, interval_n, max_iter):
         None,
         "<= 1.3",
         growth <= 1.3,
+        unit=lambda v: "-" if v is None else f"{v:.3f}",
+    )
+    # The small fit runs on one thread (one block of the kernel table), the
+    # large ones on all: the same measure with one thread everywhere.
+    single = {n: run_child_fit(n, "point", max_iter, one_thread=True) for n in sizes}
+    single_eval = {n: r["seconds"] / r["evaluations"] for n, r in single.items()}
+    growth1 = (single_eval[big] / single_eval[small]) / (big / small)
+    report.add(
+        "  same, one thread at every size "
+        f"({fmt_time(single_eval[small])} -> {fmt_time(single_eval[big])})",
+        growth1,
+        None,
+        None,
+        "info",
+        None,
         unit=lambda v: "-" if v is None else f"{v:.3f}",
     )
     peak = results[big]["peak_mb"]
@@ -496,7 +518,7 @@ def main(argv=None):
     else:
         cfg = dict(
             lg_n=100_000,
-            lg_rounds=15,
+            lg_rounds=11,
             degen_n=100_000,
             degen_rounds=5,
             sizes=(10_000, 100_000, 1_000_000),
