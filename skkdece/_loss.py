@@ -167,11 +167,6 @@ class KernelTable:
     def n_blocks(self):
         return self.block_rows.shape[0] - 1
 
-    @property
-    def nodes_per_row(self):
-        """The common number of nodes of every row, or None if they differ."""
-        return self.quad.nodes_per_row
-
     def block_row_index(self, b):
         """The caller's rows held in block ``b``: a slice, or an index array."""
         r0, r1 = self.block_rows[b], self.block_rows[b + 1]

@@ -59,10 +59,6 @@ class QuadratureNodes:
         return np.diff(self.row_ptr)
 
     @property
-    def row_of_node(self):
-        return np.repeat(np.arange(self.n_samples), self.counts)
-
-    @property
     def nodes_per_row(self):
         """The common number of nodes of every row, or None if they differ."""
         counts = self.counts
