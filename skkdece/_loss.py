@@ -19,6 +19,7 @@ responsibilities ``r_im(t) = S_im K(t - c_m) / p_i(t)``.
 
 import itertools
 import threading
+from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -129,7 +130,7 @@ class KernelTable:
         self._counts = np.diff(self.row_ptr)
 
         node_bytes = 8 * self.n_centers
-        budget = get_config()["working_memory"] * 2**20
+        budget = int(get_config()["working_memory"] * 2**20)
         block_nodes = max(1, min(_BLOCK_BYTES, budget // 16) // node_bytes)
         count_changes = np.flatnonzero(np.diff(self._counts)) + 1
         self.block_rows = np.union1d(
@@ -182,7 +183,7 @@ class KernelTable:
             if isinstance(index, slice):
                 nodes = np.arange(*index.indices(n_nodes))
             else:
-                nodes = np.arange(n_nodes)[index]
+                nodes = np.asarray(index)
             pts = self._points[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
         return log_kernel(
             t[:, None] - pts, self.kernel, self.bandwidth, period=self.period
@@ -200,7 +201,8 @@ class KernelTable:
             log_scale[uncovered] = -np.inf
         else:
             log_k -= log_scale[:, None]
-        np.exp(log_k, out=log_k)
+        with np.errstate(under="ignore"):  # far kernels are zero next to near
+            np.exp(log_k, out=log_k)
         return log_k, log_scale
 
     def _block_scaled(self, b):
@@ -260,6 +262,12 @@ class KernelTable:
         loss : ndarray of shape (n_rows,)
             ``-mean_t log p_i(t)``; ``inf`` where the density is zero at a node.
         """
+        # Underflow to zero is intended here (far kernels, negligible
+        # weights), whatever the caller's np.errstate says.
+        with np.errstate(under="ignore"):
+            return self._block_loss(b, logits, sample_weight, exp_work, grad, shifted)
+
+    def _block_loss(self, b, logits, sample_weight, exp_work, grad, shifted):
         r0, r1 = self.block_rows[b], self.block_rows[b + 1]
         p0, p1 = self.row_ptr[r0], self.row_ptr[r1]
         n_rows, M = logits.shape
@@ -638,15 +646,21 @@ class LinearKDELoss:
             table = self.table
             M, d = table.n_centers, X.shape[1]
             n_params = self.n_params(d)
-            budget = get_config()["working_memory"] * 2**20 // 8
-            # Each group has a partial gradient; together at most the budget.
+            budget = int(get_config()["working_memory"] * 2**20)
+            # Each group has a partial gradient; together at most budget / 8.
+            # Neither the groups nor the pieces X is copied in depend on the
+            # thread count: they fix the order of every sum.
             n_groups = min(
-                table.n_blocks, _MAX_GROUPS, max(1, budget // (8 * n_params))
+                table.n_blocks, _MAX_GROUPS, max(1, budget // (64 * n_params))
             )
             groups = np.linspace(0, table.n_blocks, n_groups + 1).round()
-            n_threads = max(1, min(self.n_threads, n_groups))
-            rows = _BlockRows(X, table, budget // n_threads)
+            rows = _BlockRows(X, table, budget // 32)
             max_block = int(np.max(np.diff(table.block_rows)))
+            # Each thread's buffers; all of them within budget / 4.
+            per_thread = 8 * (3 * M + 1) * max_block + rows.buffer_bytes
+            n_threads = max(
+                1, min(self.n_threads, n_groups, budget // (4 * per_thread))
+            )
             work = [
                 ((*np.empty((3, max_block, M)), np.ones(max_block)), rows.buffer())
                 for _ in range(n_threads)
@@ -766,25 +780,36 @@ def _share_out(task, n_tasks, work, pool):
     """Run ``task(j, work[t])`` for every j, on the caller and the pool's threads.
 
     The tasks are taken in order from a shared counter, so a thread slowed
-    down by other load simply takes fewer.  Exceptions reach the caller.
+    down by other load simply takes fewer.  After a task fails no new task
+    starts; every helper has stopped before this returns or raises (the
+    caller's own exception first, else a helper's).
     """
     counter = itertools.count()
     lock = threading.Lock()
+    failed = threading.Event()
+    # NumPy's error settings are per thread: the helpers take the caller's.
+    errors = np.geterr()
 
     def worker(buffers):
-        while True:
-            with lock:
-                j = next(counter)
-            if j >= n_tasks:
-                return
-            task(j, buffers)
+        with np.errstate(**errors):
+            while not failed.is_set():
+                with lock:
+                    j = next(counter)
+                if j >= n_tasks:
+                    return
+                try:
+                    task(j, buffers)
+                except BaseException:
+                    failed.set()
+                    raise
 
     helpers = [pool.submit(worker, w) for w in work[1:]]
     try:
         worker(work[0])
     finally:
-        for f in helpers:
-            f.result()
+        futures.wait(helpers)
+    for f in helpers:
+        f.result()
 
 
 class _BlockRows:
@@ -828,6 +853,13 @@ class _BlockRows:
         )
         max_rows = int(np.max(np.diff(table.block_rows)))
         self._piece_rows = max(1, min(max_rows, budget // (8 * max(X.shape[1], 1))))
+
+    @property
+    def buffer_bytes(self):
+        """Bytes of one :meth:`buffer`."""
+        if self.is_sparse or not self._copy:
+            return 0
+        return 8 * self._piece_rows * self.X.shape[1]
 
     def buffer(self):
         """Scratch space for copied rows (None when none is needed)."""
@@ -911,11 +943,7 @@ class IntervalMassTable(KernelTable):
     def log_kernel_at(self, index):
         n = self.quad.n_samples
         # Blocks arrive as slices: build only their rows, not all n.
-        rows = (
-            np.arange(*index.indices(n))
-            if isinstance(index, slice)
-            else np.arange(n)[index]
-        )
+        rows = np.arange(*index.indices(n)) if isinstance(index, slice) else index
         pts = self.points[None, :] if self.points.ndim == 1 else self.points[rows]
         lo = self.lower[rows, None] - pts
         hi = self.upper[rows, None] - pts

@@ -8,8 +8,10 @@ memory they use is bounded as promised.
 import subprocess
 import sys
 import threading
+import time
 import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -146,9 +148,10 @@ def test_small_working_memory_gives_the_same_loss_and_gradient(kernel, period):
 
 @pytest.mark.parametrize("X_kind", ["float64", "float32", "csr"])
 def test_threads_give_the_same_result_bit_for_bit(X_kind):
-    """Blocks are summed in fixed groups: the thread count changes nothing."""
+    """Blocks are summed in fixed groups, and copied rows of X in pieces of a
+    fixed size (here smaller than a block): the thread count changes nothing."""
     rng = np.random.default_rng(11)
-    M, d, n = 8, 5, 6000
+    M, d, n = 8, 40, 6000
     centers = np.linspace(-3, 3, M)
     lower, upper = mixed_targets(n, centers, 0.8, seed=12)
     X = rng.normal(size=(n, d))
@@ -183,6 +186,72 @@ def test_threads_give_the_same_result_bit_for_bit(X_kind):
     assert results[0][0] == pytest.approx(
         sw @ ref_loss + 0.05 * np.sum(params[: M * d] ** 2), rel=1e-12
     )
+
+
+def test_a_failing_block_stops_every_thread_before_the_error_is_raised():
+    in_flight, started = [0], []
+    lock = threading.Lock()
+
+    def task(j, buffers):
+        with lock:
+            in_flight[0] += 1
+            started.append(j)
+        try:
+            time.sleep(0.002)
+            if j == 5:
+                raise FloatingPointError("block 5")
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    with ThreadPoolExecutor(2) as pool:
+        with pytest.raises(FloatingPointError, match="block 5"):
+            _loss._share_out(task, 1000, [None] * 3, pool)
+        assert in_flight[0] == 0  # nobody still writing into shared buffers
+    assert 5 in started and len(started) < 100
+
+
+def test_threads_follow_the_callers_numpy_error_settings():
+    """Underflow is expected and ignored; the caller's errstate reaches the
+    worker threads (NumPy keeps it per thread)."""
+    centers = np.linspace(-10.0, 10.0, 16)  # far kernels underflow to zero
+    rng = np.random.default_rng(15)
+    y = rng.uniform(-9.0, 9.0, 20_000)
+    lower, upper = y, y + rng.choice([0.0, 0.1, 0.3], y.size)
+    X = rng.normal(size=(y.size, 3))
+    sw = np.full(y.size, 1.0 / y.size)
+    with config_context(working_memory=2):
+        table = make_table(lower, upper, centers, "gaussian", 0.2)
+        params = rng.normal(0, 0.5, 16 * 4)
+        one = LinearKDELoss(table, fit_intercept=True).loss_gradient(params, X, sw, 0.0)
+        loss = LinearKDELoss(table, fit_intercept=True, n_threads=2)
+        seen = []
+        block_loss = table.block_loss
+
+        def spy(*args, **kwargs):
+            seen.append(np.geterr()["divide"])
+            return block_loss(*args, **kwargs)
+
+        table.block_loss = spy
+        try:
+            with np.errstate(all="raise"):
+                two = loss.loss_gradient(params, X, sw, 0.0)
+        finally:
+            loss.close()
+    assert set(seen) == {"raise"} and len(seen) == table.n_blocks > 2
+    assert two[0] == one[0]
+    assert_array_equal(two[1], one[1])
+
+
+def test_a_fraction_of_a_mebibyte_of_working_memory_is_honoured():
+    X, y = regression(3000, 4, seed=16)
+    kw = dict(centers=8, alpha=1e-2, tol=1e-8, max_iter=2000)
+    with config_context(working_memory=0.05):
+        small = SoftmaxKDERegressor(**kw).fit(X, y)
+    default = SoftmaxKDERegressor(**kw).fit(X, y)
+    # Other blocks, other rounding: weakly determined coefficients move ~1e-6.
+    assert small.objective_ == pytest.approx(default.objective_, rel=1e-11)
+    assert_allclose(small.coef_, default.coef_, atol=1e-5)
 
 
 def test_fit_leaves_no_worker_threads_behind():
