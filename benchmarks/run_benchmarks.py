@@ -120,8 +120,9 @@ def bench_loss_gradient(report, n, rounds):
     from sklearn.linear_model._linear_loss import LinearModelLoss
     from threadpoolctl import threadpool_limits
 
-    from skkdece._loss import KernelTable, LinearKDELoss, blas_threads
-    from skkdece._quadrature import quadrature_nodes
+    from skkdece._linear import LinearLogits
+    from skkdece._loss import training_table
+    from skkdece._objective import BlockedObjective, blas_threads
 
     d, M, alpha = 20, 32, 1e-4
     # As a fit runs it: on as many threads as the BLAS may use.
@@ -145,11 +146,11 @@ def bench_loss_gradient(report, n, rounds):
         )
 
     def ours_for(lower, upper, threads):
-        quad = quadrature_nodes(lower, upper, centers, kernel="gaussian", bandwidth=h)
-        table = KernelTable(quad, centers, kernel="gaussian", bandwidth=h)
-        loss = LinearKDELoss(table, fit_intercept=True, n_threads=threads)
-        nodes = quad.nodes.shape[0] / n
-        return (lambda: loss.loss_gradient(params, X, sw, alpha)), nodes
+        table = training_table(lower, upper, centers, kernel="gaussian", bandwidth=h)
+        model = LinearLogits(M, d, fit_intercept=True, alpha=alpha)
+        loss = BlockedObjective(table, model, X, sw, n_threads=threads)
+        nodes = table.quad.nodes.shape[0] / n
+        return (lambda: loss.loss_gradient(params)), nodes
 
     width_rng = np.random.default_rng(2)
     mixed = width_rng.uniform(0.0, 2.0 * h, n)
@@ -292,7 +293,7 @@ _CHILD = r"""
 import json, resource, sys, time, warnings
 import numpy as np
 from skkdece import SoftmaxKDERegressor
-from skkdece._loss import LinearKDELoss
+from skkdece._objective import BlockedObjective
 
 n, kind, max_iter = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
 rng = np.random.default_rng(0)
@@ -302,13 +303,13 @@ if kind == "interval":
     h = float(np.std(y) * n ** -0.2)
     y = np.column_stack([y - h / 2, y + h / 2])
 calls = [0]
-evaluate = LinearKDELoss.loss_gradient
+evaluate = BlockedObjective.loss_gradient
 
 def counted(self, *args):
     calls[0] += 1
     return evaluate(self, *args)
 
-LinearKDELoss.loss_gradient = counted
+BlockedObjective.loss_gradient = counted
 model = SoftmaxKDERegressor(centers=32, max_iter=max_iter, tol=0.0)
 t0 = time.perf_counter()
 with warnings.catch_warnings():

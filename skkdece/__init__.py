@@ -3,11 +3,14 @@
 The estimator :class:`SoftmaxKDERegressor` predicts, for every row of features,
 a kernel density over a 1-D target (an angle, possibly circular), trained by
 the cross-entropy between each sample's target interval and the density.
+
+:data:`KERNELS` lists the kernel names every estimator, distribution and loss
+function accepts.
 """
 
 from ._distribution import KDEDistribution
-from ._estimator import SoftmaxKDERegressor
 from ._kernels import KERNELS
+from ._linear_regressor import SoftmaxKDERegressor
 from ._loss import interval_likelihood, kde_cross_entropy
 
 __all__ = [

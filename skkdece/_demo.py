@@ -24,13 +24,15 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.special import log_softmax
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
 
-from ._estimator import SoftmaxKDERegressor
-from ._loss import interval_likelihood, kde_cross_entropy
+from ._distribution import KDEDistribution
+from ._linear_regressor import SoftmaxKDERegressor
+from ._targets import split_targets
 from .datasets import (
     GUESS_FACTOR_FEATURES,
     circular_regression_log_density,
@@ -177,120 +179,46 @@ def make_problem(dataset, n_samples, random_state):
     raise ValueError(f"dataset must be one of {DATASETS}; got {dataset!r}.")
 
 
-def _bounds(problem, y):
-    """``(lower, upper)`` arrays of targets (points have ``lower == upper``)."""
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim == 2:
-        return y[:, 0], y[:, 1]
-    return y, y
-
-
 def _midpoints(y):
     y = np.asarray(y, dtype=np.float64)
     return y.mean(axis=1) if y.ndim == 2 else y
 
 
-def kde_log_likelihood(
-    points, lower, upper, *, kernel, bandwidth, period=None, log_weights=None
+def kde_distribution(
+    centers, *, kernel, bandwidth, period=None, log_weights=None, n_rows=1
 ):
-    """Log-likelihood of targets under kernel densities with given points.
-
-    Row ``i``'s density is the kernel mixture at ``points[i]`` (equal weights
-    unless ``log_weights`` is given); its targets are scored by the loss the
-    estimator minimises, the mean of ``log p(t)`` over the interval.
+    """Kernel densities at given centers, as a :class:`KDEDistribution`.
 
     Parameters
     ----------
-    points : ndarray of shape (n_points,) or (n_samples, n_points)
-        Kernel locations, shared or per row.
-    lower, upper : ndarray of shape (n_samples,)
-        Target intervals (equal for point targets).
+    centers : ndarray of shape (n_samples, n_centers) or (n_centers,)
+        Each row's own kernel locations (a nearest-neighbours density: the
+        targets of its neighbours), or one set for a single density.
     kernel, bandwidth, period :
-        As for :func:`skkdece.kde_cross_entropy`.
-    log_weights : ndarray of shape (n_points,) or None, default=None
-        Unnormalised log weights of the points, shared by all rows.
+        As for :class:`skkdece.KDEDistribution`.
+    log_weights : ndarray of shape (n_centers,) or None, default=None
+        Unnormalised log weights of the centers, the same for every row
+        (equal weights when None).
+    n_rows : int, default=1
+        How many rows share 1-D ``centers``.
 
     Returns
     -------
-    log_likelihood : ndarray of shape (n_samples,)
+    KDEDistribution
+        Angles reported in ``[-period / 2, period / 2)`` when periodic.
     """
-    logits = np.zeros((len(lower), np.shape(points)[-1]))
-    if log_weights is not None:
-        logits += log_weights
-    loss, _ = kde_cross_entropy(
-        logits, points, lower, upper, kernel=kernel, bandwidth=bandwidth, period=period
+    centers = np.asarray(centers, dtype=np.float64)
+    n = n_rows if centers.ndim == 1 else centers.shape[0]
+    logits = np.zeros(centers.shape[-1]) if log_weights is None else log_weights
+    log_w = np.broadcast_to(log_softmax(logits), (n, centers.shape[-1]))
+    return KDEDistribution(
+        log_w,
+        centers,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        period=period,
+        window_start=0.0 if period is None else -0.5 * period,
     )
-    return -loss
-
-
-def _log_window_mass(points, t, half_width, log_weights, **kde):
-    """log of each row's KDE mass in ``[t - w, t + w]``."""
-    n = points.shape[0]
-    logits = np.zeros(points.shape)
-    if log_weights is not None:
-        logits += log_weights
-    neg_log_mass, _ = interval_likelihood(
-        logits,
-        points,
-        t - half_width,
-        t + half_width,
-        **kde,
-    )
-    return -neg_log_mass.reshape(n)
-
-
-def kde_best_aim(
-    points, half_width, *, kernel, bandwidth, period=None, log_weights=None
-):
-    """Per row, the angle whose window holds the most kernel-density mass.
-
-    A grid of half-bandwidth steps over the hull of the points (the whole
-    circle when periodic) finds each row's best basin, since the window mass of
-    a kernel mixture peaks inside that hull; a second grid of step
-    ``bandwidth / 20`` around the best candidate refines it.
-
-    Parameters
-    ----------
-    points : ndarray of shape (n_samples, n_points)
-        Kernel locations of each row's density.
-    half_width : float
-        Half-width ``w`` of the window ``[t - w, t + w]``; 0 gives the mode.
-    kernel, bandwidth, period :
-        As for :func:`skkdece.kde_cross_entropy`.
-    log_weights : ndarray of shape (n_points,) or None, default=None
-        Unnormalised log weights of the points (equal when None).
-
-    Returns
-    -------
-    aim : ndarray of shape (n_samples,)
-        In ``[-period / 2, period / 2)`` when periodic.
-    """
-    points = np.asarray(points, dtype=np.float64)
-    n = points.shape[0]
-    kde = {"kernel": kernel, "bandwidth": bandwidth, "period": period}
-    kde["log_weights"] = log_weights
-    coarse = 0.5 * bandwidth
-    if period is None:
-        lo, hi = points.min(), points.max()
-        grid = np.linspace(lo, hi, int(np.ceil((hi - lo) / coarse)) + 1)
-    else:
-        n_grid = int(np.ceil(period / coarse))
-        grid = -0.5 * period + period * np.arange(n_grid) / n_grid
-    best = np.full(n, -np.inf)
-    aim = np.zeros(n)
-    for t in grid:
-        log_mass = _log_window_mass(points, np.full(n, t), half_width, **kde)
-        better = log_mass > best
-        best[better], aim[better] = log_mass[better], t
-    centre = aim.copy()
-    for offset in np.linspace(-coarse, coarse, 21):
-        t = centre + offset
-        log_mass = _log_window_mass(points, t, half_width, **kde)
-        better = log_mass > best
-        best[better], aim[better] = log_mass[better], t[better]
-    if period is not None:
-        aim = np.mod(aim + 0.5 * period, period) - 0.5 * period
-    return aim
 
 
 def histogram(targets, bin_width):
@@ -395,7 +323,7 @@ def evaluate(problem, *, n_neighbors=N_NEIGHBORS, log=None):
 
     start = time.perf_counter()
     y_test = problem.y_test
-    lower, upper = _bounds(problem, y_test)
+    lower, upper = split_targets(y_test, period=problem.period)
     w = problem.half_width
     kde = {
         "kernel": model.kernel,
@@ -428,12 +356,12 @@ def evaluate(problem, *, n_neighbors=N_NEIGHBORS, log=None):
     nn = NearestNeighbors(n_neighbors=k).fit(scaler.transform(problem.X_train))
     neighbours = nn.kneighbors(scaler.transform(problem.X_test), return_distance=False)
     train_mid = _midpoints(problem.y_train)
-    knn_points = train_mid[neighbours]
-    aims["knn"] = kde_best_aim(knn_points, w, **kde)
+    knn = kde_distribution(train_mid[neighbours], **kde)
+    aims["knn"] = knn.aim(w)
     rows.append(
         (
             f"k-nearest-neighbours KDE (k={k})",
-            float(np.mean(kde_log_likelihood(knn_points, lower, upper, **kde))),
+            float(np.mean(knn.log_likelihood(lower, upper))),
             score_hits(aims["knn"]),
         )
     )
@@ -442,9 +370,9 @@ def evaluate(problem, *, n_neighbors=N_NEIGHBORS, log=None):
     # it is the kernel density of all training targets to within 5% of a
     # bandwidth, at a fraction of the cost.
     centres, log_counts = histogram(train_mid, 0.1 * model.bandwidth_)
-    peak = kde_best_aim(centres[None, :], w, log_weights=log_counts, **kde)[0]
-    aims["histogram"] = np.full(len(lower), peak)
-    hist_ll = kde_log_likelihood(centres, lower, upper, log_weights=log_counts, **kde)
+    hist = kde_distribution(centres, log_weights=log_counts, n_rows=len(lower), **kde)
+    aims["histogram"] = np.full(len(lower), hist[:1].aim(w)[0])
+    hist_ll = hist.log_likelihood(lower, upper)
     rows.append(
         (
             "unconditional histogram mode",
@@ -560,17 +488,12 @@ def save_figure(result, output):
         line.set_label("SoftmaxKDERegressor")
         grid = line.get_xdata()
         grid_t = grid * problem.period / (2 * np.pi) if polar else grid
-        knn_points = train_mid[result.neighbours[i]]
-        knn_density = np.exp(
-            kde_log_likelihood(
-                knn_points[None, :].repeat(len(grid_t), axis=0),
-                grid_t,
-                grid_t,
-                kernel=model.kernel,
-                bandwidth=model.bandwidth_,
-                period=problem.period,
-            )
-        )
+        knn_density = kde_distribution(
+            train_mid[result.neighbours[i]],
+            kernel=model.kernel,
+            bandwidth=model.bandwidth_,
+            period=problem.period,
+        ).pdf(grid_t)[0]
         ax.plot(grid, knn_density, color="0.4", linestyle=":", label="KNN KDE")
         if problem.true_log_density is not None:
             true_density = np.exp(

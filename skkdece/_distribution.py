@@ -1,20 +1,28 @@
 """Predicted kernel-mixture distributions, one per row.
 
-A fitted :class:`~skkdece.SoftmaxKDERegressor` predicts, for every row of X,
-the density ``p(t) = sum_m w_m K_h(t - c_m)`` with softmax weights ``w``.
-:class:`KDEDistribution` holds those weights (as logs, so that tiny weights stay
-exact) together with the centers, kernel, bandwidth and, for circular targets,
-the period and the window in which angles are reported.  Every question about
-the predicted distribution is a method of this class; the estimator's
-``predict_*`` methods are thin wrappers around it.
+Every model of the family predicts, for each row of X, the density
+``p(t) = sum_m w_m K_h(t - c_m)``: softmax weights ``w`` over kernel centers
+``c``.  The centers are shared by all rows (the linear model's) or each row's
+own (a neighbours model's: the targets of its neighbours).
+:class:`KDEDistribution` holds the weights (as logs, so that tiny weights stay
+exact), the centers, kernel, bandwidth and, for circular targets, the period
+and the window in which angles are reported.  Every question about a
+predicted distribution is a method of this class, written once for both
+shapes of centers; the estimators' ``predict_*`` methods are thin wrappers
+around it (:mod:`skkdece._base`).
 """
+
+import warnings
+from numbers import Real
 
 import numpy as np
 from scipy.special import logsumexp
+from sklearn.utils import check_random_state
 
 from ._chunking import row_batches
 from ._kernels import (
     KERNEL_STD,
+    KERNELS,
     KINK_OFFSETS,
     _logsumexp_last,
     cumulative_mass,
@@ -23,23 +31,17 @@ from ._kernels import (
     log_kernel,
     sample_offsets,
 )
-from ._loss import (
-    IntervalMassTable,
-    KernelTable,
-    _as_intervals,
-    cross_entropy_from_table,
-)
-from ._quadrature import quadrature_nodes
+from ._loss import _FALLBACK_BELOW, cross_entropy_from_table, training_table
+from ._targets import check_intervals, row_list
 
-# Below this a max-scaled density sum may have lost terms to underflow; such
-# entries are recomputed exactly with logsumexp (see _loss._FALLBACK_BELOW).
-_FALLBACK_BELOW = 1e-200
 # Golden-section steps when refining a mode: the bracket shrinks by 0.618 per
 # step, so 60 steps take a bracket of a few bandwidths below 1e-12 bandwidths.
 _GOLDEN_STEPS = 60
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
 # Bisection steps for quantiles and interval ends: 2**-100 of the range.
 _BISECTION_STEPS = 100
+# Each row's weights must sum to one to within this (in log).
+_LOG_WEIGHT_TOL = 1e-8
 
 
 def _check_grid(grid, name="grid"):
@@ -53,24 +55,45 @@ def _check_grid(grid, name="grid"):
     return grid
 
 
+def _check_positive(value, name, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, Real)
+        or not (np.isfinite(value) and value > 0)
+    ):
+        raise ValueError(f"{name} must be a positive finite float; got {value!r}.")
+    return float(value)
+
+
+def _row_dot(weights, values):
+    """``sum_m weights[i, m] * values[(i,) m]``: shared (M,) or per-row values."""
+    if values.ndim == 1:
+        return weights @ values
+    return np.einsum("nm,nm->n", weights, values)
+
+
 class KDEDistribution:
     """Kernel-mixture distributions over a 1-D (possibly circular) target.
 
     Row ``i`` is the density ``p_i(t) = sum_m exp(log_weights[i, m]) *
-    K_h(t - centers[m])``.
+    K_h(t - c_im)``, with ``c_im = centers[m]`` for shared centers and
+    ``centers[i, m]`` for per-row centers.
 
     Parameters
     ----------
-    log_weights : ndarray of shape (n_samples, n_centers)
-        Log of the mixture weights; each row's weights sum to one.
-    centers : ndarray of shape (n_centers,)
-        Kernel centers.
+    log_weights : array-like of shape (n_samples, n_centers)
+        Log of the mixture weights; each row's weights sum to one (``-inf``
+        for a zero weight).
+    centers : array-like of shape (n_centers,) or (n_samples, n_centers)
+        Kernel centers, shared by all rows or each row's own.
     kernel : str
-        Kernel name.
+        Kernel name, one of :data:`skkdece.KERNELS`.
     bandwidth : float
-        Kernel bandwidth.
+        Kernel bandwidth (positive).
     period : float or None, default=None
-        Period of a circular target.
+        Period of a circular target; ``kernel="vonmises"`` needs one.
     window_start : float, default=0.0
         Circular targets are reported in ``[window_start, window_start +
         period)``; ignored without a period.
@@ -89,17 +112,61 @@ class KDEDistribution:
     (2, [[0.5, 0.5], [0.9, 0.1]])
     >>> dist.mean().round(2)
     array([ 0. , -0.8])
+
+    Each row may have its own centers, as a nearest-neighbours density does:
+
+    >>> knn = KDEDistribution(np.log(np.full((2, 3), 1 / 3)),
+    ...                       [[0.0, 0.1, 0.2], [5.0, 5.5, 6.0]],
+    ...                       kernel="gaussian", bandwidth=0.2)
+    >>> knn.mean().round(2)
+    array([0.1, 5.5])
     """
 
     def __init__(
         self, log_weights, centers, *, kernel, bandwidth, period=None, window_start=0.0
     ):
-        self.log_weights = np.asarray(log_weights, dtype=np.float64)
-        self.centers = np.asarray(centers, dtype=np.float64)
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
         self.kernel = kernel
-        self.bandwidth = float(bandwidth)
-        self.period = None if period is None else float(period)
+        self.bandwidth = _check_positive(bandwidth, "bandwidth")
+        self.period = _check_positive(period, "period", allow_none=True)
+        if kernel == "vonmises" and self.period is None:
+            raise ValueError(
+                "kernel='vonmises' is only defined on a circle; set period."
+            )
+        if not (isinstance(window_start, Real) and np.isfinite(window_start)):
+            raise ValueError(
+                f"window_start must be a finite float; got {window_start!r}."
+            )
         self.window_start = float(window_start)
+        log_weights = np.asarray(log_weights, dtype=np.float64)
+        if log_weights.ndim != 2 or log_weights.shape[1] == 0:
+            raise ValueError(
+                "log_weights must be 2-D of shape (n_samples, n_centers) with at "
+                f"least one center; got shape {log_weights.shape}."
+            )
+        n, M = log_weights.shape
+        centers = np.asarray(centers, dtype=np.float64)
+        if centers.shape not in ((M,), (n, M)):
+            raise ValueError(
+                f"centers must have shape ({M},) or ({n}, {M}) to match log_weights "
+                f"of shape {log_weights.shape}; got {centers.shape}."
+            )
+        if not np.all(np.isfinite(centers)):
+            raise ValueError("centers contain NaN or infinite values.")
+        if np.any(np.isnan(log_weights) | (log_weights == np.inf)):
+            raise ValueError("log_weights contain NaN or +inf.")
+        with np.errstate(divide="ignore"):
+            total = logsumexp(log_weights, axis=1) if n else np.zeros(0)
+        bad = ~(np.abs(total) <= _LOG_WEIGHT_TOL)
+        if np.any(bad):
+            raise ValueError(
+                "Each row of log_weights must hold the logs of weights summing to "
+                f"one (scipy.special.log_softmax gives them); rows {row_list(bad)} "
+                "do not."
+            )
+        self.log_weights = log_weights
+        self.centers = centers
 
     def __len__(self):
         return self.log_weights.shape[0]
@@ -107,11 +174,13 @@ class KDEDistribution:
     def __getitem__(self, index):
         """Rows ``index`` as a new distribution (keeps 2-D weights)."""
         log_weights = self.log_weights[index]
+        centers = self.centers if self.shared_centers else self.centers[index]
         if log_weights.ndim == 1:
             log_weights = log_weights[None, :]
+            centers = centers if self.shared_centers else centers[None, :]
         return KDEDistribution(
             log_weights,
-            self.centers,
+            centers,
             kernel=self.kernel,
             bandwidth=self.bandwidth,
             period=self.period,
@@ -124,9 +193,18 @@ class KDEDistribution:
         return (len(self),)
 
     @property
+    def shared_centers(self):
+        """Whether all rows share one set of centers."""
+        return self.centers.ndim == 1
+
+    @property
     def weights(self):
         """Mixture weights, shape (n_samples, n_centers)."""
         return np.exp(self.log_weights)
+
+    def _row_centers(self, rows=slice(None)):
+        """Centers of ``rows``, shape (n_rows, M), or (1, M) when shared."""
+        return self.centers[None, :] if self.shared_centers else self.centers[rows]
 
     def _log_kernel(self, t):
         return log_kernel(t, self.kernel, self.bandwidth, period=self.period)
@@ -187,6 +265,8 @@ class KDEDistribution:
         array([[-2.230000e+00, -1.960292e+04]])
         """
         grid = _check_grid(grid)
+        if not self.shared_centers:
+            return self._logpdf_2d(np.broadcast_to(grid, (len(self), grid.size)))
         log_k = self._log_kernel(grid[:, None] - self.centers)  # (G, M)
         log_scale = np.max(log_k, axis=1)
         covered = np.isfinite(log_scale)
@@ -205,6 +285,17 @@ class KDEDistribution:
                 block[r, g] = logsumexp(lw[r] + log_k[g], axis=1)
             block[:, ~covered] = -np.inf
             out[rows] = block
+        return out
+
+    def _logpdf_2d(self, t):
+        """Log density of row ``i`` at each ``t[i, j]``, shape of ``t``."""
+        out = np.empty(t.shape)
+        M = self.centers.shape[-1]
+        for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
+            log_k = self._log_kernel(
+                t[rows][..., None] - self._row_centers(rows)[:, None]
+            )
+            out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
         return out
 
     def pdf(self, grid):
@@ -251,7 +342,7 @@ class KDEDistribution:
         >>> dist.logpdf_rows([1.0]).round(4)
         array([-0.9186])
         """
-        t = np.asarray(t, dtype=np.float64)
+        t = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(self),))
         log_k = self._log_kernel(t[:, None] - self.centers)
         return logsumexp(self.log_weights + log_k, axis=1)
 
@@ -281,23 +372,7 @@ class KDEDistribution:
         >>> dist.mean_log_density([0.5], [1.5]).round(4)
         array([-1.0833])
         """
-        quad = quadrature_nodes(
-            lower,
-            upper,
-            self.centers,
-            kernel=self.kernel,
-            bandwidth=self.bandwidth,
-            period=self.period,
-            n_quadrature=n_quadrature,
-        )
-        table = KernelTable(
-            quad,
-            self.centers,
-            kernel=self.kernel,
-            bandwidth=self.bandwidth,
-            period=self.period,
-        )
-        return -cross_entropy_from_table(self.log_weights, table, gradient=False)
+        return self.log_likelihood(lower, upper, n_quadrature=n_quadrature)
 
     def log_likelihood(self, lower, upper, *, loss="cross_entropy", n_quadrature=None):
         """Per-row log-likelihood of target intervals under either loss.
@@ -331,19 +406,15 @@ class KDEDistribution:
         array([-1.0729])
         """
         lower, upper = self._check_arcs(lower, upper)
-        if loss == "cross_entropy":
-            return self.mean_log_density(lower, upper, n_quadrature=n_quadrature)
-        if loss != "interval_likelihood":
-            raise ValueError(
-                f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
-            )
-        table = IntervalMassTable(
+        table = training_table(
             lower,
             upper,
             self.centers,
             kernel=self.kernel,
             bandwidth=self.bandwidth,
             period=self.period,
+            loss=loss,
+            n_quadrature=n_quadrature,
         )
         return -cross_entropy_from_table(self.log_weights, table, gradient=False)
 
@@ -356,24 +427,37 @@ class KDEDistribution:
         hull of the centers (anywhere on the circle when periodic).  A grid of
         quarter bandwidths plus every kink (shifted by ``+-spread``, the window
         half-width) finds each peak's basin.
+
+        Returns ``(candidates, step)``: for shared centers a 1-D array and
+        None; for per-row centers an array of shape (n_samples, n_candidates),
+        each row sorted over its own hull, and each row's grid step.
         """
         h = self.bandwidth
-        c = self.centers
         offsets = np.array(KINK_OFFSETS[self.kernel]) * h
         if spread > 0:
             offsets = np.concatenate([offsets - spread, offsets + spread])
-        kinks = (c[:, None] + offsets).ravel()
+        C = self._row_centers()
+        kinks = (C[:, :, None] + offsets).reshape(C.shape[0], -1)
         if self.period is None:
-            lo, hi = c.min(), c.max()
-            n_grid = min(int(np.ceil((hi - lo) / (0.25 * h))), 8192) + 1
-            cand = np.concatenate([np.linspace(lo, hi, n_grid), c, kinks])
-            cand = cand[(cand >= lo) & (cand <= hi)]
+            lo, hi = C.min(axis=1, keepdims=True), C.max(axis=1, keepdims=True)
+            n_grid = min(int(np.ceil(np.max(hi - lo) / (0.25 * h))), 8192) + 1
+            grid = lo + (hi - lo) * np.linspace(0.0, 1.0, n_grid)
+            cand = np.concatenate([grid, C, kinks], axis=1)
+            if self.shared_centers:
+                cand = cand[(cand >= lo) & (cand <= hi)]
+            else:
+                cand = np.clip(cand, lo, hi)
+            step = (hi - lo)[:, 0] / max(n_grid - 1, 1)
         else:
             P = self.period
             n_grid = min(max(int(np.ceil(P / (0.25 * h))), 16), 8192)
             grid = self.window_start + P * np.arange(n_grid) / n_grid
-            cand = self.to_window(np.concatenate([grid, c, kinks]))
-        return np.unique(cand)
+            grid = np.broadcast_to(grid, (C.shape[0], n_grid))
+            cand = self.to_window(np.concatenate([grid, C, kinks], axis=1))
+            step = np.full(C.shape[0], P / n_grid)
+        if self.shared_centers:
+            return np.unique(cand), None
+        return np.sort(cand, axis=1), step
 
     def _golden_max(self, objective, lo, hi):
         """Vectorised golden-section search of ``objective(t)`` on [lo, hi] per row."""
@@ -394,25 +478,35 @@ class KDEDistribution:
     def _maximize(self, on_grid, on_rows, spread=0.0):
         """Per-row maximiser of a function of the angle.
 
-        ``on_grid(dist, grid)`` gives its values (n, n_grid) on a shared grid,
-        ``on_rows(dist, t)`` its value for row ``i`` at ``t[i]``.  The two
-        highest local maxima of the candidate grid are refined by
-        golden-section search between their grid neighbours, so near-ties
-        between separate peaks are settled at full precision.
+        ``on_grid(dist, grid)`` gives its values (n, n_grid) on a grid shared
+        by the rows (1-D) or each row's own (2-D), ``on_rows(dist, t)`` its
+        value for row ``i`` at ``t[i]``.  The two highest local maxima of the
+        candidate grid are refined by golden-section search between their
+        grid neighbours, so near-ties between separate peaks are settled at
+        full precision.
         """
-        cand = self._candidate_grid(spread)
         n = len(self)
         out = np.empty(n)
         periodic = self.period is not None
-        if periodic:
-            prev_c = np.concatenate([[cand[-1] - self.period], cand[:-1]])
-            next_c = np.concatenate([cand[1:], [cand[0] + self.period]])
+        shared = self.shared_centers
+        if shared:
+            cand, _ = self._candidate_grid(spread)
+            if periodic:
+                prev_c = np.concatenate([[cand[-1] - self.period], cand[:-1]])
+                next_c = np.concatenate([cand[1:], [cand[0] + self.period]])
+            else:
+                prev_c = np.concatenate([[cand[0]], cand[:-1]])
+                next_c = np.concatenate([cand[1:], [cand[-1]]])
+            n_cand = cand.shape[0]
         else:
-            prev_c = np.concatenate([[cand[0]], cand[:-1]])
-            next_c = np.concatenate([cand[1:], [cand[-1]]])
-        row_bytes = 8 * 3 * (cand.shape[0] + self.centers.shape[0])
+            hull = np.ptp(self.centers) if not periodic else self.period
+            n_cand = int(min(hull / (0.25 * self.bandwidth), 8192)) + 1
+            n_cand += self.centers.shape[1] * (1 + 2 * len(KINK_OFFSETS[self.kernel]))
+        row_bytes = 8 * 3 * (n_cand + self.centers.shape[-1])
         for rows in row_batches(row_bytes, n):
             sub = self[rows]
+            if not shared:
+                cand, step = sub._candidate_grid(spread)
             vals = on_grid(sub, cand)
             if periodic:
                 left = np.roll(vals, 1, axis=1)
@@ -422,11 +516,21 @@ class KDEDistribution:
                 right = np.concatenate([vals[:, 1:], vals[:, -1:]], axis=1)
             peaks = np.where((vals >= left) & (vals >= right), vals, -np.inf)
             top = np.argsort(-peaks, axis=1, kind="stable")[:, :2]
-            best_x = cand[top[:, 0]]
-            best_f = vals[np.arange(vals.shape[0]), top[:, 0]]
+            r = np.arange(vals.shape[0])
+            grid = np.broadcast_to(cand, vals.shape)
+            best_x = grid[r, top[:, 0]]
+            best_f = vals[r, top[:, 0]]
             for j in range(top.shape[1]):
                 idx = top[:, j]
-                x, f = sub._golden_max(on_rows, prev_c[idx], next_c[idx])
+                if shared:
+                    lo, hi = prev_c[idx], next_c[idx]
+                else:
+                    x = grid[r, idx]
+                    lo, hi = x - step, x + step
+                    if not periodic:
+                        lo = np.maximum(lo, grid[:, 0])
+                        hi = np.minimum(hi, grid[:, -1])
+                x, f = sub._golden_max(on_rows, lo, hi)
                 better = f > best_f
                 best_x = np.where(better, x, best_x)
                 best_f = np.where(better, f, best_f)
@@ -453,9 +557,13 @@ class KDEDistribution:
         >>> dist.mode().round(6)
         array([0.])
         """
-        return self._maximize(KDEDistribution.logpdf, KDEDistribution.logpdf_rows)
 
-    def best_aim(self, half_width):
+        def on_grid(dist, grid):
+            return dist.logpdf(grid) if grid.ndim == 1 else dist._logpdf_2d(grid)
+
+        return self._maximize(on_grid, KDEDistribution.logpdf_rows)
+
+    def aim(self, half_width):
         """The angle ``t`` that maximises the mass of ``[t - w, t + w]``, per row.
 
         The best aim when the target has a known half-width ``w``: the angle
@@ -477,9 +585,9 @@ class KDEDistribution:
         >>> from skkdece import KDEDistribution
         >>> dist = KDEDistribution(np.log([[0.4, 0.3, 0.3]]), [0.0, 3.0, 4.0],
         ...                        kernel="gaussian", bandwidth=0.3)
-        >>> float(dist.best_aim(0.0)[0]).__round__(3)
+        >>> float(dist.aim(0.0)[0]).__round__(3)
         0.0
-        >>> float(dist.best_aim(1.0)[0]).__round__(1)  # two peaks in one window
+        >>> float(dist.aim(1.0)[0]).__round__(1)  # two peaks in one window
         3.5
         """
         w = float(half_width)
@@ -496,7 +604,7 @@ class KDEDistribution:
             )
 
         def on_grid(dist, grid):
-            lo = np.broadcast_to(grid - w, (len(dist), grid.shape[0]))
+            lo = np.broadcast_to(grid - w, (len(dist), grid.shape[-1]))
             return dist._log_mass_2d(lo, lo + 2 * w)
 
         def on_rows(dist, t):
@@ -504,24 +612,54 @@ class KDEDistribution:
 
         return self._maximize(on_grid, on_rows, spread=w)
 
+    def best_aim(self, half_width):
+        """Deprecated alias of :meth:`aim`, to be removed in 0.3.
+
+        Parameters
+        ----------
+        half_width : float
+            Half-width ``w >= 0`` of the window.
+
+        Returns
+        -------
+        aim : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> import warnings
+        >>> import numpy as np
+        >>> from skkdece import KDEDistribution
+        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
+        ...                        kernel="gaussian", bandwidth=0.5)
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     bool(dist.best_aim(0.3)[0] == dist.aim(0.3)[0])
+        True
+        """
+        warnings.warn(
+            "KDEDistribution.best_aim was renamed aim (like predict_aim) in 0.2 "
+            "and will be removed in 0.3.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.aim(half_width)
+
     # -------------------------------------------------------------- cumulative
     def _check_arcs(self, lower, upper):
-        n = len(self)
         lower = np.asarray(lower, dtype=np.float64)
         upper = np.asarray(upper, dtype=np.float64)
         if lower.ndim > 1 or upper.ndim > 1:
             raise ValueError("lower and upper must be scalars or 1-D arrays.")
-        lower = np.broadcast_to(lower, (n,))
-        upper = np.broadcast_to(upper, (n,))
-        return _as_intervals(lower, upper, n, self.period)
+        return check_intervals(lower, upper, len(self), self.period)
 
     def _log_mass_2d(self, lower, upper):
         """log mass of [lower[i, j], upper[i, j]] under row i, shape of lower."""
         out = np.empty(lower.shape)
-        M = self.centers.shape[0]
+        M = self.centers.shape[-1]
         for rows in row_batches(8 * 2 * M * max(lower.shape[1], 1), len(self)):
-            lo = lower[rows][..., None] - self.centers
-            hi = upper[rows][..., None] - self.centers
+            c = self._row_centers(rows)[:, None, :]
+            lo = lower[rows][..., None] - c
+            hi = upper[rows][..., None] - c
             log_m = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
             out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
         return out
@@ -579,19 +717,32 @@ class KDEDistribution:
         return np.exp(self.log_hit_probability(lower, upper))
 
     def _cumulative(self, t):
-        """``sum_m w_m Cum(t[i, j] - c_m)`` per row, with the continuous
+        """``sum_m w_m Cum(t[i, j] - c_im)`` per row, with the continuous
         antiderivative of the kernel (periodic: grows by one per turn)."""
         out = np.empty(t.shape)
-        M = self.centers.shape[0]
+        M = self.centers.shape[-1]
         for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
             cum = cumulative_mass(
-                t[rows][..., None] - self.centers,
+                t[rows][..., None] - self._row_centers(rows)[:, None, :],
                 self.kernel,
                 self.bandwidth,
                 self.period,
             )
             out[rows] = np.einsum("njm,nm->nj", cum, self.weights[rows])
         return out
+
+    def _bisect(self, target, lo, hi):
+        """Per entry, where ``_cumulative`` reaches ``target`` in ``[lo, hi]``.
+
+        Bisection on the exact, monotone antiderivative, to ``2**-100`` of
+        the bracket; all arguments of shape (n_samples, k).
+        """
+        for _ in range(_BISECTION_STEPS):
+            mid = 0.5 * (lo + hi)
+            below = self._cumulative(mid) < target
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        return 0.5 * (lo + hi)
 
     def cdf(self, grid):
         """Cumulative distribution function of every row at every grid angle.
@@ -672,15 +823,10 @@ class KDEDistribution:
         lo_b, hi_b = self._support()
         lo = np.full((n, q.size), lo_b)
         hi = np.full((n, q.size), hi_b)
-        offset = 0.0
+        target = np.broadcast_to(q, (n, q.size))
         if self.period is not None:
-            offset = self._cumulative(np.full((n, 1), self.window_start))
-        for _ in range(_BISECTION_STEPS):
-            mid = 0.5 * (lo + hi)
-            below = self._cumulative(mid) - offset < q
-            lo = np.where(below, mid, lo)
-            hi = np.where(below, hi, mid)
-        out = 0.5 * (lo + hi)
+            target = target + self._cumulative(np.full((n, 1), self.window_start))
+        out = self._bisect(target, lo, hi)
         if self.period is None and self.kernel in ("gaussian", "exponential"):
             out[:, q == 0] = -np.inf
             out[:, q == 1] = np.inf
@@ -748,17 +894,22 @@ class KDEDistribution:
             start = starts[best]
             # Exact end for the chosen start, by bisection on the CDF.
             target = cum[np.arange(m), best][:, None] + coverage
-            lo, hi = start[:, None], start[:, None] + P
-            for _ in range(_BISECTION_STEPS):
-                mid = 0.5 * (lo + hi)
-                below = sub._cumulative(mid) < target
-                lo = np.where(below, mid, lo)
-                hi = np.where(below, hi, mid)
+            end = sub._bisect(target, start[:, None], start[:, None] + P)
             out[rows, 0] = start
-            out[rows, 1] = 0.5 * (lo + hi)[:, 0]
+            out[rows, 1] = end[:, 0]
         return out
 
     # ------------------------------------------------------------- summaries
+    def _center_mean(self):
+        """``sum_m w_im c_im``: the mean of each row on the line."""
+        return _row_dot(self.weights, self.centers)
+
+    def _trig_moment(self):
+        """First trigonometric moment ``E[exp(2 pi i t / P)]`` of each row."""
+        theta = (2 * np.pi / self.period) * self.centers
+        z = _row_dot(self.weights, np.exp(1j * theta))
+        return z * first_trig_moment(self.kernel, self.bandwidth, self.period)
+
     def mean(self):
         """Mean of each row (circular mean, in the window, when periodic).
 
@@ -775,15 +926,9 @@ class KDEDistribution:
         >>> dist.mean().round(6)
         array([0.])
         """
-        w = self.weights
         if self.period is None:
-            return w @ self.centers
-        theta = (2 * np.pi / self.period) * self.centers
-        z = (
-            w
-            @ np.exp(1j * theta)
-            * first_trig_moment(self.kernel, self.bandwidth, self.period)
-        )
+            return self._center_mean()
+        z = self._trig_moment()
         return self.to_window(np.angle(z) * self.period / (2 * np.pi))
 
     def std(self):
@@ -806,19 +951,14 @@ class KDEDistribution:
         >>> dist.std().round(4)  # sqrt(1 + 0.5**2)
         array([1.118])
         """
-        w = self.weights
         if self.period is None:
-            mean = w @ self.centers
-            var_c = np.einsum("nm,nm->n", w, (self.centers - mean[:, None]) ** 2)
+            mean = self._center_mean()
+            var_c = np.einsum(
+                "nm,nm->n", self.weights, (self.centers - mean[:, None]) ** 2
+            )
             kernel_sd = KERNEL_STD[self.kernel] * self.bandwidth
             return np.sqrt(var_c + kernel_sd**2)
-        theta = (2 * np.pi / self.period) * self.centers
-        z = (
-            w
-            @ np.exp(1j * theta)
-            * first_trig_moment(self.kernel, self.bandwidth, self.period)
-        )
-        R = np.minimum(np.abs(z), 1.0)
+        R = np.minimum(np.abs(self._trig_moment()), 1.0)
         with np.errstate(divide="ignore"):
             return np.sqrt(-2.0 * np.log(R)) * self.period / (2 * np.pi)
 
@@ -849,8 +989,6 @@ class KDEDistribution:
         >>> draws.shape, bool(abs(draws.mean()) < 0.05)
         ((1, 10000), True)
         """
-        from sklearn.utils import check_random_state
-
         n_draws = int(n_draws)
         if n_draws < 1:
             raise ValueError(f"n_draws must be a positive integer; got {n_draws}.")
@@ -863,9 +1001,11 @@ class KDEDistribution:
         u = gen.uniform(size=(n, n_draws))
         shift = 2.0 * np.arange(n)[:, None]
         comp = np.searchsorted((cum + shift).ravel(), (u + shift).ravel(), side="right")
-        comp = comp.reshape(n, n_draws) - self.centers.shape[0] * np.arange(n)[:, None]
-        comp = np.minimum(comp, self.centers.shape[0] - 1)
-        draws = self.centers[comp] + sample_offsets(
+        M = self.centers.shape[-1]
+        comp = comp.reshape(n, n_draws) - M * np.arange(n)[:, None]
+        comp = np.minimum(comp, M - 1)
+        centers = np.broadcast_to(self._row_centers(), (n, M))
+        draws = np.take_along_axis(centers, comp, axis=1) + sample_offsets(
             gen, (n, n_draws), self.kernel, self.bandwidth, self.period
         )
         return self.to_window(draws)

@@ -1,36 +1,35 @@
-"""The softmax kernel-density cross-entropy and its exact gradient.
+"""Kernel tables and the per-row softmax kernel-density losses.
 
-Two layers, as in scikit-learn's ``_linear_loss``:
+A *kernel table* holds the kernel values that a set of targets needs:
 
-* :class:`KernelTable` holds the kernel values at every quadrature node, and
-  :func:`cross_entropy_from_table` maps a matrix of logits to per-sample losses
-  and their gradients with respect to the logits.  It knows nothing of X.
-* :class:`LinearKDELoss` maps the flat parameter vector of a linear logit model
-  to logits, calls the per-sample loss and reduces the gradient to the
-  parameters (sample weights, L2 penalty), ready for
-  ``scipy.optimize.minimize(jac=True)``.
+* :class:`KernelTable`, at quadrature nodes over each target interval, for the
+  cross-entropy: row ``i``'s loss is the mean of ``-log p_i(t)`` over
+  ``t ~ U[a_i, b_i]`` (``-log p_i(a_i)`` when ``a_i == b_i``);
+* :class:`IntervalMassTable`, the kernels' masses of each interval, for the
+  interval-censored likelihood ``-log P_i([a_i, b_i])``.
 
-For sample ``i`` with softmax weights ``S_i`` over centers ``c_m`` the density
-is ``p_i(t) = sum_m S_im K(t - c_m)`` and the loss is the mean of
-``-log p_i(t)`` over ``t ~ U[a_i, b_i]`` (``-log p_i(a_i)`` when
-``a_i == b_i``).  Its gradient is ``S_im - mean_t r_im(t)`` with
-responsibilities ``r_im(t) = S_im K(t - c_m) / p_i(t)``.
+Given a matrix of logits, a table returns per-row losses and their gradients
+with respect to the logits, block by block (:meth:`KernelTable.block_loss`).
+It knows nothing of X or of how the logits are made: that is a logits model's
+job (:mod:`skkdece._linear`), and :mod:`skkdece._objective` joins the two.
+:func:`training_table` builds the table a fit needs.
+
+For row ``i`` with softmax weights ``S_i`` over centers ``c_m`` the density is
+``p_i(t) = sum_m S_im K(t - c_m)``; the cross-entropy's gradient is
+``S_im - mean_t r_im(t)`` with responsibilities
+``r_im(t) = S_im K(t - c_m) / p_i(t)``.
 """
 
-import itertools
-import threading
-from concurrent import futures
-from concurrent.futures import ThreadPoolExecutor
+from numbers import Integral, Real
 
 import numpy as np
-from scipy import sparse
 from scipy.special import logsumexp
 from sklearn import get_config
-from threadpoolctl import ThreadpoolController
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._chunking import row_batches
 from ._kernels import KERNELS, log_interval_mass, log_kernel
 from ._quadrature import QuadratureNodes, quadrature_nodes
+from ._targets import check_intervals, row_list
 
 # A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
 # weight of its nearest center.  When it falls below this value some of its
@@ -66,7 +65,7 @@ class KernelTable:
     The table holds its rows sorted by their number of nodes (a stable sort:
     rows with equal counts keep their order), so that it can cut them into
     blocks of consecutive rows that all have the same count: every block is
-    evaluated with two batched matrix products, whatever mix of points and
+    evaluated with two batched matrix products, whatever mix of point and
     intervals of different widths the targets are.  ``row_order[r]`` is the
     caller's row held in table row ``r`` (``None`` when every row has the same
     count and nothing moves); callers pass the logits of a block's rows in
@@ -82,7 +81,7 @@ class KernelTable:
     ----------
     quad : QuadratureNodes
         Nodes and weights for each sample's interval.
-    points : ndarray of shape (n_centers,) or (n_samples, n_centers)
+    centers : ndarray of shape (n_centers,) or (n_samples, n_centers)
         Kernel centers, shared or per row.
     kernel, bandwidth, period :
         As for :func:`skkdece._kernels.log_kernel`.
@@ -102,9 +101,9 @@ class KernelTable:
         Block ``b`` holds table rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
-    def __init__(self, quad, points, *, kernel, bandwidth, period=None):
+    def __init__(self, quad, centers, *, kernel, bandwidth, period=None):
         self.quad = quad
-        self.points = np.asarray(points, dtype=np.float64)
+        self.centers = np.asarray(centers, dtype=np.float64)
         self.kernel = kernel
         self.bandwidth = float(bandwidth)
         self.period = period
@@ -113,7 +112,7 @@ class KernelTable:
             self.row_order = None
             self.row_ptr = quad.row_ptr
             self._nodes, self._weights = quad.nodes, quad.weights
-            self._points = self.points
+            self._centers = self.centers
         else:
             order = np.argsort(counts, kind="stable")
             sorted_counts = counts[order]
@@ -126,7 +125,9 @@ class KernelTable:
             source += np.arange(self.row_ptr[-1])
             self._nodes, self._weights = quad.nodes[source], quad.weights[source]
             del source
-            self._points = self.points if self.points.ndim == 1 else self.points[order]
+            self._centers = (
+                self.centers if self.centers.ndim == 1 else self.centers[order]
+            )
         self._counts = np.diff(self.row_ptr)
 
         node_bytes = 8 * self.n_centers
@@ -162,7 +163,7 @@ class KernelTable:
 
     @property
     def n_centers(self):
-        return self.points.shape[-1]
+        return self.centers.shape[-1]
 
     @property
     def n_blocks(self):
@@ -176,15 +177,15 @@ class KernelTable:
     def log_kernel_at(self, index):
         """``log K(t_q - c_m)`` at the selected table nodes, shape (n_selected, M)."""
         t = self._nodes[index]
-        if self._points.ndim == 1:
-            pts = self._points[None, :]
+        if self._centers.ndim == 1:
+            pts = self._centers[None, :]
         else:
             n_nodes = self._nodes.shape[0]
             if isinstance(index, slice):
                 nodes = np.arange(*index.indices(n_nodes))
             else:
                 nodes = np.asarray(index)
-            pts = self._points[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
+            pts = self._centers[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
         return log_kernel(
             t[:, None] - pts, self.kernel, self.bandwidth, period=self.period
         )
@@ -219,17 +220,25 @@ class KernelTable:
         rows = np.unique(np.searchsorted(self.row_ptr, nodes, side="right") - 1)
         return rows if self.row_order is None else np.sort(self.row_order[rows])
 
-    def check_covered(self):
-        """Raise if the density is zero at some node (the loss is infinite)."""
+    def check_covered(self, rows=None):
+        """Raise if the density is zero at some node (the loss is infinite).
+
+        ``rows`` maps the table's rows to the caller's row numbers for the
+        message (for example the rows a fit kept).
+        """
         if not self._any_uncovered:
             return
-        rows = self.uncovered_rows()
+        bad = self.uncovered_rows()
+        if rows is not None:
+            bad = np.asarray(rows)[bad]
+        mask = np.zeros(int(bad.max(initial=0)) + 1, dtype=bool)
+        mask[bad] = True
         raise ValueError(
-            "The predicted density is zero inside the target of rows "
-            f"{rows[:10].tolist()}{' ...' if rows.size > 10 else ''}: no kernel "
-            f"of kernel={self.kernel!r} with bandwidth={self.bandwidth:g} "
-            "reaches them, so the loss is infinite. Use a wider bandwidth, "
-            "more centers, or a kernel with unbounded support."
+            f"With kernel={self.kernel!r}, bandwidth={self.bandwidth:g} and these "
+            f"centers the density is zero inside the targets of rows "
+            f"{row_list(mask)}, so the loss is infinite. Widen the bandwidth, "
+            "move or add centers to cover every target, or use a kernel with "
+            "unbounded support."
         )
 
     def block_loss(
@@ -255,7 +264,7 @@ class KernelTable:
             is not defined.
         shifted : bool, default=False
             Whether the logits of each row are already shifted so that the
-            first is zero, as :class:`LinearKDELoss` computes them.
+            first is zero, as :class:`~skkdece._linear.LinearLogits` makes them.
 
         Returns
         -------
@@ -373,6 +382,44 @@ class KernelTable:
         return loss
 
 
+class IntervalMassTable(KernelTable):
+    """Kernel masses of each row's target interval, for the interval likelihood.
+
+    The interval-censored likelihood of ``[a, b]`` is the predicted mass
+    ``sum_m S_m M_m`` with ``M_m`` the mass of kernel ``m`` in ``[a, b]``
+    (closed form through the kernel CDFs, in the log domain).  Its negative
+    log has exactly the form of the cross-entropy at a single node of weight
+    one whose "kernel values" are the ``M_m``, so the same evaluation and
+    gradient code serves both losses.  Point targets (``a == b``) keep the
+    density ``K(a - c_m)``: their likelihood is the density, as usual for
+    exactly observed values among censored ones.
+    """
+
+    def __init__(self, lower, upper, centers, *, kernel, bandwidth, period=None):
+        lower = np.asarray(lower, dtype=np.float64)
+        upper = np.asarray(upper, dtype=np.float64)
+        n = lower.shape[0]
+        self.lower, self.upper = lower, upper
+        quad = QuadratureNodes(
+            row_ptr=np.arange(n + 1), nodes=lower.copy(), weights=np.ones(n)
+        )
+        super().__init__(
+            quad, centers, kernel=kernel, bandwidth=bandwidth, period=period
+        )
+
+    def log_kernel_at(self, index):
+        n = self.quad.n_samples
+        # Blocks arrive as slices: build only their rows, not all n.
+        rows = np.arange(*index.indices(n)) if isinstance(index, slice) else index
+        pts = self.centers[None, :] if self.centers.ndim == 1 else self.centers[rows]
+        lo = self.lower[rows, None] - pts
+        hi = self.upper[rows, None] - pts
+        point = (self.upper[rows] == self.lower[rows])[:, None]
+        log_mass = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
+        log_density = log_kernel(lo, self.kernel, self.bandwidth, period=self.period)
+        return np.where(point, log_density, log_mass)
+
+
 def _row_sums(values, k):
     """Sums of consecutive runs of ``k`` values."""
     return values if k == 1 else values.reshape(-1, k).sum(axis=1)
@@ -383,13 +430,6 @@ def _weighted_row_sums(values, weights, k):
     if k == 1:
         return values * weights
     return np.einsum("rk,rk->r", values.reshape(-1, k), weights.reshape(-1, k))
-
-
-def log_softmax(logits):
-    """Row-wise ``log softmax``, shape of ``logits`` (n_samples, n_centers)."""
-    log_S = logits - np.max(logits, axis=1, keepdims=True)
-    log_S -= np.log(np.sum(np.exp(log_S), axis=1, keepdims=True))
-    return log_S
 
 
 def cross_entropy_from_table(logits, table, *, gradient=True):
@@ -435,69 +475,91 @@ def cross_entropy_from_table(logits, table, *, gradient=True):
     return (loss, grad) if gradient else loss
 
 
-def row_list(mask, limit=10):
-    """The first ``limit`` row numbers where ``mask`` holds, for error messages."""
-    rows = np.flatnonzero(mask)
-    return f"{rows[:limit].tolist()}{' ...' if rows.size > limit else ''}"
+def training_table(
+    lower,
+    upper,
+    centers,
+    *,
+    kernel,
+    bandwidth,
+    period=None,
+    loss="cross_entropy",
+    n_quadrature=None,
+):
+    """The kernel table a fit needs for its targets and loss.
 
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n_samples,)
+        Validated target intervals (points have ``lower == upper``).
+    centers : ndarray of shape (n_centers,) or (n_samples, n_centers)
+        Kernel centers, shared or per row.
+    kernel, bandwidth, period :
+        As for :func:`skkdece._kernels.log_kernel`.
+    loss : {"cross_entropy", "interval_likelihood"}, default="cross_entropy"
+        Which per-row loss the table evaluates.
+    n_quadrature : int or None, default=None
+        Nodes per smooth piece of an interval for the cross-entropy (None:
+        automatic panels).
 
-def _as_intervals(lower, upper, n, period):
-    lower = np.broadcast_to(np.asarray(lower, dtype=np.float64), (n,))
-    upper = np.broadcast_to(np.asarray(upper, dtype=np.float64), (n,))
-    bad = ~(np.isfinite(lower) & np.isfinite(upper))
-    if np.any(bad):
+    Returns
+    -------
+    table : KernelTable or IntervalMassTable
+    """
+    kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    if loss == "interval_likelihood":
+        return IntervalMassTable(lower, upper, centers, **kw)
+    if loss != "cross_entropy":
         raise ValueError(
-            f"lower and upper must be finite; rows {row_list(bad)} are not."
+            f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
         )
-    bad = lower > upper
-    if np.any(bad):
-        raise ValueError(
-            f"Each interval needs lower <= upper; rows {row_list(bad)} have "
-            "lower > upper."
-        )
-    if period is not None:
-        # The rule is upper <= lower + period; testing the difference alone
-        # would reject [a, a + period] when a + period rounds up.
-        bad = (upper - lower > period) & (upper > lower + period)
-        if np.any(bad):
-            raise ValueError(
-                f"Intervals on a circle of period {period:g} may be at most one "
-                f"period long; rows {row_list(bad)} are longer."
-            )
-    return lower, upper
+    quad = quadrature_nodes(lower, upper, centers, n_quadrature=n_quadrature, **kw)
+    return KernelTable(quad, centers, **kw)
 
 
-def _check_loss_inputs(logits, points, lower, upper, kernel, bandwidth, period):
-    """Validate the arguments of the public loss functions."""
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
+_LOSS_PARAMETERS = {
+    "logits": ["array-like"],
+    "centers": ["array-like"],
+    "lower": ["array-like", Real],
+    "upper": ["array-like", Real],
+    "kernel": [StrOptions(set(KERNELS))],
+    "bandwidth": [Interval(Real, 0, np.inf, closed="neither")],
+    "period": [Interval(Real, 0, np.inf, closed="neither"), None],
+}
+
+
+def _check_loss_inputs(logits, centers, lower, upper, kernel, period):
+    """The arrays of the public loss functions, validated beyond their types."""
     if kernel == "vonmises" and period is None:
         raise ValueError("kernel='vonmises' needs a period.")
-    if not (np.isfinite(bandwidth) and bandwidth > 0):
-        raise ValueError(f"bandwidth must be a positive finite float; got {bandwidth}.")
-    if period is not None and not (np.isfinite(period) and period > 0):
-        raise ValueError(f"period must be a positive finite float; got {period}.")
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 2:
         raise ValueError(f"logits must be 2-D; got shape {logits.shape}.")
     if not np.all(np.isfinite(logits)):
         raise ValueError("logits contain NaN or infinite values.")
     n, M = logits.shape
-    points = np.asarray(points, dtype=np.float64)
-    if points.shape not in ((M,), (n, M)):
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.shape not in ((M,), (n, M)):
         raise ValueError(
-            f"points must have shape ({M},) or ({n}, {M}) to match the logits; "
-            f"got {points.shape}."
+            f"centers must have shape ({M},) or ({n}, {M}) to match the logits; "
+            f"got {centers.shape}."
         )
-    if not np.all(np.isfinite(points)):
-        raise ValueError("points contain NaN or infinite values.")
-    lower, upper = _as_intervals(lower, upper, n, period)
-    return logits, points, lower, upper
+    if not np.all(np.isfinite(centers)):
+        raise ValueError("centers contain NaN or infinite values.")
+    lower, upper = check_intervals(lower, upper, n, period)
+    return logits, centers, lower, upper
 
 
+@validate_params(
+    {
+        **_LOSS_PARAMETERS,
+        "n_quadrature": [Interval(Integral, 1, None, closed="left"), None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def kde_cross_entropy(
     logits,
-    points,
+    centers,
     lower,
     upper,
     *,
@@ -508,7 +570,7 @@ def kde_cross_entropy(
 ):
     """Cross-entropy between uniform target intervals and softmax kernel densities.
 
-    Row ``i`` predicts the density ``p_i(t) = sum_m S_im K_h(t - points_m)``
+    Row ``i`` predicts the density ``p_i(t) = sum_m S_im K_h(t - centers_m)``
     with ``S_i = softmax(logits_i)``.  Its loss is the cross-entropy between
     the uniform distribution on ``[lower_i, upper_i]`` and ``p_i``::
 
@@ -517,13 +579,13 @@ def kde_cross_entropy(
 
     and the gradient is ``S_im - mean_{t ~ U[a, b]} S_im K_h(t - c_m) / p_i(t)``.
     Everything is computed in the log domain: the result stays exact when every
-    point is hundreds of bandwidths from the interval.
+    center is hundreds of bandwidths from the interval.
 
     Parameters
     ----------
-    logits : array-like of shape (n_samples, n_points)
-        One logit per kernel point and row.
-    points : array-like of shape (n_points,) or (n_samples, n_points)
+    logits : array-like of shape (n_samples, n_centers)
+        One logit per kernel center and row.
+    centers : array-like of shape (n_centers,) or (n_samples, n_centers)
         Kernel centers, shared by all rows or given per row.
     lower, upper : array-like of shape (n_samples,)
         Target intervals; rows with ``lower == upper`` are point targets.
@@ -544,7 +606,7 @@ def kde_cross_entropy(
     -------
     loss : ndarray of shape (n_samples,)
         Per-row cross-entropy ``L_i``.
-    grad : ndarray of shape (n_samples, n_points)
+    grad : ndarray of shape (n_samples, n_centers)
         ``dL_i / dlogits_i``.
 
     Examples
@@ -558,403 +620,24 @@ def kde_cross_entropy(
     >>> grad.sum(axis=1).round(12)  # softmax gradients sum to zero
     array([0., 0.])
     """
-    logits, points, lower, upper = _check_loss_inputs(
-        logits, points, lower, upper, kernel, bandwidth, period
+    logits, centers, lower, upper = _check_loss_inputs(
+        logits, centers, lower, upper, kernel, period
     )
-    quad = quadrature_nodes(
+    table = training_table(
         lower,
         upper,
-        points,
+        centers,
         kernel=kernel,
         bandwidth=bandwidth,
         period=period,
         n_quadrature=n_quadrature,
     )
-    table = KernelTable(quad, points, kernel=kernel, bandwidth=bandwidth, period=period)
     return cross_entropy_from_table(logits, table)
 
 
-class LinearKDELoss:
-    """Objective of the linear softmax-KDE model over a flat parameter vector.
-
-    Parameter layout (written once, here): with ``M`` centers and ``d``
-    features, ``params[: M * d]`` is ``coef`` of shape (M, d) in C order and,
-    when ``fit_intercept``, ``params[M * d :]`` is the intercept of shape (M,).
-    Logits are ``X @ coef.T + intercept``.
-
-    The objective is ``sum_i sw_i L_i / sum_i sw_i + alpha / 2 * ||coef||^2``.
-
-    The rows are evaluated block by block, in the table's blocks: a product
-    gives the block's logits, the table turns them into losses and logit
-    gradients in place, and a second product adds the block's share of the
-    parameter gradient, ``G_block.T @ X_block``.  No (n_samples, M) array is
-    formed; float32 (or Fortran-ordered) X is converted to float64 a block at
-    a time, so are the rows of X a block gathers when the table sorted its
-    rows by node count, and sparse X stays sparse.
-
-    Consecutive blocks form a fixed number of groups, each summed in block
-    order into its own partial loss and gradient; the partials are then added
-    in group order.  With ``n_threads > 1`` the groups are shared out to that
-    many threads, and every matrix product runs single-threaded inside them
-    (a multithreaded BLAS spins its own threads between calls and would take
-    the cores from ours).  The groups do not depend on ``n_threads``, so the
-    result is the same, bit for bit, with any number of threads.
-
-    Parameters
-    ----------
-    table : KernelTable
-        Kernel values at the training targets' quadrature nodes.
-    fit_intercept : bool
-        Whether the parameters end with an intercept.
-    n_threads : int, default=1
-        Threads evaluating the groups of blocks.
-    """
-
-    def __init__(self, table, *, fit_intercept, n_threads=1):
-        self.table = table
-        self.fit_intercept = fit_intercept
-        self.n_threads = int(n_threads)
-        self._bound = None
-        self._pool = None
-        self._blas = None
-
-    def n_params(self, n_features):
-        M = self.table.n_centers
-        return M * n_features + (M if self.fit_intercept else 0)
-
-    def unpack(self, params, n_features):
-        """Views of ``coef`` (M, d) and ``intercept`` (M,) in ``params``."""
-        M = self.table.n_centers
-        coef = params[: M * n_features].reshape(M, n_features)
-        intercept = params[M * n_features :] if self.fit_intercept else 0.0
-        return coef, intercept
-
-    def logits(self, params, X):
-        coef, intercept = self.unpack(params, X.shape[1])
-        return _matmul_t(X, coef) + intercept
-
-    def close(self):
-        """Stop the worker threads (a later evaluation starts new ones)."""
-        if self._pool is not None:
-            self._pool[0].shutdown()
-            self._pool = None
-
-    def _bind(self, X):
-        """Per-X state, kept between calls: rows by block, groups, buffers."""
-        bound = self._bound
-        if bound is None or bound[0] is not X or bound[1] != self.n_threads:
-            table = self.table
-            M, d = table.n_centers, X.shape[1]
-            n_params = self.n_params(d)
-            budget = int(get_config()["working_memory"] * 2**20)
-            # Each group has a partial gradient; together at most budget / 8.
-            # Neither the groups nor the pieces X is copied in depend on the
-            # thread count: they fix the order of every sum.
-            n_groups = min(
-                table.n_blocks, _MAX_GROUPS, max(1, budget // (64 * n_params))
-            )
-            groups = np.linspace(0, table.n_blocks, n_groups + 1).round()
-            rows = _BlockRows(X, table, budget // 32)
-            max_block = int(np.max(np.diff(table.block_rows)))
-            # Each thread's buffers; all of them within budget / 4.
-            per_thread = 8 * (3 * M + 1) * max_block + rows.buffer_bytes
-            n_threads = max(
-                1, min(self.n_threads, n_groups, budget // (4 * per_thread))
-            )
-            work = [
-                ((*np.empty((3, max_block, M)), np.ones(max_block)), rows.buffer())
-                for _ in range(n_threads)
-            ]
-            partials = np.empty((n_groups, n_params + 1))
-            self._bound = (
-                X,
-                self.n_threads,
-                rows,
-                groups.astype(np.intp),
-                work,
-                partials,
-            )
-        return self._bound[2:]
-
-    def loss_gradient(self, params, X, sample_weight, alpha):
-        """Objective and its gradient, as ``minimize(jac=True)`` wants them.
-
-        ``sample_weight`` must already be normalised to sum to one.
-        """
-        self.table.check_covered()
-        n_features = X.shape[1]
-        coef, intercept = self.unpack(params, n_features)
-        rows, groups, work, partials = self._bind(X)
-        # The softmax ignores a constant per row: the logits minus the first,
-        # straight from the product, need no shifting before exp.
-        shifted = (
-            (coef - coef[0]).T,
-            intercept - intercept[0] if self.fit_intercept else None,
-        )
-
-        def run_group(j, buffers):
-            self._group(j, groups, rows, shifted, sample_weight, buffers, partials[j])
-
-        n_groups = groups.shape[0] - 1
-        if len(work) == 1:
-            for j in range(n_groups):
-                run_group(j, work[0])
-        else:
-            with self._single_threaded_blas():
-                _share_out(run_group, n_groups, work, self._executor(len(work)))
-        # Columns: the parameter gradient, then the loss.
-        total = np.sum(partials, axis=0)
-        grad, loss = total[:-1], float(total[-1])
-        g_coef = grad[: coef.size].reshape(coef.shape)
-        loss += 0.5 * alpha * float(np.vdot(coef, coef))
-        g_coef += alpha * coef
-        return loss, grad
-
-    def _group(self, j, groups, rows, shifted, sample_weight, buffers, out):
-        """Add up the loss and gradient of the blocks of group ``j`` into ``out``."""
-        table = self.table
-        coef_shifted, intercept_shifted = shifted
-        M, d = coef_shifted.shape[1], coef_shifted.shape[0]
-        (Z, G, E, ones), x_buffer = buffers
-        out[:] = 0.0
-        g_coef = out[: M * d].reshape(M, d)
-        for b in range(groups[j], groups[j + 1]):
-            r0, r1 = table.block_rows[b], table.block_rows[b + 1]
-            z, g = Z[: r1 - r0], G[: r1 - r0]
-            for part, X_part in rows.pieces(b, x_buffer):
-                if rows.is_sparse:
-                    z[part] = X_part @ coef_shifted
-                else:
-                    np.matmul(X_part, coef_shifted, out=z[part])
-            if intercept_shifted is not None:
-                z += intercept_shifted
-            sw = sample_weight[rows.index[b]]
-            loss_b = table.block_loss(
-                b, z, sw, exp_work=E[: r1 - r0], grad=g, shifted=True
-            )
-            out[-1] += float(np.dot(sw, loss_b))
-            for part, X_part in rows.pieces(b, x_buffer, again=True):
-                if rows.is_sparse:
-                    g_coef += (X_part.T @ g[part]).T
-                else:
-                    g_coef += g[part].T @ X_part
-            if intercept_shifted is not None:
-                out[M * d : -1] += ones[: r1 - r0] @ g
-
-    def _executor(self, n_threads):
-        """The pool of ``n_threads - 1`` helpers (the caller is the last thread)."""
-        if self._pool is None or self._pool[1] != n_threads:
-            self.close()
-            pool = ThreadPoolExecutor(n_threads - 1, thread_name_prefix="skkdece-loss")
-            self._pool = (pool, n_threads)
-        return self._pool[0]
-
-    def _single_threaded_blas(self):
-        if self._blas is None:
-            self._blas = ThreadpoolController()
-        return self._blas.limit(limits=1, user_api="blas")
-
-
-def blas_threads():
-    """How many threads the BLAS may use here and now (1 if none is found).
-
-    It follows ``threadpoolctl.threadpool_limits`` and the usual environment
-    variables (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``...), including
-    the limits joblib's workers set to avoid oversubscription.
-    """
-    counts = [
-        info["num_threads"]
-        for info in ThreadpoolController().info()
-        if info["user_api"] == "blas"
-    ]
-    return max(1, min(counts, default=1))
-
-
-# At most this many groups of blocks (partial sums) per evaluation: enough to
-# share the work evenly among a few threads, few enough that adding the
-# partial gradients costs nothing.
-_MAX_GROUPS = 64
-
-
-def _share_out(task, n_tasks, work, pool):
-    """Run ``task(j, work[t])`` for every j, on the caller and the pool's threads.
-
-    The tasks are taken in order from a shared counter, so a thread slowed
-    down by other load simply takes fewer.  After a task fails no new task
-    starts; every helper has stopped before this returns or raises (the
-    caller's own exception first, else a helper's).
-    """
-    counter = itertools.count()
-    lock = threading.Lock()
-    failed = threading.Event()
-    # NumPy's error settings are per thread: the helpers take the caller's.
-    errors = np.geterr()
-
-    def worker(buffers):
-        with np.errstate(**errors):
-            while not failed.is_set():
-                with lock:
-                    j = next(counter)
-                if j >= n_tasks:
-                    return
-                try:
-                    task(j, buffers)
-                except BaseException:
-                    failed.set()
-                    raise
-
-    helpers = [pool.submit(worker, w) for w in work[1:]]
-    try:
-        worker(work[0])
-    finally:
-        futures.wait(helpers)
-    for f in helpers:
-        f.result()
-
-
-class _BlockRows:
-    """The rows of X in the table's blocks, as float64 arrays or CSR matrices.
-
-    ``index[b]`` is the slice or index array of block ``b``'s rows of X (the
-    table may hold its rows sorted by node count).  C-ordered float64 X is
-    sliced without copies when the table keeps the rows in order.  Otherwise
-    dense X (float32, Fortran order, gathered rows) is copied into float64 in
-    pieces of at most ``budget`` bytes, into a buffer of the calling
-    thread's.  Sparse X is converted to CSR once (if needed) and cut into one
-    CSR matrix per block: views, or copies of gathered rows.
-    """
-
-    def __init__(self, X, table, budget):
-        self.index = [table.block_row_index(b) for b in range(table.n_blocks)]
-        self.is_sparse = sparse.issparse(X)
-        if self.is_sparse:
-            X = X.tocsr() if X.format != "csr" else X
-            ptr = X.indptr
-            self._sparse = []
-            for rows in self.index:
-                if not isinstance(rows, slice):
-                    self._sparse.append(X[rows])
-                    continue
-                a, c = ptr[rows.start], ptr[rows.stop]
-                self._sparse.append(
-                    sparse.csr_matrix(
-                        (
-                            X.data[a:c],
-                            X.indices[a:c],
-                            ptr[rows.start : rows.stop + 1] - a,
-                        ),
-                        shape=(rows.stop - rows.start, X.shape[1]),
-                    )
-                )
-            return
-        self.X = X
-        self._copy = table.row_order is not None or not (
-            X.dtype == np.float64 and X.flags.c_contiguous
-        )
-        max_rows = int(np.max(np.diff(table.block_rows)))
-        self._piece_rows = max(1, min(max_rows, budget // (8 * max(X.shape[1], 1))))
-
-    @property
-    def buffer_bytes(self):
-        """Bytes of one :meth:`buffer`."""
-        if self.is_sparse or not self._copy:
-            return 0
-        return 8 * self._piece_rows * self.X.shape[1]
-
-    def buffer(self):
-        """Scratch space for copied rows (None when none is needed)."""
-        if self.is_sparse or not self._copy:
-            return None
-        return np.empty((self._piece_rows, self.X.shape[1]))
-
-    def pieces(self, b, buffer, again=False):
-        """``(part, X_rows)`` covering block ``b``; ``part`` indexes the block.
-
-        With ``again``, a block copied in one piece is not copied twice.
-        """
-        if self.is_sparse:
-            yield slice(None), self._sparse[b]
-            return
-        rows = self.index[b]
-        if not self._copy:
-            yield slice(None), self.X[rows]
-            return
-        if isinstance(rows, slice):
-            first, n_rows = rows.start, rows.stop - rows.start
-        else:
-            first, n_rows = None, rows.shape[0]
-        step = self._piece_rows
-        if again and n_rows <= step:
-            yield slice(None), buffer[:n_rows]
-            return
-        for a in range(0, n_rows, step):
-            z = min(a + step, n_rows)
-            out = buffer[: z - a]
-            if first is not None:
-                np.copyto(out, self.X[first + a : first + z])
-            elif self.X.dtype == np.float64:
-                np.take(self.X, rows[a:z], axis=0, out=out)
-            else:
-                np.copyto(out, self.X[rows[a:z]])
-            yield slice(a, z), out
-
-
-def _matmul_t(X, coef):
-    """``X @ coef.T`` for dense or sparse X, always a dense float64 array.
-
-    Dense X that is not float64 is converted in row chunks that fit
-    ``working_memory``, never as a whole.
-    """
-    if sparse.issparse(X):
-        return np.asarray(X @ coef.T, dtype=np.float64)
-    if X.dtype == np.float64:
-        return X @ coef.T
-    out = np.empty((X.shape[0], coef.shape[0]))
-    for rows in row_batches(8 * X.shape[1], X.shape[0]):
-        np.matmul(X[rows].astype(np.float64), coef.T, out=out[rows])
-    return out
-
-
-class IntervalMassTable(KernelTable):
-    """Kernel masses of each row's target interval, for the interval likelihood.
-
-    The interval-censored likelihood of ``[a, b]`` is the predicted mass
-    ``sum_m S_m M_m`` with ``M_m`` the mass of kernel ``m`` in ``[a, b]``
-    (closed form through the kernel CDFs, in the log domain).  Its negative
-    log has exactly the form of the cross-entropy at a single node of weight
-    one whose "kernel values" are the ``M_m``, so the same evaluation and
-    gradient code serves both losses.  Point targets (``a == b``) keep the
-    density ``K(a - c_m)``: their likelihood is the density, as usual for
-    exactly observed values among censored ones.
-    """
-
-    def __init__(self, lower, upper, points, *, kernel, bandwidth, period=None):
-        lower = np.asarray(lower, dtype=np.float64)
-        upper = np.asarray(upper, dtype=np.float64)
-        n = lower.shape[0]
-        self.lower, self.upper = lower, upper
-        quad = QuadratureNodes(
-            row_ptr=np.arange(n + 1), nodes=lower.copy(), weights=np.ones(n)
-        )
-        super().__init__(
-            quad, points, kernel=kernel, bandwidth=bandwidth, period=period
-        )
-
-    def log_kernel_at(self, index):
-        n = self.quad.n_samples
-        # Blocks arrive as slices: build only their rows, not all n.
-        rows = np.arange(*index.indices(n)) if isinstance(index, slice) else index
-        pts = self.points[None, :] if self.points.ndim == 1 else self.points[rows]
-        lo = self.lower[rows, None] - pts
-        hi = self.upper[rows, None] - pts
-        point = (self.upper[rows] == self.lower[rows])[:, None]
-        log_mass = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
-        log_density = log_kernel(lo, self.kernel, self.bandwidth, period=self.period)
-        return np.where(point, log_density, log_mass)
-
-
+@validate_params(_LOSS_PARAMETERS, prefer_skip_nested_validation=True)
 def interval_likelihood(
-    logits, points, lower, upper, *, kernel="gaussian", bandwidth=1.0, period=None
+    logits, centers, lower, upper, *, kernel="gaussian", bandwidth=1.0, period=None
 ):
     """Negative log interval-censored likelihood and its gradient.
 
@@ -966,13 +649,13 @@ def interval_likelihood(
 
     Parameters
     ----------
-    logits, points, lower, upper, kernel, bandwidth, period :
+    logits, centers, lower, upper, kernel, bandwidth, period :
         As for :func:`kde_cross_entropy`.
 
     Returns
     -------
     loss : ndarray of shape (n_samples,)
-    grad : ndarray of shape (n_samples, n_points)
+    grad : ndarray of shape (n_samples, n_centers)
 
     Examples
     --------
@@ -982,10 +665,10 @@ def interval_likelihood(
     >>> float(np.exp(-loss[0])).__round__(4)  # mass of [-1, 1]
     0.4772
     """
-    logits, points, lower, upper = _check_loss_inputs(
-        logits, points, lower, upper, kernel, bandwidth, period
+    logits, centers, lower, upper = _check_loss_inputs(
+        logits, centers, lower, upper, kernel, period
     )
     table = IntervalMassTable(
-        lower, upper, points, kernel=kernel, bandwidth=bandwidth, period=period
+        lower, upper, centers, kernel=kernel, bandwidth=bandwidth, period=period
     )
     return cross_entropy_from_table(logits, table)

@@ -20,41 +20,19 @@ from sklearn.metrics import make_scorer
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
 from ._distribution import KDEDistribution
+from ._targets import split_targets
 
 __all__ = ["hit_rate", "log_likelihood_scorer", "mean_log_likelihood"]
 
 
 def _true_intervals(y_true, target_width, period):
-    y = np.asarray(y_true, dtype=np.float64)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim == 1:
-        lower, upper = y - target_width, y + target_width
-    elif y.ndim == 2 and y.shape[1] == 2:
-        lower, upper = y[:, 0], y[:, 1]
-    else:
-        raise ValueError(
-            "y_true must be of shape (n_samples,) or (n_samples, 2) with "
-            f"[lower, upper] intervals; got shape {y.shape}."
-        )
-    if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
-        raise ValueError("y_true contains NaN or infinite values.")
-    bad = np.flatnonzero(lower > upper)
-    if bad.size:
-        raise ValueError(
-            f"y_true intervals need lower <= upper; rows {bad[:10].tolist()} do not."
-        )
     if period is not None:
         period = float(period)
         if not (np.isfinite(period) and period > 0):
             raise ValueError(f"period must be a positive float; got {period}.")
-        bad = np.flatnonzero((upper - lower > period) & (upper > lower + period))
-        if bad.size:
-            raise ValueError(
-                f"y_true intervals may be at most one period ({period:g}) long; "
-                f"rows {bad[:10].tolist()} are longer."
-            )
-    return lower, upper
+    return split_targets(
+        y_true, target_width=target_width, period=period, name="y_true"
+    )
 
 
 def hit_rate(y_true, y_pred, *, period=None, target_width=0.0, sample_weight=None):

@@ -7,6 +7,7 @@ a plotting function is called.
 import numpy as np
 
 from ._distribution import KDEDistribution
+from ._targets import split_targets
 
 __all__ = ["plot_densities"]
 
@@ -21,17 +22,16 @@ def _import_pyplot():
     return plt
 
 
-def _as_intervals(y, n):
+def _as_intervals(y, n, period):
+    """``(n, 2)`` intervals of points or intervals ``y`` (None stays None)."""
     if y is None:
         return None
-    y = np.asarray(y, dtype=np.float64)
-    if y.ndim == 1:
-        y = np.column_stack([y, y])
-    if y.shape != (n, 2):
+    shape = np.shape(y)
+    if shape not in ((n,), (n, 2)):
         raise ValueError(
-            f"y must have shape ({n},) or ({n}, 2) to match the rows; got {y.shape}."
+            f"y must have shape ({n},) or ({n}, 2) to match the rows; got {shape}."
         )
-    return y
+    return np.column_stack(split_targets(y, period=period, n_samples=n))
 
 
 def plot_densities(
@@ -94,7 +94,7 @@ def plot_densities(
             raise ValueError("X is required when model is an estimator.")
         dist = model.predict_distribution(X)
     n = len(dist)
-    intervals = _as_intervals(y, n)
+    intervals = _as_intervals(y, n, dist.period)
     period = dist.period
     if polar is None:
         polar = period is not None

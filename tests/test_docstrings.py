@@ -14,8 +14,12 @@ def public_objects():
             obj = getattr(module, name)
             if inspect.isclass(obj):
                 yield f"{module.__name__}.{name}", obj
-                for attr, member in vars(obj).items():
+                # Inherited members too (the prediction surface lives in a
+                # base class), but only skkdece's own, not scikit-learn's.
+                for attr, member in inspect.getmembers(obj):
                     if attr.startswith("_") or not callable(member):
+                        continue
+                    if not getattr(member, "__module__", "").startswith("skkdece"):
                         continue
                     yield f"{module.__name__}.{name}.{attr}", member
             elif inspect.isfunction(obj):

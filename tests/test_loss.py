@@ -9,13 +9,25 @@ from scipy.special import logsumexp
 
 from skkdece import KERNELS, kde_cross_entropy
 from skkdece._kernels import COMPACT_KERNELS, log_kernel
-from skkdece._loss import KernelTable, LinearKDELoss, cross_entropy_from_table
+from skkdece._linear import LinearLogits
+from skkdece._loss import KernelTable, cross_entropy_from_table
+from skkdece._objective import BlockedObjective
 from skkdece._quadrature import quadrature_nodes
 
 TWO_PI = 2 * np.pi
 KERNEL_PERIODS = [
     (k, p) for k in KERNELS for p in (None, TWO_PI) if not (k == "vonmises" and not p)
 ]
+
+
+def linear_objective(
+    table, X, sample_weight, alpha, *, fit_intercept=True, n_threads=1
+):
+    """The linear model's blocked objective on ``table``, as ``fit`` builds it."""
+    model = LinearLogits(
+        table.n_centers, X.shape[1], fit_intercept=fit_intercept, alpha=alpha
+    )
+    return BlockedObjective(table, model, X, sample_weight, n_threads=n_threads)
 
 
 def five_point_gradient(f, x, step=1e-4):
@@ -83,13 +95,13 @@ def test_linear_objective_gradient_with_sample_weights(
         lower, upper, points, kernel=kernel, bandwidth=h, period=period
     )
     table = KernelTable(quad_nodes, points, kernel=kernel, bandwidth=h, period=period)
-    loss = LinearKDELoss(table, fit_intercept=fit_intercept)
-    params = rng.normal(0, 0.5, loss.n_params(3))
+    loss = linear_objective(table, X, sw, 0.3, fit_intercept=fit_intercept)
+    params = rng.normal(0, 0.5, loss.model.n_params)
 
     def f(p):
-        return loss.loss_gradient(p, X, sw, 0.3)[0]
+        return loss.loss_gradient(p)[0]
 
-    value, grad = loss.loss_gradient(params, X, sw, 0.3)
+    value, grad = loss.loss_gradient(params)
     assert np.isfinite(value)
     assert_allclose(grad, five_point_gradient(f, params), rtol=1e-5, atol=1e-10)
 
@@ -391,7 +403,7 @@ def test_rows_with_zero_density_are_named_in_the_callers_order():
     table = KernelTable(quad, centers, kernel="epanechnikov", bandwidth=1.0)
     assert table.row_order is not None
     assert table.uncovered_rows().tolist() == [1, 4]
-    with pytest.raises(ValueError, match=r"inside the target of rows \[1, 4\]"):
+    with pytest.raises(ValueError, match=r"inside the targets of rows \[1, 4\]"):
         table.check_covered()
     loss = cross_entropy_from_table(np.zeros((7, 2)), table, gradient=False)
     assert np.isinf(loss[[1, 4]]).all() and np.isfinite(np.delete(loss, [1, 4])).all()
@@ -400,10 +412,10 @@ def test_rows_with_zero_density_are_named_in_the_callers_order():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(kernel="nope"), "kernel must be one of"),
+        (dict(kernel="nope"), "'kernel' parameter of kde_cross_entropy must be"),
         (dict(kernel="vonmises"), "needs a period"),
-        (dict(bandwidth=0.0), "bandwidth must be a positive"),
-        (dict(period=-1.0), "period must be a positive"),
+        (dict(bandwidth=0.0), "'bandwidth' parameter of kde_cross_entropy must be"),
+        (dict(period=-1.0), "'period' parameter of kde_cross_entropy must be"),
     ],
 )
 def test_kde_cross_entropy_rejects_bad_options(kwargs, match):
@@ -413,7 +425,7 @@ def test_kde_cross_entropy_rejects_bad_options(kwargs, match):
 
 def test_kde_cross_entropy_rejects_bad_arrays():
     z = np.zeros((2, 3))
-    with pytest.raises(ValueError, match="points must have shape"):
+    with pytest.raises(ValueError, match="centers must have shape"):
         kde_cross_entropy(z, [0.0, 1.0], 0.0, 0.5)
     with pytest.raises(ValueError, match="lower > upper"):
         kde_cross_entropy(z, [0.0, 1.0, 2.0], [0.0, 1.0], [0.5, 0.5])

@@ -21,11 +21,12 @@ from scipy import sparse
 from scipy.special import logsumexp
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
+from test_loss import linear_objective
 from threadpoolctl import threadpool_limits
 
-from skkdece import SoftmaxKDERegressor, _estimator, _loss
+from skkdece import SoftmaxKDERegressor, _objective
 from skkdece._kernels import log_kernel
-from skkdece._loss import KernelTable, LinearKDELoss, cross_entropy_from_table
+from skkdece._loss import KernelTable, cross_entropy_from_table
 from skkdece._quadrature import quadrature_nodes
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "run_benchmarks.py"
@@ -59,7 +60,7 @@ def reference_loss_grad(logits, table, rows=None):
         nodes = slice(quad.row_ptr[row], quad.row_ptr[row + 1])
         log_S = logits[i] - logsumexp(logits[i])
         log_k = log_kernel(
-            quad.nodes[nodes, None] - table.points,
+            quad.nodes[nodes, None] - table.centers,
             table.kernel,
             table.bandwidth,
             table.period,
@@ -125,13 +126,9 @@ def test_small_working_memory_gives_the_same_loss_and_gradient(kernel, period):
     assert 0 < chunked._n_kept_blocks < chunked.n_blocks  # some recomputed
 
     params = rng.normal(0, 0.3, M * (d + 1))
-    expected = LinearKDELoss(whole, fit_intercept=True).loss_gradient(
-        params, X, sw, 0.1
-    )
+    expected = linear_objective(whole, X, sw, 0.1).loss_gradient(params)
     with config_context(working_memory=1):
-        got = LinearKDELoss(chunked, fit_intercept=True).loss_gradient(
-            params, X, sw, 0.1
-        )
+        got = linear_objective(chunked, X, sw, 0.1).loss_gradient(params)
     assert got[0] == pytest.approx(expected[0], rel=1e-13)
     assert_allclose(got[1], expected[1], rtol=1e-11, atol=1e-15)
 
@@ -168,11 +165,11 @@ def test_threads_give_the_same_result_bit_for_bit(X_kind):
         params = rng.normal(0, 0.3, M * (d + 1))
         results = []
         for n_threads in (1, 2, 3):
-            loss = LinearKDELoss(table, fit_intercept=True, n_threads=n_threads)
+            loss = linear_objective(table, X, sw, 0.1, n_threads=n_threads)
             try:
-                results.append(loss.loss_gradient(params, X, sw, 0.1))
+                results.append(loss.loss_gradient(params))
                 # The pool is reused by the next evaluation.
-                again = loss.loss_gradient(params, X, sw, 0.1)
+                again = loss.loss_gradient(params)
             finally:
                 loss.close()
             assert again[0] == results[-1][0]
@@ -206,7 +203,7 @@ def test_a_failing_block_stops_every_thread_before_the_error_is_raised():
 
     with ThreadPoolExecutor(2) as pool:
         with pytest.raises(FloatingPointError, match="block 5"):
-            _loss._share_out(task, 1000, [None] * 3, pool)
+            _objective._share_out(task, 1000, [None] * 3, pool)
         assert in_flight[0] == 0  # nobody still writing into shared buffers
     assert 5 in started and len(started) < 100
 
@@ -223,8 +220,8 @@ def test_threads_follow_the_callers_numpy_error_settings():
     with config_context(working_memory=2):
         table = make_table(lower, upper, centers, "gaussian", 0.2)
         params = rng.normal(0, 0.5, 16 * 4)
-        one = LinearKDELoss(table, fit_intercept=True).loss_gradient(params, X, sw, 0.0)
-        loss = LinearKDELoss(table, fit_intercept=True, n_threads=2)
+        one = linear_objective(table, X, sw, 0.0).loss_gradient(params)
+        loss = linear_objective(table, X, sw, 0.0, n_threads=2)
         seen = []
         block_loss = table.block_loss
 
@@ -235,7 +232,7 @@ def test_threads_follow_the_callers_numpy_error_settings():
         table.block_loss = spy
         try:
             with np.errstate(all="raise"):
-                two = loss.loss_gradient(params, X, sw, 0.0)
+                two = loss.loss_gradient(params)
         finally:
             loss.close()
     assert set(seen) == {"raise"} and len(seen) == table.n_blocks > 2
@@ -272,7 +269,7 @@ def test_fit_is_the_same_on_one_thread(monkeypatch):
     Y = np.column_stack([y - h / 2, y + h / 2])
     kw = dict(centers=16, bandwidth=h, max_iter=15, tol=0.0)
     used = []
-    share_out = _loss._share_out
+    share_out = _objective._share_out
 
     def counted(task, n_tasks, work, pool):
         used.append(len(work))
@@ -281,12 +278,12 @@ def test_fit_is_the_same_on_one_thread(monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with threadpool_limits(limits=1, user_api="blas"):
-            assert _loss.blas_threads() == 1
+            assert _objective.blas_threads() == 1
             single = SoftmaxKDERegressor(**kw).fit(X, Y)
         assert not used
         # Three threads whatever this machine has.
-        monkeypatch.setattr(_estimator, "blas_threads", lambda: 3)
-        monkeypatch.setattr(_loss, "_share_out", counted)
+        monkeypatch.setattr(_objective, "blas_threads", lambda: 3)
+        monkeypatch.setattr(_objective, "_share_out", counted)
         threaded = SoftmaxKDERegressor(**kw).fit(X, Y)
     assert used and set(used) == {3}
     assert threaded.objective_ == single.objective_
@@ -364,12 +361,12 @@ def test_float32_X_is_never_copied_to_float64_as_a_whole():
     centers = np.linspace(y.min() - 1, y.max() + 1, M)
     with config_context(working_memory=8):
         table = make_table(y, y, centers, "gaussian", 0.5)
-        loss = LinearKDELoss(table, fit_intercept=True)
-        params = np.zeros(loss.n_params(d))
         sw = np.full(n, 1.0 / n)
+        loss = linear_objective(table, X32, sw, 1e-3)
+        params = np.zeros(loss.model.n_params)
         tracemalloc.start()
         try:
-            loss.loss_gradient(params, X32, sw, 1e-3)
+            loss.loss_gradient(params)
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -386,11 +383,11 @@ def test_sparse_X_gives_the_loss_and_fit_of_dense_X(fmt):
     lower, upper = mixed_targets(3000, centers, 0.5, seed=6)
     with config_context(working_memory=1):  # several spans and blocks
         table = make_table(lower, upper, centers, "gaussian", 0.5)
-        loss = LinearKDELoss(table, fit_intercept=True)
-        params = np.random.default_rng(7).normal(0, 0.3, loss.n_params(6))
         sw = np.full(3000, 1 / 3000)
-        dense_value, dense_grad = loss.loss_gradient(params, X, sw, 0.01)
-        value, grad = loss.loss_gradient(params, X_sparse, sw, 0.01)
+        loss = linear_objective(table, X, sw, 0.01)
+        params = np.random.default_rng(7).normal(0, 0.3, loss.model.n_params)
+        dense_value, dense_grad = loss.loss_gradient(params)
+        value, grad = linear_objective(table, X_sparse, sw, 0.01).loss_gradient(params)
     assert value == pytest.approx(dense_value, rel=1e-13)
     assert_allclose(grad, dense_grad, rtol=1e-11, atol=1e-15)
 
@@ -437,8 +434,8 @@ def test_interval_table_larger_than_working_memory_is_not_formed():
         tracemalloc.start()
         try:
             table = KernelTable(quad, centers, kernel="gaussian", bandwidth=h)
-            loss = LinearKDELoss(table, fit_intercept=True)
-            loss.loss_gradient(np.zeros(loss.n_params(d)), X, sw, 1e-3)
+            loss = linear_objective(table, X, sw, 1e-3)
+            loss.loss_gradient(np.zeros(loss.model.n_params))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()

@@ -1,0 +1,141 @@
+"""Linear logits: one logit per kernel center, ``X @ coef.T + intercept``.
+
+Parameter layout (written once, here): with ``M`` centers and ``d`` features,
+``params[: M * d]`` is ``coef`` of shape (M, d) in C order and, when
+``fit_intercept``, ``params[M * d :]`` is the intercept of shape (M,).  The
+penalty is ``alpha / 2 * ||coef||^2``; the intercept is not penalised.
+"""
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.sparsefuncs import min_max_axis
+
+from ._chunking import row_batches
+from ._objective import BlockRows
+
+
+def linear_logits(X, coef, intercept):
+    """``X @ coef.T + intercept`` for dense or sparse X, a dense float64 array.
+
+    Dense X that is not float64 is converted in row chunks that fit
+    ``working_memory``, never as a whole.
+    """
+    if sparse.issparse(X):
+        return np.asarray(X @ coef.T, dtype=np.float64) + intercept
+    if X.dtype == np.float64:
+        return X @ coef.T + intercept
+    out = np.empty((X.shape[0], coef.shape[0]))
+    for rows in row_batches(8 * X.shape[1], X.shape[0]):
+        np.matmul(X[rows].astype(np.float64), coef.T, out=out[rows])
+    return out + intercept
+
+
+def feature_scale(X):
+    """Each feature's largest magnitude to the nearest power of two, shape (d,).
+
+    1 for all-zero columns and for features whose magnitude is within a
+    factor 16 of one.  Used to precondition the solver: coefficients times
+    this scale converge like those of standard features.
+    """
+    if sparse.issparse(X):
+        lo, hi = min_max_axis(X, axis=0)
+        scale = np.maximum(hi, -lo).astype(np.float64)
+    else:
+        # max and -min, not abs: no copy of X.
+        scale = np.maximum(np.max(X, axis=0), -np.min(X, axis=0)).astype(np.float64)
+    scale = np.where(scale > 0, scale, 1.0)
+    # Powers of two: scaling and unscaling the coefficients is then exact.
+    # Features within a factor 16 of unit magnitude are left alone: that
+    # gains nothing in conditioning and would change the optimiser's path
+    # away from LogisticRegression's on the same problem.
+    exponent = np.round(np.log2(scale))
+    return np.exp2(np.where(np.abs(exponent) > 4, exponent, 0.0))
+
+
+class LinearLogits:
+    """The linear logits model, for :class:`~skkdece._objective.BlockedObjective`.
+
+    Parameters
+    ----------
+    n_centers, n_features : int
+        Shape of ``coef``.
+    fit_intercept : bool
+        Whether the parameters end with an intercept.
+    alpha : float, default=0.0
+        L2 penalty on ``coef``.
+    """
+
+    #: Logits come out with the first center's subtracted (see ``prepare``).
+    shifted = True
+
+    def __init__(self, n_centers, n_features, *, fit_intercept, alpha=0.0):
+        self.n_centers = int(n_centers)
+        self.n_features = int(n_features)
+        self.fit_intercept = bool(fit_intercept)
+        self.alpha = float(alpha)
+
+    @property
+    def n_params(self):
+        M = self.n_centers
+        return M * self.n_features + (M if self.fit_intercept else 0)
+
+    def unpack(self, params):
+        """Views of ``coef`` (M, d) and ``intercept`` (M,) in ``params``."""
+        M, d = self.n_centers, self.n_features
+        coef = params[: M * d].reshape(M, d)
+        intercept = params[M * d :] if self.fit_intercept else np.zeros(M)
+        return coef, intercept
+
+    def pack(self, coef, intercept):
+        """The flat parameter vector of ``coef`` and ``intercept``."""
+        parts = [np.ravel(coef)]
+        if self.fit_intercept:
+            parts.append(np.ravel(intercept))
+        return np.concatenate(parts).astype(np.float64)
+
+    def coef_scale(self, X):
+        """Per-parameter preconditioning scale: each coef times its feature's."""
+        scale = np.ones(self.n_params)
+        M, d = self.n_centers, self.n_features
+        scale[: M * d] = np.tile(feature_scale(X), M)
+        return scale
+
+    def bind(self, X, table, budget):
+        return BlockRows(X, table, budget)
+
+    def prepare(self, params):
+        # The softmax ignores a constant per row: the logits minus the first,
+        # straight from the product, need no shifting before exp.
+        coef, intercept = self.unpack(params)
+        return (
+            (coef - coef[0]).T,
+            intercept - intercept[0] if self.fit_intercept else None,
+        )
+
+    def forward(self, state, rows, b, buffer, out):
+        coef_shifted, intercept_shifted = state
+        for part, X_part in rows.pieces(b, buffer):
+            if rows.is_sparse:
+                out[part] = X_part @ coef_shifted
+            else:
+                np.matmul(X_part, coef_shifted, out=out[part])
+        if intercept_shifted is not None:
+            out += intercept_shifted
+
+    def backward(self, state, rows, b, buffer, grad_logits, ones, out):
+        M, d = self.n_centers, self.n_features
+        g_coef = out[: M * d].reshape(M, d)
+        for part, X_part in rows.pieces(b, buffer, again=True):
+            if rows.is_sparse:
+                g_coef += (X_part.T @ grad_logits[part]).T
+            else:
+                g_coef += grad_logits[part].T @ X_part
+        if self.fit_intercept:
+            out[M * d :] += ones @ grad_logits
+
+    def penalty(self, params):
+        M, d = self.n_centers, self.n_features
+        coef = params[: M * d]
+        grad = np.zeros(self.n_params)
+        grad[: M * d] = self.alpha * coef
+        return 0.5 * self.alpha * float(np.vdot(coef, coef)), grad

@@ -1,0 +1,147 @@
+"""L-BFGS-B on a model's objective, as a function a fit or a path can call.
+
+:func:`minimize_lbfgs` runs SciPy's L-BFGS-B on ``fun(params) -> (value,
+grad)`` from any starting point, so a regularisation path can warm-start each
+fit from the previous solution.  It preconditions with a diagonal scale,
+prints a progress table under ``verbose``, calls a user callback once per
+iteration (from the optimiser's callback, not from inside the loss), and
+warns with scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`
+whenever it stops early.
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.utils.optimize import _check_optimize_result
+
+
+@dataclass(frozen=True)
+class SolverResult:
+    """What a run of :func:`minimize_lbfgs` found.
+
+    Attributes
+    ----------
+    params : ndarray
+        The solution, in the caller's units.
+    objective : float
+        The objective there.
+    n_iter : int
+        Iterations run, at most ``max_iter``.
+    converged : bool
+        Whether L-BFGS-B met its stopping rule before ``max_iter``.
+    """
+
+    params: np.ndarray
+    objective: float
+    n_iter: int
+    converged: bool
+
+
+def minimize_lbfgs(
+    fun,
+    params,
+    *,
+    scale=None,
+    bounds=None,
+    max_iter=1000,
+    tol=1e-6,
+    verbose=0,
+    callback=None,
+    name="skkdece",
+):
+    """Minimise ``fun`` with L-BFGS-B on its exact gradient.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(params) -> (value, grad)`` in the caller's units.
+    params : ndarray of shape (n_params,)
+        Starting point (a warm start, or zeros).
+    scale : ndarray of shape (n_params,) or None, default=None
+        Diagonal preconditioner: L-BFGS-B works on ``params * scale``, so
+        parameters of badly scaled features converge like standard ones.
+        Values, gradients, bounds and results stay in the caller's units.
+    bounds : sequence of (low, high) or None, default=None
+        Bounds in the caller's units, as for :func:`scipy.optimize.minimize`.
+    max_iter : int, default=1000
+        Maximum number of iterations.
+    tol : float, default=1e-6
+        Stop when the largest component of the (scaled) gradient is below.
+    verbose : int, default=0
+        Print a table of the iterations when positive.
+    callback : callable or None, default=None
+        Called after every iteration as ``callback(params, n_iter)``, with a
+        copy of the current parameters in the caller's units.
+    name : str, default="skkdece"
+        Whose fit this is, for the table and the warning.
+
+    Returns
+    -------
+    SolverResult
+    """
+    scale = np.ones(params.shape[0]) if scale is None else np.asarray(scale)
+    state = {"n_iter": 0, "t0": time.perf_counter()}
+
+    def scaled_fun(p_scaled):
+        value, grad = fun(p_scaled / scale)
+        grad = grad / scale
+        state["grad"] = grad
+        return value, grad
+
+    if bounds is not None:
+        bounds = [
+            (None if lo is None else lo * s, None if hi is None else hi * s)
+            for (lo, hi), s in zip(bounds, scale, strict=True)
+        ]
+    if verbose:
+        print(f"[{name}]")
+        header = ("Iteration", "Objective", "Max |grad|", "Time (s)")
+        print("{:>10} {:>18} {:>12} {:>9}".format(*header))
+        print("-" * 52)
+
+    def on_iteration(intermediate_result):
+        state["n_iter"] += 1
+        if verbose:
+            # The last evaluation is the accepted point of this iteration.
+            print(
+                f"{state['n_iter']:>10d} {intermediate_result.fun:>18.12f} "
+                f"{np.max(np.abs(state['grad'])):>12.3e} "
+                f"{time.perf_counter() - state['t0']:>9.2f}"
+            )
+        if callback is not None:
+            callback(intermediate_result.x / scale, state["n_iter"])
+
+    result = minimize(
+        scaled_fun,
+        params * scale,
+        method="L-BFGS-B",
+        jac=True,
+        bounds=bounds,
+        callback=on_iteration,
+        options={
+            "maxiter": max_iter,
+            "maxls": 50,
+            "gtol": tol,
+            "ftol": 64 * np.finfo(float).eps,
+        },
+    )
+    n_iter = _check_optimize_result(
+        "lbfgs",
+        result,
+        max_iter,
+        extra_warning_msg=(
+            f"{name}: L-BFGS-B stopped before convergence after "
+            f"{min(result.nit, max_iter)} iterations. Increase max_iter, scale "
+            "the features, or loosen tol."
+        ),
+    )
+    if verbose:
+        print(f"{result.message} ({n_iter} iterations)")
+    return SolverResult(
+        params=result.x / scale,
+        objective=float(result.fun),
+        n_iter=int(n_iter),
+        converged=result.status == 0,
+    )
