@@ -18,7 +18,26 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import _check_sample_weight
 
+from ._docstrings import X_PARAMETER, documented
 from ._targets import split_targets
+
+_IMPORTS = (">>> import numpy as np", ">>> from skkdece import SoftmaxKDERegressor")
+# Most examples ask a question of one small fitted model.
+_FITTED = (
+    *_IMPORTS,
+    ">>> X = np.linspace(-1, 1, 60)[:, None]",
+    ">>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])",
+)
+
+
+def _surface(*, returns, example, parameters=(), setup=_FITTED):
+    """Docstring frame of a prediction method: X first, then ``parameters``."""
+    return documented(
+        returns=returns,
+        example=example,
+        parameters=(*X_PARAMETER, *parameters),
+        setup=setup,
+    )
 
 
 class SoftmaxKDEMixin(RegressorMixin):
@@ -28,90 +47,68 @@ class SoftmaxKDEMixin(RegressorMixin):
         """The predicted distribution of every row of X (a KDEDistribution)."""
         raise NotImplementedError
 
+    @_surface(
+        returns="""
+            y_pred : ndarray of shape (n_samples,)
+                Mode of each row's density, located to better than 1e-3
+                bandwidths; in ``window_`` when periodic.
+            """,
+        setup=_IMPORTS,
+        example="""
+            >>> X = np.repeat([[0.0], [1.0]], 50, axis=0)
+            >>> y = np.repeat([-1.0, 1.0], 50)
+            >>> model = SoftmaxKDERegressor(centers=9).fit(X, y)
+            >>> model.predict([[0.0], [1.0]]).round(1)
+            array([-1.,  1.])
+            """,
+    )
     def predict(self, X):
-        """The mode (most likely angle) of each predicted density.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Mode of each row's density, located to better than 1e-3 bandwidths;
-            in ``window_`` when periodic.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.repeat([[0.0], [1.0]], 50, axis=0)
-        >>> y = np.repeat([-1.0, 1.0], 50)
-        >>> SoftmaxKDERegressor(centers=9).fit(X, y).predict([[0.0], [1.0]]).round(1)
-        array([-1.,  1.])
-        """
+        """The mode (most likely angle) of each predicted density."""
         return self.predict_distribution(X).mode()
 
+    @_surface(
+        parameters=(
+            "grid : array-like of shape (n_grid,)",
+            "    Angles at which to evaluate the densities.",
+        ),
+        returns="""
+            density : ndarray of shape (n_samples, n_grid)
+                Densities per unit of the target.
+            """,
+        example="""
+            >>> grid = np.linspace(-4, 4, 4001)
+            >>> density = model.predict_density(X[:2], grid)
+            >>> np.round(density.sum(axis=1) * (grid[1] - grid[0]), 6)
+            array([1., 1.])
+            """,
+    )
     def predict_density(self, X, grid):
-        """Predicted density of every row at every angle of a grid.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        grid : array-like of shape (n_grid,)
-            Angles at which to evaluate the densities.
-
-        Returns
-        -------
-        density : ndarray of shape (n_samples, n_grid)
-            Densities per unit of the target.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 40)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=8).fit(X, X[:, 0])
-        >>> grid = np.linspace(-4, 4, 4001)
-        >>> density = model.predict_density(X[:2], grid)
-        >>> np.round(density.sum(axis=1) * (grid[1] - grid[0]), 6)
-        array([1., 1.])
-        """
+        """Predicted density of every row at every angle of a grid."""
         return self.predict_distribution(X).pdf(grid)
 
+    @_surface(
+        parameters=(
+            "y : array-like of shape (n_samples,) or (n_samples, 2), default=None",
+            "    Targets, as in :meth:`fit`.  When omitted, the log density at each",
+            "    row's mode is returned: the highest log-likelihood any point",
+            "    target could reach, a measure of how sharp the prediction is.",
+        ),
+        returns="""
+            log_likelihood : ndarray of shape (n_samples,)
+                ``log p(y | x)`` for point targets; for intervals the mean of
+                ``log p(t | x)`` over ``t ~ U[a, b]`` (``loss="cross_entropy"``)
+                or the log of the predicted mass of ``[a, b]``
+                (``loss="interval_likelihood"``).  ``-inf`` where a compact
+                kernel gives zero density.
+            """,
+        example="""
+            >>> ll = model.score_samples(X[:3], X[:3, 0])
+            >>> bool(np.all(ll <= model.score_samples(X[:3])))
+            True
+            """,
+    )
     def score_samples(self, X, y=None):
-        """Per-sample log-likelihood: minus the cross-entropy of each target.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,) or (n_samples, 2), default=None
-            Targets, as in :meth:`fit`.  When omitted, the log density at each
-            row's mode is returned: the highest log-likelihood any point
-            target could reach, a measure of how sharp the prediction is.
-
-        Returns
-        -------
-        log_likelihood : ndarray of shape (n_samples,)
-            ``log p(y | x)`` for point targets; for intervals the mean of
-            ``log p(t | x)`` over ``t ~ U[a, b]`` (``loss="cross_entropy"``)
-            or the log of the predicted mass of ``[a, b]``
-            (``loss="interval_likelihood"``).  ``-inf`` where a compact
-            kernel gives zero density.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 40)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=8).fit(X, X[:, 0])
-        >>> ll = model.score_samples(X[:3], X[:3, 0])
-        >>> bool(np.all(ll <= model.score_samples(X[:3])))
-        True
-        """
+        """Per-sample log-likelihood: minus the cross-entropy of each target."""
         dist = self.predict_distribution(X)
         if y is None:
             return dist.logpdf_rows(dist.mode())
@@ -128,32 +125,24 @@ class SoftmaxKDEMixin(RegressorMixin):
             n_quadrature=getattr(self, "n_quadrature", None),
         )
 
+    @_surface(
+        parameters=(
+            "y : array-like of shape (n_samples,) or (n_samples, 2)",
+            "    Targets, as in :meth:`fit`.",
+            "sample_weight : array-like of shape (n_samples,), default=None",
+            "    Weights of the samples in the mean.",
+        ),
+        returns="""
+            score : float
+                Weighted mean of :meth:`score_samples`.
+            """,
+        example="""
+            >>> bool(model.score(X, X[:, 0]) > 0)
+            True
+            """,
+    )
     def score(self, X, y, sample_weight=None):
-        """Weighted mean log-likelihood of the targets (higher is better).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        y : array-like of shape (n_samples,) or (n_samples, 2)
-            Targets, as in :meth:`fit`.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the mean.
-
-        Returns
-        -------
-        score : float
-            Weighted mean of :meth:`score_samples`.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 40)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=8).fit(X, X[:, 0])
-        >>> bool(model.score(X, X[:, 0]) > 0)
-        True
-        """
+        """Weighted mean log-likelihood of the targets (higher is better)."""
         scores = self.score_samples(X, y)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(
@@ -161,92 +150,77 @@ class SoftmaxKDEMixin(RegressorMixin):
             )
         return float(np.average(scores, weights=sample_weight))
 
+    @_surface(
+        returns="""
+            weights : ndarray of shape (n_samples, n_centers)
+                Non-negative, each row sums to one.
+            """,
+        example="""
+            >>> model.predict_weights(X[:2]).sum(axis=1).round(12)
+            array([1., 1.])
+            """,
+    )
     def predict_weights(self, X):
         """Softmax mixture weights of every row over its kernel centers.
 
         With the centers (``centers_`` for the linear model), the kernel and
         ``bandwidth_`` these weights are the whole predicted distribution,
         enough to rebuild it elsewhere.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        weights : ndarray of shape (n_samples, n_centers)
-            Non-negative, each row sums to one.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> model.predict_weights(X[:2]).sum(axis=1).round(12)
-        array([1., 1.])
         """
         return self.predict_distribution(X).weights
 
+    @_surface(
+        parameters=("grid : array-like of shape (n_grid,)", "    Angles."),
+        returns="cdf : ndarray of shape (n_samples, n_grid)",
+        example="""
+            >>> model.predict_cdf(X[:1], [-10.0, 10.0]).round(6)
+            array([[0., 1.]])
+            """,
+    )
     def predict_cdf(self, X, grid):
         """Predicted cumulative distribution function at every grid angle.
 
         Closed form from each kernel's CDF.  For circular targets the CDF is
         measured from the start of ``window_``: 0 there, 1 one period later;
         grid angles outside the window are wrapped into it.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        grid : array-like of shape (n_grid,)
-            Angles.
-
-        Returns
-        -------
-        cdf : ndarray of shape (n_samples, n_grid)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> model.predict_cdf(X[:1], [-10.0, 10.0]).round(6)
-        array([[0., 1.]])
         """
         return self.predict_distribution(X).cdf(grid)
 
+    @_surface(
+        parameters=(
+            "quantiles : array-like of shape (n_quantiles,)",
+            "    Levels in ``[0, 1]``.",
+        ),
+        returns="quantiles : ndarray of shape (n_samples, n_quantiles)",
+        example="""
+            >>> q = model.predict_quantiles(X[:1], [0.1, 0.5, 0.9])
+            >>> bool(np.all(np.diff(q) > 0))
+            True
+            """,
+    )
     def predict_quantiles(self, X, quantiles):
         """Quantiles of every predicted distribution (monotone in ``quantiles``).
 
         Found by bisection on the exact CDF; for circular targets, quantiles of
         the CDF measured from the window's start.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        quantiles : array-like of shape (n_quantiles,)
-            Levels in ``[0, 1]``.
-
-        Returns
-        -------
-        quantiles : ndarray of shape (n_samples, n_quantiles)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> q = model.predict_quantiles(X[:1], [0.1, 0.5, 0.9])
-        >>> bool(np.all(np.diff(q) > 0))
-        True
         """
         return self.predict_distribution(X).quantiles(quantiles)
 
+    @_surface(
+        parameters=(
+            "coverage : float, default=0.9",
+            "    Mass inside each interval, in ``(0, 1)``.",
+        ),
+        returns="""
+            interval : ndarray of shape (n_samples, 2)
+                ``[lower, upper]`` per row.
+            """,
+        example="""
+            >>> lo, hi = model.predict_interval(X[:1], coverage=0.9)[0]
+            >>> float(model.predict_hit_probability(X[:1], lo, hi)[0]).__round__(6)
+            0.9
+            """,
+    )
     def predict_interval(self, X, coverage=0.9):
         """Prediction intervals holding ``coverage`` of the predicted mass.
 
@@ -254,59 +228,50 @@ class SoftmaxKDEMixin(RegressorMixin):
         ``coverage`` for circular targets, returned as ``[start, start +
         length]`` with ``start`` in ``window_`` (the end may pass the window's
         end, like a training interval that crosses the seam).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        coverage : float, default=0.9
-            Mass inside each interval, in ``(0, 1)``.
-
-        Returns
-        -------
-        interval : ndarray of shape (n_samples, 2)
-            ``[lower, upper]`` per row.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> lo, hi = model.predict_interval(X[:1], coverage=0.9)[0]
-        >>> float(model.predict_hit_probability(X[:1], lo, hi)[0]).__round__(6)
-        0.9
         """
         return self.predict_distribution(X).interval(coverage)
 
+    @_surface(
+        parameters=(
+            "lower, upper : float or array-like of shape (n_samples,)",
+            "    Interval ends, ``lower <= upper``; for circular targets the arc",
+            "    may cross the seam (``[350, 370]`` on a 360 circle) but must not be",
+            "    longer than one period.",
+        ),
+        returns="""
+            probability : ndarray of shape (n_samples,)
+                Exact closed form from the kernel CDFs.
+            """,
+        example="""
+            >>> model.predict_hit_probability(X[:1], -100.0, 100.0).round(12)
+            array([1.])
+            """,
+    )
     def predict_hit_probability(self, X, lower, upper):
-        """Predicted probability that the target falls in ``[lower, upper]``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        lower, upper : float or array-like of shape (n_samples,)
-            Interval ends, ``lower <= upper``; for circular targets the arc
-            may cross the seam (``[350, 370]`` on a 360 circle) but must not be
-            longer than one period.
-
-        Returns
-        -------
-        probability : ndarray of shape (n_samples,)
-            Exact closed form from the kernel CDFs.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> model.predict_hit_probability(X[:1], -100.0, 100.0).round(12)
-        array([1.])
-        """
+        """Predicted probability that the target falls in ``[lower, upper]``."""
         return self.predict_distribution(X).hit_probability(lower, upper)
 
+    @_surface(
+        parameters=(
+            "half_width : float, default=0.0",
+            "    Half-width of the window, in target units.",
+        ),
+        returns="""
+            aim : ndarray of shape (n_samples,)
+                In ``window_`` when periodic.
+            """,
+        setup=_IMPORTS,
+        example="""
+            >>> X = np.zeros((100, 1))
+            >>> y = np.r_[np.full(40, -1.0), np.linspace(0.5, 2.5, 60)]
+            >>> model = SoftmaxKDERegressor(centers=np.linspace(-2, 3, 21),
+            ...                             bandwidth=0.1).fit(X, y)
+            >>> float(model.predict(X[:1])[0]).__round__(1)  # the sharp peak
+            -1.0
+            >>> bool(model.predict_aim(X[:1], half_width=1.0)[0] > 0.5)  # wide mass
+            True
+            """,
+    )
     def predict_aim(self, X, half_width=0.0):
         """The angle most likely to be within ``half_width`` of the target.
 
@@ -314,112 +279,60 @@ class SoftmaxKDEMixin(RegressorMixin):
         the best aim when the target has a known size (for a Robocode bot,
         half the angular width of the enemy).  ``half_width=0`` gives the
         mode, like :meth:`predict`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        half_width : float, default=0.0
-            Half-width of the window, in target units.
-
-        Returns
-        -------
-        aim : ndarray of shape (n_samples,)
-            In ``window_`` when periodic.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.zeros((100, 1))
-        >>> y = np.r_[np.full(40, -1.0), np.linspace(0.5, 2.5, 60)]
-        >>> model = SoftmaxKDERegressor(centers=np.linspace(-2, 3, 21),
-        ...                             bandwidth=0.1).fit(X, y)
-        >>> float(model.predict(X[:1])[0]).__round__(1)  # the sharp peak
-        -1.0
-        >>> bool(model.predict_aim(X[:1], half_width=1.0)[0] > 0.5)  # wide mass
-        True
         """
         return self.predict_distribution(X).aim(half_width)
 
+    @_surface(
+        returns="""
+            mean : ndarray of shape (n_samples,)
+                In ``window_`` when periodic.
+            """,
+        example="""
+            >>> float(model.predict_mean([[0.5]])[0]).__round__(1)
+            0.5
+            """,
+    )
     def predict_mean(self, X):
-        """Mean of each predicted distribution (circular mean when periodic).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        mean : ndarray of shape (n_samples,)
-            In ``window_`` when periodic.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.repeat([[0.0], [1.0]], 50, axis=0)
-        >>> y = np.repeat([-1.0, 1.0], 50)
-        >>> model = SoftmaxKDERegressor(centers=9).fit(X, y)
-        >>> model.predict_mean([[0.0], [1.0]]).round(1)
-        array([-1.,  1.])
-        """
+        """Mean of each predicted distribution (circular mean when periodic)."""
         return self.predict_distribution(X).mean()
 
+    @_surface(
+        returns="std : ndarray of shape (n_samples,)",
+        setup=_IMPORTS,
+        example="""
+            >>> X = np.repeat([[0.0], [1.0]], 100, axis=0)
+            >>> rng = np.random.default_rng(0)
+            >>> y = np.r_[rng.normal(0, 0.2, 100), rng.normal(0, 1.0, 100)]
+            >>> std = SoftmaxKDERegressor(centers=16).fit(X, y).predict_std([[0], [1]])
+            >>> bool(std[0] < std[1])
+            True
+            """,
+    )
     def predict_std(self, X):
         """Spread of each predicted distribution.
 
         The standard deviation for targets on the line; for circular targets
         the circular standard deviation ``sqrt(-2 ln R)`` (``R`` the mean
         resultant length) in target units.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-
-        Returns
-        -------
-        std : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.repeat([[0.0], [1.0]], 100, axis=0)
-        >>> rng = np.random.default_rng(0)
-        >>> y = np.r_[rng.normal(0, 0.2, 100), rng.normal(0, 1.0, 100)]
-        >>> std = SoftmaxKDERegressor(centers=16).fit(X, y).predict_std([[0], [1]])
-        >>> bool(std[0] < std[1])
-        True
         """
         return self.predict_distribution(X).std()
 
+    @_surface(
+        parameters=(
+            "n_draws : int, default=1",
+            "    Draws per row.",
+            "random_state : int, RandomState instance or None, default=None",
+            "    Seed for reproducible draws.",
+        ),
+        returns="""
+            draws : ndarray of shape (n_samples, n_draws)
+                Wrapped into ``window_`` when periodic.
+            """,
+        example="""
+            >>> model.sample(X[:2], n_draws=5, random_state=0).shape
+            (2, 5)
+            """,
+    )
     def sample(self, X, n_draws=1, random_state=None):
-        """Draw angles from every predicted distribution.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Features.
-        n_draws : int, default=1
-            Draws per row.
-        random_state : int, RandomState instance or None, default=None
-            Seed for reproducible draws.
-
-        Returns
-        -------
-        draws : ndarray of shape (n_samples, n_draws)
-            Wrapped into ``window_`` when periodic.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import SoftmaxKDERegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
-        >>> model = SoftmaxKDERegressor(centers=6).fit(X, X[:, 0])
-        >>> model.sample(X[:2], n_draws=5, random_state=0).shape
-        (2, 5)
-        """
+        """Draw angles from every predicted distribution."""
         return self.predict_distribution(X).sample(n_draws, random_state)

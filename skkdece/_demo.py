@@ -95,6 +95,14 @@ class Problem:
         return self.y_train.ndim == 2
 
 
+def _split(X, y, random_state):
+    """Training and held-out rows, as the keyword arguments of a Problem."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=TEST_SIZE, random_state=random_state
+    )
+    return {"X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test}
+
+
 def make_problem(dataset, n_samples, random_state):
     """Generate a data set and split it into training and held-out rows.
 
@@ -116,20 +124,15 @@ def make_problem(dataset, n_samples, random_state):
     """
     if dataset == "guess-factor":
         X, y = make_guess_factor_waves(n_samples, random_state=random_state)
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=TEST_SIZE, random_state=random_state
-        )
+        rows = _split(X, y, random_state)
         # A bullet hits when it passes within the bot's half-width of the bot's
         # centre: half the typical width of a hit interval.
-        half_width = 0.5 * float(np.median(y_train[:, 1] - y_train[:, 0]))
+        widths = rows["y_train"][:, 1] - rows["y_train"][:, 0]
         return Problem(
             title="Robocode guess-factor aiming (make_guess_factor_waves)",
-            X_train=X_train,
-            X_test=X_test,
-            y_train=y_train,
-            y_test=y_test,
+            **rows,
             period=None,
-            half_width=half_width,
+            half_width=0.5 * float(np.median(widths)),
             unit="GF",
             preprocess=StandardScaler(),
             model_params={"centers": 24, "bandwidth": 0.1},
@@ -143,9 +146,6 @@ def make_problem(dataset, n_samples, random_state):
         X, y = make_circular_regression(
             n_samples, noise=noise, random_state=random_state
         )
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=TEST_SIZE, random_state=random_state
-        )
         period = 2 * np.pi
 
         def true_log_density(X, y):
@@ -153,10 +153,7 @@ def make_problem(dataset, n_samples, random_state):
 
         return Problem(
             title="circular regression, two von Mises modes (make_circular_regression)",
-            X_train=X_train,
-            X_test=X_test,
-            y_train=y_train,
-            y_test=y_test,
+            **_split(X, y, random_state),
             period=period,
             half_width=0.25,
             unit="rad",

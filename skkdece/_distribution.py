@@ -20,6 +20,7 @@ from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 
 from ._chunking import row_batches
+from ._docstrings import with_example
 from ._kernels import (
     KERNEL_STD,
     KERNELS,
@@ -32,8 +33,21 @@ from ._kernels import (
     sample_offsets,
 )
 from ._loss import _FALLBACK_BELOW, cross_entropy_from_table, training_table
-from ._targets import check_intervals, row_list
+from ._targets import check_intervals, check_row_centers, row_list
 
+# The distributions most examples ask their questions of.
+_TWO_BUMPS = (
+    ">>> import numpy as np",
+    ">>> from skkdece import KDEDistribution",
+    ">>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],",
+    '...                        kernel="gaussian", bandwidth=0.5)',
+)
+_ON_A_CIRCLE = (
+    ">>> import numpy as np",
+    ">>> from skkdece import KDEDistribution",
+    ">>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],",
+    '...                        kernel="vonmises", bandwidth=20.0, period=360.0)',
+)
 # Golden-section steps when refining a mode: the bracket shrinks by 0.618 per
 # step, so 60 steps take a bracket of a few bandwidths below 1e-12 bandwidths.
 _GOLDEN_STEPS = 60
@@ -145,19 +159,11 @@ class KDEDistribution:
                 "log_weights must be 2-D of shape (n_samples, n_centers) with at "
                 f"least one center; got shape {log_weights.shape}."
             )
-        n, M = log_weights.shape
-        centers = np.asarray(centers, dtype=np.float64)
-        if centers.shape not in ((M,), (n, M)):
-            raise ValueError(
-                f"centers must have shape ({M},) or ({n}, {M}) to match log_weights "
-                f"of shape {log_weights.shape}; got {centers.shape}."
-            )
-        if not np.all(np.isfinite(centers)):
-            raise ValueError("centers contain NaN or infinite values.")
+        centers = check_row_centers(centers, log_weights.shape, "log_weights")
         if np.any(np.isnan(log_weights) | (log_weights == np.inf)):
             raise ValueError("log_weights contain NaN or +inf.")
         with np.errstate(divide="ignore"):
-            total = logsumexp(log_weights, axis=1) if n else np.zeros(0)
+            total = logsumexp(log_weights, axis=1) if len(log_weights) else []
         bad = ~(np.abs(total) <= _LOG_WEIGHT_TOL)
         if np.any(bad):
             raise ValueError(
@@ -209,6 +215,13 @@ class KDEDistribution:
     def _log_kernel(self, t):
         return log_kernel(t, self.kernel, self.bandwidth, period=self.period)
 
+    @with_example(
+        _ON_A_CIRCLE,
+        """
+            >>> dist.to_window([370.0, -10.0])
+            array([ 10., 350.])
+        """,
+    )
     def to_window(self, t):
         """Wrap angles into the reporting window (identity without a period).
 
@@ -221,15 +234,6 @@ class KDEDistribution:
         -------
         wrapped : ndarray of the shape of ``t``
             ``window_start + (t - window_start) mod period``.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],
-        ...                        kernel="vonmises", bandwidth=20.0, period=360.0)
-        >>> dist.to_window([370.0, -10.0])
-        array([ 10., 350.])
         """
         t = np.asarray(t, dtype=np.float64)
         if self.period is None:
@@ -241,6 +245,13 @@ class KDEDistribution:
         )
 
     # ------------------------------------------------------------------ density
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.logpdf([0.0, 100.0]).round(2)  # far tails stay finite
+            array([[-2.230000e+00, -1.960292e+04]])
+        """,
+    )
     def logpdf(self, grid):
         """Log density of every row at every grid angle.
 
@@ -254,15 +265,6 @@ class KDEDistribution:
         log_density : ndarray of shape (n_samples, n_grid)
             Exact in the far tails (no underflow to ``-inf`` for kernels with
             unbounded support).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.logpdf([0.0, 100.0]).round(2)  # far tails stay finite
-        array([[-2.230000e+00, -1.960292e+04]])
         """
         grid = _check_grid(grid)
         if not self.shared_centers:
@@ -298,29 +300,34 @@ class KDEDistribution:
             out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
         return out
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.pdf([-1.0, 0.0, 1.0]).round(4)
+            array([[0.3991, 0.108 , 0.3991]])
+        """,
+    )
     def pdf(self, grid):
-        """Density of every row at every grid angle.
+        """Density of every row at every grid angle: ``exp`` of :meth:`logpdf`.
 
         Parameters
         ----------
         grid : array-like of shape (n_grid,)
-            Angles, shared by all rows.
+            Angles, as for :meth:`logpdf`.
 
         Returns
         -------
         density : ndarray of shape (n_samples, n_grid)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.pdf([-1.0, 0.0, 1.0]).round(4)
-        array([[0.3991, 0.108 , 0.3991]])
         """
         return np.exp(self.logpdf(grid))
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.logpdf_rows([1.0]).round(4)
+            array([-0.9186])
+        """,
+    )
     def logpdf_rows(self, t):
         """Log density of row ``i`` at its own angle ``t[i]``.
 
@@ -332,20 +339,18 @@ class KDEDistribution:
         Returns
         -------
         log_density : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.logpdf_rows([1.0]).round(4)
-        array([-0.9186])
         """
         t = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(self),))
         log_k = self._log_kernel(t[:, None] - self.centers)
         return logsumexp(self.log_weights + log_k, axis=1)
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.mean_log_density([0.5], [1.5]).round(4)
+            array([-1.0833])
+        """,
+    )
     def mean_log_density(self, lower, upper, *, n_quadrature=None):
         """Mean of ``log p_i(t)`` over ``t ~ U[lower_i, upper_i]``, per row.
 
@@ -362,18 +367,16 @@ class KDEDistribution:
         Returns
         -------
         mean_log_density : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.mean_log_density([0.5], [1.5]).round(4)
-        array([-1.0833])
         """
         return self.log_likelihood(lower, upper, n_quadrature=n_quadrature)
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.log_likelihood([0.5], [1.5], loss="interval_likelihood").round(4)
+            array([-1.0729])
+        """,
+    )
     def log_likelihood(self, lower, upper, *, loss="cross_entropy", n_quadrature=None):
         """Per-row log-likelihood of target intervals under either loss.
 
@@ -395,15 +398,6 @@ class KDEDistribution:
         Returns
         -------
         log_likelihood : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.log_likelihood([0.5], [1.5], loss="interval_likelihood").round(4)
-        array([-1.0729])
         """
         lower, upper = self._check_arcs(lower, upper)
         table = training_table(
@@ -537,6 +531,13 @@ class KDEDistribution:
             out[rows] = sub.to_window(best_x)
         return out
 
+    @with_example(
+        _ON_A_CIRCLE,
+        """
+            >>> dist.mode().round(6)
+            array([0.])
+        """,
+    )
     def mode(self):
         """The most likely angle of every row.
 
@@ -547,15 +548,6 @@ class KDEDistribution:
         Returns
         -------
         mode : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],
-        ...                        kernel="vonmises", bandwidth=20.0, period=360.0)
-        >>> dist.mode().round(6)
-        array([0.])
         """
 
         def on_grid(dist, grid):
@@ -618,11 +610,12 @@ class KDEDistribution:
         Parameters
         ----------
         half_width : float
-            Half-width ``w >= 0`` of the window.
+            As for :meth:`aim`.
 
         Returns
         -------
         aim : ndarray of shape (n_samples,)
+            What :meth:`aim` returns.
 
         Examples
         --------
@@ -664,6 +657,13 @@ class KDEDistribution:
             out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
         return out
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.log_hit_probability(20.0, 21.0).round(2)
+            array([-727.25])
+        """,
+    )
     def log_hit_probability(self, lower, upper):
         """Log of the predicted mass in ``[lower_i, upper_i]`` per row.
 
@@ -678,19 +678,17 @@ class KDEDistribution:
         Returns
         -------
         log_probability : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.log_hit_probability(20.0, 21.0).round(2)
-        array([-727.25])
         """
         lower, upper = self._check_arcs(lower, upper)
         return self._log_mass_2d(lower[:, None], upper[:, None])[:, 0]
 
+    @with_example(
+        _ON_A_CIRCLE,
+        """
+            >>> dist.hit_probability(350.0, 370.0).round(4)
+            array([0.2637])
+        """,
+    )
     def hit_probability(self, lower, upper):
         """Predicted mass in ``[lower_i, upper_i]`` per row.
 
@@ -704,15 +702,6 @@ class KDEDistribution:
         Returns
         -------
         probability : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],
-        ...                        kernel="vonmises", bandwidth=20.0, period=360.0)
-        >>> dist.hit_probability(350.0, 370.0).round(4)
-        array([0.2637])
         """
         return np.exp(self.log_hit_probability(lower, upper))
 
@@ -744,6 +733,13 @@ class KDEDistribution:
             hi = np.where(below, hi, mid)
         return 0.5 * (lo + hi)
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.cdf([-1.0, 0.0, 1.0]).round(4)
+            array([[0.25, 0.5 , 0.75]])
+        """,
+    )
     def cdf(self, grid):
         """Cumulative distribution function of every row at every grid angle.
 
@@ -760,15 +756,6 @@ class KDEDistribution:
         Returns
         -------
         cdf : ndarray of shape (n_samples, n_grid)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.cdf([-1.0, 0.0, 1.0]).round(4)
-        array([[0.25, 0.5 , 0.75]])
         """
         grid = _check_grid(grid)
         if self.period is None:
@@ -790,6 +777,13 @@ class KDEDistribution:
         reach = {"gaussian": 40.0, "exponential": 750.0}.get(self.kernel, 1.0)
         return c.min() - reach * h, c.max() + reach * h
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.quantiles([0.25, 0.5, 0.75]).round(3)
+            array([[-1.,  0.,  1.]])
+        """,
+    )
     def quantiles(self, quantiles):
         """Quantiles of every row's distribution.
 
@@ -806,15 +800,6 @@ class KDEDistribution:
         Returns
         -------
         quantiles : ndarray of shape (n_samples, n_quantiles)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.quantiles([0.25, 0.5, 0.75]).round(3)
-        array([[-1.,  0.,  1.]])
         """
         q = _check_grid(quantiles, name="quantiles")
         if np.any((q < 0) | (q > 1)):
@@ -835,6 +820,14 @@ class KDEDistribution:
             out[:, q == 1] = hi_b if self.period is not None else out[:, q == 1]
         return out
 
+    @with_example(
+        _ON_A_CIRCLE,
+        """
+            >>> lo, hi = dist.interval(0.5)[0]
+            >>> dist.hit_probability(lo, hi).round(6)
+            array([0.5])
+        """,
+    )
     def interval(self, coverage=0.9):
         """Prediction interval holding ``coverage`` of each row's mass.
 
@@ -853,16 +846,6 @@ class KDEDistribution:
         Returns
         -------
         interval : ndarray of shape (n_samples, 2)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],
-        ...                        kernel="vonmises", bandwidth=20.0, period=360.0)
-        >>> lo, hi = dist.interval(0.5)[0]
-        >>> dist.hit_probability(lo, hi).round(6)
-        array([0.5])
         """
         coverage = float(coverage)
         if not 0.0 < coverage < 1.0:
@@ -910,27 +893,32 @@ class KDEDistribution:
         z = _row_dot(self.weights, np.exp(1j * theta))
         return z * first_trig_moment(self.kernel, self.bandwidth, self.period)
 
+    @with_example(
+        _ON_A_CIRCLE,
+        """
+            >>> dist.mean().round(6)
+            array([0.])
+        """,
+    )
     def mean(self):
         """Mean of each row (circular mean, in the window, when periodic).
 
         Returns
         -------
         mean : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],
-        ...                        kernel="vonmises", bandwidth=20.0, period=360.0)
-        >>> dist.mean().round(6)
-        array([0.])
         """
         if self.period is None:
             return self._center_mean()
         z = self._trig_moment()
         return self.to_window(np.angle(z) * self.period / (2 * np.pi))
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> dist.std().round(4)  # sqrt(1 + 0.5**2)
+            array([1.118])
+        """,
+    )
     def std(self):
         """Standard deviation of each row.
 
@@ -941,15 +929,6 @@ class KDEDistribution:
         Returns
         -------
         std : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> dist.std().round(4)  # sqrt(1 + 0.5**2)
-        array([1.118])
         """
         if self.period is None:
             mean = self._center_mean()
@@ -962,6 +941,14 @@ class KDEDistribution:
         with np.errstate(divide="ignore"):
             return np.sqrt(-2.0 * np.log(R)) * self.period / (2 * np.pi)
 
+    @with_example(
+        _TWO_BUMPS,
+        """
+            >>> draws = dist.sample(10000, random_state=0)
+            >>> draws.shape, bool(abs(draws.mean()) < 0.05)
+            ((1, 10000), True)
+        """,
+    )
     def sample(self, n_draws=1, random_state=None):
         """Draws from every row's distribution.
 
@@ -978,16 +965,6 @@ class KDEDistribution:
         Returns
         -------
         draws : ndarray of shape (n_samples, n_draws)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.5, 0.5]]), [-1.0, 1.0],
-        ...                        kernel="gaussian", bandwidth=0.5)
-        >>> draws = dist.sample(10000, random_state=0)
-        >>> draws.shape, bool(abs(draws.mean()) < 0.05)
-        ((1, 10000), True)
         """
         n_draws = int(n_draws)
         if n_draws < 1:

@@ -29,7 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from ._kernels import KERNELS, log_interval_mass, log_kernel
 from ._quadrature import QuadratureNodes, quadrature_nodes
-from ._targets import check_intervals, row_list
+from ._targets import check_intervals, check_row_centers, row_list
 
 # A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
 # weight of its nearest center.  When it falls below this value some of its
@@ -537,16 +537,8 @@ def _check_loss_inputs(logits, centers, lower, upper, kernel, period):
         raise ValueError(f"logits must be 2-D; got shape {logits.shape}.")
     if not np.all(np.isfinite(logits)):
         raise ValueError("logits contain NaN or infinite values.")
-    n, M = logits.shape
-    centers = np.asarray(centers, dtype=np.float64)
-    if centers.shape not in ((M,), (n, M)):
-        raise ValueError(
-            f"centers must have shape ({M},) or ({n}, {M}) to match the logits; "
-            f"got {centers.shape}."
-        )
-    if not np.all(np.isfinite(centers)):
-        raise ValueError("centers contain NaN or infinite values.")
-    lower, upper = check_intervals(lower, upper, n, period)
+    centers = check_row_centers(centers, logits.shape, "logits")
+    lower, upper = check_intervals(lower, upper, logits.shape[0], period)
     return logits, centers, lower, upper
 
 

@@ -266,6 +266,23 @@ def check_centers(centers):
     return array
 
 
+def check_row_centers(centers, shape, name):
+    """Finite float64 centers shared ``(M,)`` or per row ``(n, M)``.
+
+    ``shape`` is ``(n, M)`` of the array named ``name`` they must match.
+    """
+    n, M = shape
+    centers = np.asarray(centers, dtype=np.float64)
+    if centers.shape not in ((M,), (n, M)):
+        raise ValueError(
+            f"centers must have shape ({M},) or ({n}, {M}) to match {name} of "
+            f"shape {tuple(shape)}; got {centers.shape}."
+        )
+    if not np.all(np.isfinite(centers)):
+        raise ValueError("centers contain NaN or infinite values.")
+    return centers
+
+
 def rule_of_thumb_bandwidth(summary, rule, kernel, n_centers):
     """Scott's or Silverman's bandwidth for ``kernel`` from the targets' spread.
 

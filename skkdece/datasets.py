@@ -518,24 +518,20 @@ def _annulus_square_angles(sx, sy, px, py, r_in, r_out):
     # Edge / circle intersections.
     for r in (r_in, r_out):
         for side in (-1.0, 1.0):
-            # Vertical edge x = rx + side * h, y in [ry - h, ry + h].
-            ex = rx + side * _BOT_HALF
-            disc = r**2 - ex**2
-            root = np.sqrt(np.maximum(disc, 0.0))
-            for sgn in (-1.0, 1.0):
-                ey = sgn * root
-                cand_x.append(ex)
-                cand_y.append(ey)
-                valid.append((disc >= 0) & (np.abs(ey - ry) <= _BOT_HALF))
-            # Horizontal edge y = ry + side * h, x in [rx - h, rx + h].
-            ey = ry + side * _BOT_HALF
-            disc = r**2 - ey**2
-            root = np.sqrt(np.maximum(disc, 0.0))
-            for sgn in (-1.0, 1.0):
-                ex = sgn * root
-                cand_x.append(ex)
-                cand_y.append(ey)
-                valid.append((disc >= 0) & (np.abs(ex - rx) <= _BOT_HALF))
+            # The vertical edge x = rx + side * h (y within h of ry), then the
+            # horizontal one y = ry + side * h (x within h of rx).
+            for vertical in (True, False):
+                fixed, free_centre = (rx, ry) if vertical else (ry, rx)
+                edge = fixed + side * _BOT_HALF
+                disc = r**2 - edge**2
+                root = np.sqrt(np.maximum(disc, 0.0))
+                for sgn in (-1.0, 1.0):
+                    free = sgn * root
+                    cand_x.append(edge if vertical else free)
+                    cand_y.append(free if vertical else edge)
+                    valid.append(
+                        (disc >= 0) & (np.abs(free - free_centre) <= _BOT_HALF)
+                    )
     angles = np.arctan2(np.column_stack(cand_y), np.column_stack(cand_x))
     return angles, np.column_stack(valid)
 
