@@ -253,8 +253,9 @@ class SoftmaxKDEMixin(RegressorMixin):
 
     @_surface(
         parameters=(
-            "half_width : float, default=0.0",
-            "    Half-width of the window, in target units.",
+            "half_width : float or array-like of shape (n_samples,), default=0.0",
+            "    Half-width of the window, in target units; one per row if the",
+            "    target's size changes from row to row.",
         ),
         returns="""
             aim : ndarray of shape (n_samples,)

@@ -52,6 +52,10 @@ _ON_A_CIRCLE = (
 # step, so 60 steps take a bracket of a few bandwidths below 1e-12 bandwidths.
 _GOLDEN_STEPS = 60
 _INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
+# Window optima: Illinois steps at most, and the bracket they stop at, in
+# bandwidths.
+_ROOT_STEPS = 100
+_ROOT_TOL = 1e-12
 # Half-spacing, in bandwidths, of the three points of the parabolic polish.
 _POLISH_STEP = np.finfo(float).eps ** (1.0 / 3.0)
 # Bisection steps for quantiles and interval ends: 2**-100 of the range.
@@ -271,13 +275,22 @@ class KDEDistribution:
         grid = _check_grid(grid)
         if not self.shared_centers:
             return self._logpdf_2d(np.broadcast_to(grid, (len(self), grid.size)))
-        log_k = self._log_kernel(grid[:, None] - self.centers)  # (G, M)
+        return self._mix_table(self._log_kernel(grid[:, None] - self.centers))
+
+    def _mix_table(self, log_k):
+        """``log sum_m w_im exp(log_k[g, m])`` for every row and ``g``.
+
+        ``log_k`` (G, M) is shared by the rows (shared centers): one product
+        with the weights per row batch, each entry of ``log_k`` scaled by its
+        node's largest, and an exact logsumexp where the sum may have lost
+        terms to underflow.
+        """
         log_scale = np.max(log_k, axis=1)
         covered = np.isfinite(log_scale)
         log_scale = np.where(covered, log_scale, 0.0)
         scaled = np.exp(log_k - log_scale[:, None])
-        out = np.empty((len(self), grid.shape[0]))
-        row_bytes = 8 * (grid.shape[0] + self.centers.shape[0])
+        out = np.empty((len(self), log_k.shape[0]))
+        row_bytes = 8 * (log_k.shape[0] + self.centers.shape[0])
         for rows in row_batches(row_bytes, len(self)):
             lw = self.log_weights[rows]
             dens = np.exp(lw) @ scaled.T
@@ -424,22 +437,28 @@ class KDEDistribution:
         quarter bandwidths plus every kink (shifted by ``+-spread``, the window
         half-width) finds each peak's basin.
 
-        Returns ``(candidates, step)``: for shared centers a 1-D array and
-        None; for per-row centers an array of shape (n_samples, n_candidates),
-        each row sorted over its own hull, and each row's grid step.
+        Returns ``(candidates, step)``: for shared centers and one half-width
+        a 1-D array and None; otherwise an array of shape (n_samples,
+        n_candidates), each row sorted over its own hull, and each row's grid
+        step.
         """
         h = self.bandwidth
-        offsets = np.array(KINK_OFFSETS[self.kernel]) * h
-        if spread > 0:
-            offsets = np.concatenate([offsets - spread, offsets + spread])
+        # Kink offsets, per row when the window half-widths are: (1 or n, K).
+        spread = np.asarray(spread, dtype=np.float64).reshape(-1, 1)
+        offsets = np.array(KINK_OFFSETS[self.kernel])[None, :] * h
+        if np.any(spread > 0):
+            offsets = np.concatenate([offsets - spread, offsets + spread], axis=1)
         C = self._row_centers()
-        kinks = (C[:, :, None] + offsets).reshape(C.shape[0], -1)
+        rowwise = not self.shared_centers or spread.shape[0] > 1
+        if rowwise:
+            C = np.broadcast_to(C, (len(self), C.shape[1]))
+        kinks = (C[:, :, None] + offsets[:, None, :]).reshape(C.shape[0], -1)
         if self.period is None:
             lo, hi = C.min(axis=1, keepdims=True), C.max(axis=1, keepdims=True)
             n_grid = min(int(np.ceil(np.max(hi - lo) / (0.25 * h))), 8192) + 1
             grid = lo + (hi - lo) * np.linspace(0.0, 1.0, n_grid)
             cand = np.concatenate([grid, C, kinks], axis=1)
-            if self.shared_centers:
+            if not rowwise:
                 cand = cand[(cand >= lo) & (cand <= hi)]
             else:
                 cand = np.clip(cand, lo, hi)
@@ -451,8 +470,12 @@ class KDEDistribution:
             grid = np.broadcast_to(grid, (C.shape[0], n_grid))
             cand = self.to_window(np.concatenate([grid, C, kinks], axis=1))
             step = np.full(C.shape[0], P / n_grid)
-        if self.shared_centers:
-            return np.unique(cand), None
+        if not rowwise:
+            # Grid points and centers that differ by rounding are one point:
+            # a near-duplicate neighbour would make an empty bracket.
+            cand = np.unique(cand)
+            keep = np.concatenate([[True], np.diff(cand) > 1e-9 * h])
+            return cand[keep], None
         return np.sort(cand, axis=1), step
 
     def _golden_max(self, objective, lo, hi):
@@ -496,7 +519,7 @@ class KDEDistribution:
         keep = ok & (f_new >= f - 4.0 * np.finfo(float).eps * (1.0 + np.abs(f)))
         return np.where(keep, x_new, x), np.where(keep, np.maximum(f, f_new), f)
 
-    def _maximize(self, on_grid, on_rows, spread=0.0):
+    def _maximize(self, on_grid, on_rows=None, spread=0.0, refine=None):
         """Per-row maximiser of a function of the angle.
 
         ``on_grid(dist, grid)`` gives its values (n, n_grid) on a grid shared
@@ -504,12 +527,15 @@ class KDEDistribution:
         value for row ``i`` at ``t[i]``.  The two highest local maxima of the
         candidate grid are refined by golden-section search between their
         grid neighbours, so near-ties between separate peaks are settled at
-        full precision.
+        full precision.  ``refine(dist, lo, hi)``, when given, replaces the
+        golden-section search and its polish; it returns ``(t, value)``.
+        ``spread`` is a scalar or one half-width per row.
         """
         n = len(self)
         out = np.empty(n)
         periodic = self.period is not None
-        shared = self.shared_centers
+        spread = np.asarray(spread, dtype=np.float64)
+        shared = self.shared_centers and spread.ndim == 0
         if shared:
             cand, _ = self._candidate_grid(spread)
             if periodic:
@@ -522,13 +548,15 @@ class KDEDistribution:
         else:
             hull = np.ptp(self.centers) if not periodic else self.period
             n_cand = int(min(hull / (0.25 * self.bandwidth), 8192)) + 1
-            n_cand += self.centers.shape[1] * (1 + 2 * len(KINK_OFFSETS[self.kernel]))
+            n_kinks = 2 * max(len(KINK_OFFSETS[self.kernel]), 1)
+            n_cand += self.centers.shape[-1] * (1 + n_kinks)
         row_bytes = 8 * 3 * (n_cand + self.centers.shape[-1])
         for rows in row_batches(row_bytes, n):
             sub = self[rows]
+            w = spread if spread.ndim == 0 else spread[rows]
             if not shared:
-                cand, step = sub._candidate_grid(spread)
-            vals = on_grid(sub, cand)
+                cand, step = sub._candidate_grid(w)
+            vals = on_grid(sub, cand, w)
             if periodic:
                 left = np.roll(vals, 1, axis=1)
                 right = np.roll(vals, -1, axis=1)
@@ -551,8 +579,11 @@ class KDEDistribution:
                     if not periodic:
                         lo = np.maximum(lo, grid[:, 0])
                         hi = np.minimum(hi, grid[:, -1])
-                x, f = sub._golden_max(on_rows, lo, hi)
-                x, f = sub._polish(on_rows, x, f, lo, hi)
+                if refine is None:
+                    x, f = sub._golden_max(on_rows, lo, hi)
+                    x, f = sub._polish(on_rows, x, f, lo, hi)
+                else:
+                    x, f = refine(sub, lo, hi, w)
                 better = f > best_f
                 best_x = np.where(better, x, best_x)
                 best_f = np.where(better, f, best_f)
@@ -578,59 +609,168 @@ class KDEDistribution:
         mode : ndarray of shape (n_samples,)
         """
 
-        def on_grid(dist, grid):
+        def on_grid(dist, grid, w):
             return dist.logpdf(grid) if grid.ndim == 1 else dist._logpdf_2d(grid)
 
         return self._maximize(on_grid, KDEDistribution.logpdf_rows)
 
+    @with_example(
+        (">>> import numpy as np", ">>> from skkdece import KDEDistribution"),
+        """
+            >>> dist = KDEDistribution(np.log([[0.4, 0.3, 0.3]]), [0.0, 3.0, 4.0],
+            ...                        kernel="gaussian", bandwidth=0.3)
+            >>> float(dist.aim(0.0)[0]).__round__(3)
+            0.0
+            >>> float(dist.aim(1.0)[0]).__round__(1)  # two peaks in one window
+            3.5
+        """,
+    )
     def aim(self, half_width):
         """The angle ``t`` that maximises the mass of ``[t - w, t + w]``, per row.
 
         The best aim when the target has a known half-width ``w``: the angle
         with the highest chance that the truth falls within ``w`` of it.  With
-        ``w = 0`` this is the mode.
+        ``w = 0`` this is the mode.  Each row may have its own ``w`` (in
+        Robocode, the enemy's angular width changes with its distance).
+
+        The window mass of every row is first evaluated on a grid of quarter
+        bandwidths and kernel kinks; with shared centers and one ``w`` that
+        is one product with a table of kernel masses, as fast as the density.
+        Between the grid neighbours of the two best grid points the optimum
+        is where the density at both window ends is equal, found by a
+        bracketed secant search (Illinois) on ``log p(t + w) - log p(t - w)``
+        to about 1e-12 bandwidths; where the two ends do not bracket a
+        sign change (flat or zero densities of compact kernels),
+        golden-section search on the mass takes over.
 
         Parameters
         ----------
-        half_width : float
-            Half-width ``w >= 0`` of the window.
+        half_width : float or array-like of shape (n_samples,)
+            Half-width ``w >= 0`` of the window, shared or per row.
 
         Returns
         -------
         aim : ndarray of shape (n_samples,)
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from skkdece import KDEDistribution
-        >>> dist = KDEDistribution(np.log([[0.4, 0.3, 0.3]]), [0.0, 3.0, 4.0],
-        ...                        kernel="gaussian", bandwidth=0.3)
-        >>> float(dist.aim(0.0)[0]).__round__(3)
-        0.0
-        >>> float(dist.aim(1.0)[0]).__round__(1)  # two peaks in one window
-        3.5
         """
-        w = float(half_width)
-        if not (np.isfinite(w) and w >= 0):
+        w = np.asarray(half_width, dtype=np.float64)
+        if w.ndim > 1 or (w.ndim == 1 and w.shape[0] != len(self)):
             raise ValueError(
-                f"half_width must be a finite float >= 0; got {half_width}."
+                f"half_width must be a float or an array of shape ({len(self)},); "
+                f"got shape {w.shape}."
             )
-        if w == 0:
-            return self.mode()
-        if self.period is not None and 2 * w >= self.period:
+        bad = ~(np.isfinite(w) & (w >= 0))
+        if np.any(bad):
             raise ValueError(
-                f"half_width={w:g} makes the window cover the whole period "
-                f"{self.period:g}; every aim has mass one."
+                f"half_width must be a finite float >= 0; got {half_width!r}."
+                if w.ndim == 0
+                else "half_width must be finite floats >= 0; rows "
+                f"{row_list(bad)} are not."
             )
+        if self.period is not None and np.any(2 * w >= self.period):
+            raise ValueError(
+                f"half_width={np.max(w):g} makes the window cover the whole "
+                f"period {self.period:g}; every aim has mass one."
+            )
+        if w.ndim == 1 and np.all(w == w[0]):
+            w = w[0]
+        if w.ndim == 0:
+            return self.mode() if w == 0 else self._aim(float(w))
+        out = np.empty(len(self))
+        zero = w == 0
+        if np.any(zero):
+            out[zero] = self[zero].mode()
+        if not np.all(zero):
+            out[~zero] = self[~zero]._aim(w[~zero])
+        return out
 
-        def on_grid(dist, grid):
-            lo = np.broadcast_to(grid - w, (len(dist), grid.shape[-1]))
-            return dist._log_mass_2d(lo, lo + 2 * w)
+    def _aim(self, w):
+        """:meth:`aim` for half-widths ``w > 0`` (a float or one per row)."""
 
-        def on_rows(dist, t):
-            return dist.log_hit_probability(t - w, t + w)
+        def on_grid(dist, grid, w):
+            if grid.ndim == 1 and np.ndim(w) == 0 and dist.shared_centers:
+                u = grid[:, None] - dist.centers
+                return dist._mix_table(
+                    log_interval_mass(
+                        u - w, u + w, dist.kernel, dist.bandwidth, dist.period
+                    )
+                )
+            half = w if np.ndim(w) == 0 else w[:, None]
+            lo = np.broadcast_to(grid - half, (len(dist), grid.shape[-1]))
+            return dist._log_mass_2d(lo, lo + 2 * half)
 
-        return self._maximize(on_grid, on_rows, spread=w)
+        def refine(dist, lo, hi, w):
+            return dist._window_optimum(w, lo, hi)
+
+        return self._maximize(on_grid, spread=w, refine=refine)
+
+    def _window_mass(self, t, w):
+        """log mass of ``[t_i - w_i, t_i + w_i]`` under row ``i``."""
+        return self._log_mass_2d((t - w)[:, None], (t + w)[:, None])[:, 0]
+
+    def _window_optimum(self, w, lo, hi):
+        """Per row, the best window center in ``[lo, hi]`` and its log mass.
+
+        Illinois iterations on ``g(t) = log p(t + w) - log p(t - w)``, which
+        falls from >= 0 to <= 0 through a maximum of the window mass;
+        golden-section search on the mass for rows without that bracket.
+        """
+        w = np.broadcast_to(w, lo.shape)
+        C = self._row_centers()
+
+        def g(idx, t):
+            c = C if C.shape[0] == 1 else C[idx]
+            lw = self.log_weights[idx]
+            up = logsumexp(lw + self._log_kernel((t + w[idx])[:, None] - c), axis=1)
+            down = logsumexp(lw + self._log_kernel((t - w[idx])[:, None] - c), axis=1)
+            return up - down
+
+        every = np.arange(lo.shape[0])
+        # Densities of zero at both ends (compact kernels) give nan: no bracket.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a, b = lo.astype(np.float64), hi.astype(np.float64)
+            ga, gb = g(every, a), g(every, b)
+            bracketed = (ga >= 0) & (gb <= 0)
+            x = np.where(ga == 0, a, np.where(gb == 0, b, 0.5 * (a + b)))
+            exact = bracketed & ((ga == 0) | (gb == 0))
+            active = bracketed & ~exact
+            side = np.zeros(a.shape, dtype=np.int8)  # the end that moved last
+            tol = _ROOT_TOL * self.bandwidth
+            for step in range(_ROOT_STEPS):
+                active &= b - a > tol
+                idx = np.flatnonzero(active)
+                if idx.size == 0:
+                    break
+                A, B, GA, GB = a[idx], b[idx], ga[idx], gb[idx]
+                if step % 4 == 3:  # every fourth step bisects: a sure halving
+                    c = 0.5 * (A + B)
+                else:
+                    c = (A * GB - B * GA) / (GB - GA)
+                    c = np.where((c > A) & (c < B), c, 0.5 * (A + B))
+                gc = g(idx, c)
+                right, left = gc > 0, gc < 0  # the optimum is right / left of c
+                s = side[idx]
+                # Illinois: halve the value kept at an end that stays twice.
+                GB = np.where(right & (s == 1), 0.5 * GB, GB)
+                GA = np.where(left & (s == -1), 0.5 * GA, GA)
+                a[idx], ga[idx] = np.where(right, c, A), np.where(right, gc, GA)
+                b[idx], gb[idx] = np.where(left, c, B), np.where(left, gc, GB)
+                side[idx] = np.where(right, 1, np.where(left, -1, s))
+                stop = ~(right | left)  # g(c) == 0 (or nan): c is the answer
+                x[idx[stop]] = c[stop]
+                exact[idx[stop]] = True
+                active[idx[stop]] = False
+            x = np.where(bracketed & ~exact, 0.5 * (a + b), x)
+        f = self._window_mass(x, w)
+        if not np.all(bracketed):
+            rest = np.flatnonzero(~bracketed)
+            sub = self[rest]
+
+            def mass(dist, t, w=w[rest]):
+                return dist._window_mass(t, w)
+
+            x_r, f_r = sub._golden_max(mass, lo[rest], hi[rest])
+            x[rest], f[rest] = x_r, f_r
+        return x, f
 
     def best_aim(self, half_width):
         """Deprecated alias of :meth:`aim`, to be removed in 0.3.

@@ -42,7 +42,11 @@ def check_fit_weights(sample_weight, X):
     with np.errstate(over="ignore"):
         total = float(np.sum(sample_weight))
     if not total > 0:
-        raise ValueError("sample_weight sums to zero; at least one must be > 0.")
+        # The words of scikit-learn's own check (>= 1.8), for every version.
+        raise ValueError(
+            "Sample weights must contain at least one non-zero number "
+            "(sample_weight sums to zero)."
+        )
     if not np.isfinite(total):
         raise ValueError(
             f"sample_weight sums to {total}; rescale the weights so that "

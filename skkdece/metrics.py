@@ -6,17 +6,18 @@ wrap them:
 
 * ``make_scorer(hit_rate, period=360)`` scores point predictions (``predict``
   or any aim) by the fraction that land inside the true intervals;
-* ``make_scorer(mean_log_likelihood, response_method=["predict_distribution"])``
-  scores the predicted distributions by their mean log-likelihood.
+* :func:`log_likelihood_scorer` scores the predicted distributions by their
+  mean log-likelihood.  (``make_scorer(mean_log_likelihood,
+  response_method="predict_distribution")`` does the same on recent
+  scikit-learn; 1.6 and 1.7 refuse custom response methods on a regressor.)
 
-:data:`log_likelihood_scorer` is the second one ready-made.  Inside a
+Inside a
 :class:`~sklearn.pipeline.Pipeline`, which only forwards the standard methods,
 use ``scoring=None`` instead: the pipeline's ``score`` is the same mean
 log-likelihood.
 """
 
 import numpy as np
-from sklearn.metrics import make_scorer
 from sklearn.utils.validation import _check_sample_weight, check_consistent_length
 
 from ._distribution import KDEDistribution
@@ -137,8 +138,41 @@ def mean_log_likelihood(
     return float(np.average(scores, weights=weights))
 
 
-#: Scorer for ``GridSearchCV(scoring=...)``: mean log-likelihood of the targets
-#: under ``predict_distribution`` (cross-entropy form for intervals).
-log_likelihood_scorer = make_scorer(
-    mean_log_likelihood, response_method=["predict_distribution"]
-)
+def log_likelihood_scorer(estimator, X, y_true, sample_weight=None):
+    """Mean log-likelihood of the targets: a scorer for ``GridSearchCV``.
+
+    A scorer in scikit-learn's sense (``scorer(estimator, X, y)``, higher is
+    better), on the estimator's ``predict_distribution``, for every supported
+    version of scikit-learn.  Intervals are scored by the cross-entropy form.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        Anything with ``predict_distribution``.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Features.
+    y_true : array-like of shape (n_samples,) or (n_samples, 2)
+        Points or ``[lower, upper]`` intervals.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Weights of the samples.
+
+    Returns
+    -------
+    score : float
+        :func:`mean_log_likelihood` of the predicted distributions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import GridSearchCV
+    >>> from skkdece import SoftmaxKDERegressor
+    >>> from skkdece.metrics import log_likelihood_scorer
+    >>> X = np.linspace(-1, 1, 90)[:, None]
+    >>> search = GridSearchCV(SoftmaxKDERegressor(centers=8), {"alpha": [1e-4, 1e-2]},
+    ...                       scoring=log_likelihood_scorer, cv=3).fit(X, X[:, 0])
+    >>> sorted(search.best_params_)
+    ['alpha']
+    """
+    return mean_log_likelihood(
+        y_true, estimator.predict_distribution(X), sample_weight=sample_weight
+    )

@@ -419,3 +419,92 @@ def test_smooth_modes_are_exact_far_below_golden_section_precision():
         up = slope(mid) > 0
         lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
     assert_allclose(mode, 0.5 * (lo + hi), rtol=0, atol=1e-10 * h)
+
+
+# ---------------------------------------------------------------------------
+# Aims: per-row windows, exact optima.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("kernel, period", KERNEL_PERIODS)
+@pytest.mark.parametrize("per_row_centers", [False, True])
+def test_per_row_windows_equal_a_loop_and_beat_a_dense_grid(
+    kernel, period, per_row_centers
+):
+    rng = np.random.default_rng(12)
+    n, M = 12, 6
+    scale = 1.0 if period is None else 60.0
+    if per_row_centers:
+        dist = per_row_distribution(kernel, period, n=n, M=M, seed=13)
+    else:
+        centers = scale * np.linspace(-2.5, 2.5, M)
+        dist = KDEDistribution(
+            log_softmax(rng.normal(0, 1.5, (n, M)), axis=1),
+            centers,
+            kernel=kernel,
+            bandwidth=0.6 * scale,
+            period=period,
+            window_start=0.0 if period is None else -180.0,
+        )
+    w = scale * rng.uniform(0.0, 0.8, n)
+    w[0] = 0.0  # a mode among the windows
+    aim = dist.aim(w)
+    loop = np.array([dist[i].aim(w[i])[0] for i in range(n)])
+
+    def mass(t):
+        out = dist.log_hit_probability(t - w, t + w)
+        return np.where(w == 0, dist.logpdf_rows(t), out)
+
+    # The same optimum as one row at a time (locations of flat tops aside).
+    assert_allclose(mass(aim), mass(loop), rtol=0, atol=1e-11)
+    # And at least as good as the best of a dense grid over every center.
+    lo, hi = dist.centers.min() - 2 * scale, dist.centers.max() + 2 * scale
+    grid = np.linspace(lo, hi, 3001) if period is None else np.linspace(-180, 180, 3001)
+    dense = np.max(
+        [mass(np.full(n, t)) for t in grid],
+        axis=0,
+    )
+    assert np.all(mass(aim) >= dense - 1e-9)
+    # A scalar window is the same as that window for every row.
+    assert_allclose(dist.aim(w[1]), dist.aim(np.full(n, w[1])), atol=1e-9 * scale)
+
+
+def test_aims_are_exact_roots_of_the_equal_density_condition():
+    rng = np.random.default_rng(14)
+    centers = np.linspace(-3, 3, 16)
+    dist = KDEDistribution(
+        log_softmax(rng.normal(0, 2, (40, 16)), axis=1),
+        centers,
+        kernel="gaussian",
+        bandwidth=0.3,
+    )
+    w = 0.25
+    aim = dist.aim(w)
+    # At an interior optimum the density is equal at both ends of the window.
+    gap = dist.logpdf_rows(aim + w) - dist.logpdf_rows(aim - w)
+    assert_allclose(gap, 0.0, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "half_width, match",
+    [
+        (-0.1, "must be a finite float >= 0; got -0.1"),
+        (np.nan, "must be a finite float >= 0; got nan"),
+        ([0.1, -1.0, 0.2], r"rows \[1\] are not"),
+        ([0.1, 0.2], r"an array of shape \(3,\)"),
+        ([[0.1]], r"an array of shape \(3,\)"),
+    ],
+)
+def test_bad_half_widths_are_named(half_width, match):
+    dist = per_row_distribution("gaussian", None, n=3)
+    with pytest.raises(ValueError, match=match):
+        dist.aim(half_width)
+
+
+def test_estimator_predict_aim_takes_one_window_per_row():
+    rng = np.random.default_rng(15)
+    X = rng.normal(size=(300, 2))
+    y = X[:, 0] + 0.3 * rng.normal(size=300)
+    model = SoftmaxKDERegressor(centers=12).fit(X, y)
+    w = rng.uniform(0.05, 0.5, 5)
+    aim = model.predict_aim(X[:5], w)
+    loop = [model.predict_aim(X[i : i + 1], w[i])[0] for i in range(5)]
+    assert_allclose(aim, loop, atol=1e-9)
