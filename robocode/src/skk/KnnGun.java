@@ -1,0 +1,85 @@
+package skk;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Baseline: a plain k-nearest-neighbour guess-factor gun that learns online
+ * from the waves of the current battle (kept across rounds). Features are
+ * divided by fixed scales; the aim is the guess factor covered by the most
+ * neighbour intervals (weighted by 1 / (1 + distance)), widened by the
+ * enemy's angular half-width.
+ */
+public class KnnGun extends WaveBot {
+    static final List<double[]> LOG_X = new ArrayList<double[]>();
+    static final List<double[]> LOG_Y = new ArrayList<double[]>();
+    static final double[] SCALE = {20, 4, 4, 4, 1, 40, 40, 300, 300, 400, 0.1};
+    static final int K = 25;
+    static final int BINS = 81;
+
+    static double[] scaled(double[] f) {
+        double[] s = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+            s[i] = f[i] / SCALE[i];
+        }
+        s[5] = Math.min(s[5], 2.0);
+        s[6] = Math.min(s[6], 2.0);
+        return s;
+    }
+
+    protected void onWaveDone(Wave w) {
+        LOG_X.add(scaled(w.features));
+        LOG_Y.add(gfInterval(w));
+    }
+
+    protected double aimOffset(Wave w) {
+        int n = LOG_X.size();
+        if (n == 0) {
+            return 0.0;
+        }
+        double[] q = scaled(w.features);
+        int k = Math.min(K, n);
+        int[] best = new int[k];
+        double[] bestD = new double[k];
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            double[] x = LOG_X.get(i);
+            double d = 0;
+            for (int j = 0; j < q.length; j++) {
+                double diff = x[j] - q[j];
+                d += diff * diff;
+            }
+            if (m < k) {
+                best[m] = i;
+                bestD[m] = d;
+                m++;
+            } else {
+                int worst = 0;
+                for (int j = 1; j < k; j++) {
+                    if (bestD[j] > bestD[worst]) worst = j;
+                }
+                if (d < bestD[worst]) {
+                    best[worst] = i;
+                    bestD[worst] = d;
+                }
+            }
+        }
+        double halfGf = Math.atan(HALF / eDistance) / w.mea;
+        double bestScore = -1, bestGf = 0;
+        for (int b = 0; b < BINS; b++) {
+            double gf = -1.0 + 2.0 * b / (BINS - 1);
+            double score = 0;
+            for (int j = 0; j < m; j++) {
+                double[] y = LOG_Y.get(best[j]);
+                if (gf + halfGf >= y[0] && gf - halfGf <= y[1]) {
+                    score += 1.0 / (1.0 + Math.sqrt(bestD[j]));
+                }
+            }
+            if (score > bestScore) {
+                bestScore = score;
+                bestGf = gf;
+            }
+        }
+        return bestGf * w.mea * w.latDir;
+    }
+}
