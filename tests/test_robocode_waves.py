@@ -38,7 +38,7 @@ def test_intervals_are_valid_guess_factors(waves):
 
 
 def test_features_are_physical(waves):
-    X = dict(zip(waves.feature_names, waves.data.T))
+    X = dict(zip(waves.feature_names, waves.data.T, strict=True))
     assert np.all((X["speed"] >= 0) & (X["speed"] <= 8))
     assert np.all(X["lateral_velocity"] >= 0)
     assert np.all(X["lateral_velocity"] <= X["speed"] + 1e-3)
