@@ -432,7 +432,10 @@ public final class SkkModel {
             approx[j] = approx[i] + 0.5 * (g[i] + gb) * (b - cand[i]);
             if (g[i] > 0 && gb <= 0) approxBest = Math.max(approxBest, Math.max(approx[i], approx[j]));
         }
-        double skip = SKIP * Math.max(approxBest - minOf(approx, last), 0.0);
+        // Smooth kernels only: jumps and kinks spoil the trapezoid estimate.
+        double skip = (kind == 0 || kind == 6)
+                ? SKIP * Math.max(approxBest - minOf(approx, last), 0.0)
+                : Double.POSITIVE_INFINITY;
         for (int i = 0; i < last; i++) {
             int j = i + 1;
             double a = cand[i], b = j < n ? cand[j] : cand[0] + period;
@@ -468,7 +471,7 @@ public final class SkkModel {
     }
 
     /** Local maxima whose trapezoid estimate trails the best by more than this
-     * fraction of the estimate's range are not refined. */
+     * fraction of the estimate's range are not refined (smooth kernels). */
     private static final double SKIP = 0.05;
 
     private static double minOf(double[] v, int last) {
