@@ -413,7 +413,13 @@ public final class SkkModel {
         if (!(hw >= 0)) throw new IllegalArgumentException("half width must be >= 0");
         int nc = centers.length;
         double[] w = new double[nc];
-        for (int i = 0; i < nc; i++) w[i] = Math.exp(lw[i]);
+        double lwMax = Double.NEGATIVE_INFINITY;
+        for (double v : lw) lwMax = Math.max(lwMax, v);
+        for (int i = 0; i < nc; i++) {
+            // Weights below 1e-18 of the largest cannot move a maximum by a
+            // representable amount: skipped (density() ignores zero weights).
+            w[i] = lw[i] < lwMax - 41.5 ? 0.0 : Math.exp(lw[i]);
+        }
         double[] cand = candidates(hw);
         int n = cand.length;
         double[] g = new double[n];
