@@ -27,6 +27,37 @@ public class KnnGun extends WaveBot {
         return s;
     }
 
+    private static boolean preloaded;
+
+    /**
+     * Before the first round, loads {@code knn.csv} from the data directory if
+     * present: rows of the {@link WaveBot#FEATURES} followed by the guess
+     * factor interval (the same training waves a model gets).
+     */
+    protected void initRound() {
+        if (preloaded) {
+            return;
+        }
+        preloaded = true;
+        java.io.File f = getDataFile("knn.csv");
+        if (!f.exists() || f.length() == 0) {
+            return;
+        }
+        try (java.io.BufferedReader in = new java.io.BufferedReader(new java.io.FileReader(f))) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                String[] p = line.split(",");
+                if (p.length != FEATURES.length + 2) continue;
+                double[] x = new double[FEATURES.length];
+                for (int j = 0; j < x.length; j++) x[j] = Double.parseDouble(p[j]);
+                LOG_X.add(scaled(x));
+                LOG_Y.add(new double[] {Double.parseDouble(p[x.length]), Double.parseDouble(p[x.length + 1])});
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            out.println("KnnGun: could not read knn.csv: " + e);
+        }
+    }
+
     protected void onWaveDone(Wave w) {
         LOG_X.add(scaled(w.features));
         LOG_Y.add(gfInterval(w));
