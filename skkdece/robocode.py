@@ -402,18 +402,20 @@ def record(
     engine=None,
     first_battle=0,
     verbose=True,
+    src=None,
 ):
     """Record ``battles`` battles of ``rounds`` rounds against ``opponent``.
 
     Writes ``<out>/waves-<opponent>-<battle>.csv`` per battle and returns
-    their paths.
+    their paths. ``src`` is the robots' source folder (see
+    :func:`java_sources`).
     """
     engine = engine or find_engine()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     with tempfile.TemporaryDirectory(prefix="skkdece-robocode-") as tmp:
-        classes = compile_robots(Path(tmp) / "classes", engine)
+        classes = compile_robots(Path(tmp) / "classes", engine, src=src)
         for b in range(first_battle, first_battle + battles):
             workdir = Path(tmp) / f"battle-{b}"
             data_dir = run_battle(

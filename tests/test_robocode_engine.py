@@ -1,5 +1,7 @@
 """skkdece.robocode: finding the engine, and one real one-round battle."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -58,8 +60,9 @@ def test_cli_reports_missing_engine(tmp_path, monkeypatch, capsys):
 
 @needs_engine
 def test_one_round_smoke_battle(tmp_path):
+    src = Path(__file__).resolve().parent.parent / "robocode" / "src"
     (path,) = robocode.record(
-        "sample.SittingDuck", rounds=1, battles=1, out=tmp_path, verbose=False
+        "sample.SittingDuck", rounds=1, battles=1, out=tmp_path, verbose=False, src=src
     )
     waves = robocode.read_waves(path)
     assert list(waves) == robocode.WAVE_COLUMNS
