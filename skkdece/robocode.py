@@ -346,15 +346,21 @@ def collect(data_dir, *, opponent, battle):
 
 
 def battle_stats(data_dir):
-    """Bullets fired and hit, summed over the rounds of one battle."""
-    fired = hit = rounds = 0
+    """Bullets fired and hit (and turns our robot skipped), summed over rounds."""
+    fired = hit = rounds = skipped = 0
     for path in _round_files(data_dir, "stats"):
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
                 fired += int(row["bullets_fired"])
                 hit += int(row["bullets_hit"])
+                skipped += int(row.get("skipped_turns") or 0)
                 rounds += 1
-    return {"rounds": rounds, "bullets_fired": fired, "bullets_hit": hit}
+    return {
+        "rounds": rounds,
+        "bullets_fired": fired,
+        "bullets_hit": hit,
+        "skipped_turns": skipped,
+    }
 
 
 def write_waves(rows, path):
@@ -490,7 +496,8 @@ def main(argv=None):
     rate = stats["bullets_hit"] / max(stats["bullets_fired"], 1)
     print(
         f"{args.robot} vs {args.opponent}: {stats['rounds']} rounds, "
-        f"{stats['bullets_hit']}/{stats['bullets_fired']} bullets hit ({rate:.3f})"
+        f"{stats['bullets_hit']}/{stats['bullets_fired']} bullets hit ({rate:.3f}), "
+        f"{stats['skipped_turns']} skipped turns"
     )
     return 0
 

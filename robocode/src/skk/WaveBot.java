@@ -18,6 +18,7 @@ import robocode.DeathEvent;
 import robocode.RobocodeFileOutputStream;
 import robocode.RoundEndedEvent;
 import robocode.ScannedRobotEvent;
+import robocode.SkippedTurnEvent;
 import robocode.WinEvent;
 import robocode.util.Utils;
 
@@ -84,7 +85,7 @@ public abstract class WaveBot extends AdvancedRobot {
     private long nextFlip = 20;
     protected Rectangle2D.Double field;
 
-    protected int bulletsFired, bulletsHit;
+    protected int bulletsFired, bulletsHit, skippedTurns;
     private int wavesBad; // real bullets that hit outside their interval
 
     /** Aim as an offset (radians, clockwise) from the enemy's bearing. */
@@ -316,6 +317,10 @@ public abstract class WaveBot extends AdvancedRobot {
         return new double[] {Math.min(a, b), Math.max(a, b)};
     }
 
+    public void onSkippedTurn(SkippedTurnEvent e) {
+        skippedTurns++;
+    }
+
     public void onBulletHit(BulletHitEvent e) {
         bulletsHit++;
         Wave w = bulletWaves.get(e.getBullet());
@@ -399,9 +404,9 @@ public abstract class WaveBot extends AdvancedRobot {
             out.close();
             PrintStream st = new PrintStream(
                     new RobocodeFileOutputStream(getDataFile("stats-" + round + ".csv")));
-            st.println("round,bullets_fired,bullets_hit,energy,alive");
+            st.println("round,bullets_fired,bullets_hit,energy,alive,skipped_turns");
             st.println(round + "," + bulletsFired + "," + bulletsHit + "," + getEnergy()
-                    + "," + (getEnergy() > 0 ? 1 : 0));
+                    + "," + (getEnergy() > 0 ? 1 : 0) + "," + skippedTurns);
             st.close();
         } catch (IOException ex) {
             out.println("could not write: " + ex);
