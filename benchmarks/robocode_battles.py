@@ -75,9 +75,13 @@ def main(argv=None):
     parser.add_argument("--opponents", nargs="*", default=ROBOCODE_OPPONENTS)
     parser.add_argument("--centers", type=int, default=32)
     parser.add_argument("--max-iter", type=int, default=300)
+    parser.add_argument(
+        "--guns", nargs="*", help="only these guns (names as in the table header)"
+    )
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
 
+    guns = [g for g in GUNS if not args.guns or g[0] in args.guns]
     engine = rc.find_engine()
     print(
         f"# Robocode {engine.version}, {args.rounds} rounds per battle, "
@@ -88,9 +92,9 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="skkdece-bench-") as tmp:
         tmp = Path(tmp)
         classes = rc.compile_robots(tmp / "classes", engine)
-        header = "| opponent | " + " | ".join(name for name, _, _ in GUNS) + " |"
+        header = "| opponent | " + " | ".join(name for name, _, _ in guns) + " |"
         print(header + " model aim (us) | fit (s) |")
-        print("|---" * (len(GUNS) + 3) + "|")
+        print("|---" * (len(guns) + 3) + "|")
         for opponent in args.opponents:
             opponent = opponent if "." in opponent else f"sample.{opponent}"
             model, fit_s, X, y = fit_model(opponent, args.centers, args.max_iter)
@@ -99,7 +103,7 @@ def main(argv=None):
             knn_path = tmp / f"knn-{opponent}.csv"
             np.savetxt(knn_path, np.column_stack([X, y]), delimiter=",", fmt="%.6g")
             row = {"opponent": opponent, "fit_seconds": fit_s}
-            for name, robot, extra in GUNS:
+            for name, robot, extra in guns:
                 files = {}
                 if extra == "model":
                     files = {"model.json": model_path}
@@ -120,7 +124,7 @@ def main(argv=None):
                     row["model_aim_us"] = aim_time(data_dir)
             rates = [
                 row[name]["bullets_hit"] / max(row[name]["bullets_fired"], 1)
-                for name, _, _ in GUNS
+                for name, _, _ in guns
             ]
             best = int(np.argmax(rates))
             cells = [
@@ -129,7 +133,7 @@ def main(argv=None):
             print(
                 f"| {opponent} | "
                 + " | ".join(cells)
-                + f" | {row['model_aim_us']:.0f} | {fit_s:.0f} |",
+                + f" | {row.get('model_aim_us', float('nan')):.0f} | {fit_s:.0f} |",
                 flush=True,
             )
             results.append(row)

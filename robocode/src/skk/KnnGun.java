@@ -6,9 +6,10 @@ import java.util.List;
 /**
  * Baseline: a plain k-nearest-neighbour guess-factor gun that learns online
  * from the waves of the current battle (kept across rounds). Features are
- * divided by fixed scales; the aim is the guess factor covered by the most
- * neighbour intervals (weighted by 1 / (1 + distance)), widened by the
- * enemy's angular half-width.
+ * divided by fixed scales; the aim is the best of 81 guess factors in
+ * [-1, 1], scored by a sum over the 25 nearest waves of gaussian bumps
+ * centred on the middles of their hit intervals, as wide as the intervals,
+ * weighted by 1 / (1 + distance).
  */
 public class KnnGun extends WaveBot {
     static final List<double[]> LOG_X = new ArrayList<double[]>();
@@ -95,16 +96,16 @@ public class KnnGun extends WaveBot {
                 }
             }
         }
-        double halfGf = Math.atan(HALF / eDistance) / w.mea;
         double bestScore = -1, bestGf = 0;
         for (int b = 0; b < BINS; b++) {
             double gf = -1.0 + 2.0 * b / (BINS - 1);
             double score = 0;
             for (int j = 0; j < m; j++) {
+                // A bump at the middle of each neighbour's hit interval, as
+                // wide as the interval (ties between bins cannot occur).
                 double[] y = LOG_Y.get(best[j]);
-                if (gf + halfGf >= y[0] && gf - halfGf <= y[1]) {
-                    score += 1.0 / (1.0 + Math.sqrt(bestD[j]));
-                }
+                double z = (gf - 0.5 * (y[0] + y[1])) / Math.max(0.5 * (y[1] - y[0]), 1e-3);
+                score += Math.exp(-0.5 * z * z) / (1.0 + Math.sqrt(bestD[j]));
             }
             if (score > bestScore) {
                 bestScore = score;
