@@ -874,7 +874,7 @@ def _read_robocode_csv():
     import gzip
     from importlib import resources
 
-    ref = resources.files("skkdece").joinpath("data", _ROBOCODE_FILE)
+    ref = resources.files("skkdece").joinpath("data").joinpath(_ROBOCODE_FILE)
     with ref.open("rb") as raw, gzip.open(raw, "rt", newline="") as f:
         reader = csv.reader(f)
         header = next(reader)
