@@ -11,6 +11,8 @@ movement and differ only in their gun (all fire power-2 bullets):
 - ``skk.KnnGun`` (online): a plain k-nearest-neighbour guess-factor gun that
   learns from the waves of the battle itself;
 - ``skk.KnnGun`` (+data): the same, preloaded with the model's training waves;
+- ``skk.KnnGun`` (data only): preloaded, without online learning (the same
+  information as the model);
 - ``skk.ModelGun``: the exported model's best aim within the enemy's
   angular half-width (``SkkModel.bestAim``).
 
@@ -44,6 +46,7 @@ GUNS = [
     ("circular", "skk.CircularGun", None),
     ("KNN online", "skk.KnnGun", None),
     ("KNN +data", "skk.KnnGun", "knn"),
+    ("KNN data only", "skk.KnnGun", "knn-frozen"),
     ("model", "skk.ModelGun", "model"),
 ]
 
@@ -109,6 +112,10 @@ def main(argv=None):
                     files = {"model.json": model_path}
                 elif extra == "knn":
                     files = {"knn.csv": knn_path}
+                elif extra == "knn-frozen":
+                    frozen = tmp / "frozen"
+                    frozen.touch()
+                    files = {"knn.csv": knn_path, "frozen": frozen}
                 data_dir = rc.run_battle(
                     robot,
                     opponent,

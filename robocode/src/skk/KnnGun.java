@@ -28,18 +28,20 @@ public class KnnGun extends WaveBot {
         return s;
     }
 
-    private static boolean preloaded;
+    private static boolean preloaded, frozen;
 
     /**
      * Before the first round, loads {@code knn.csv} from the data directory if
      * present: rows of the {@link WaveBot#FEATURES} followed by the guess
-     * factor interval (the same training waves a model gets).
+     * factor interval (the same training waves a model gets). A file named
+     * {@code frozen} in the data directory turns off online learning.
      */
     protected void initRound() {
         if (preloaded) {
             return;
         }
         preloaded = true;
+        frozen = getDataFile("frozen").exists(); // no online learning
         java.io.File f = getDataFile("knn.csv");
         if (!f.exists() || f.length() == 0) {
             return;
@@ -60,6 +62,9 @@ public class KnnGun extends WaveBot {
     }
 
     protected void onWaveDone(Wave w) {
+        if (frozen) {
+            return;
+        }
         LOG_X.add(scaled(w.features));
         LOG_Y.add(gfInterval(w));
     }
