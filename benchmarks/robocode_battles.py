@@ -76,7 +76,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--opponents", nargs="*", default=ROBOCODE_OPPONENTS)
-    parser.add_argument("--centers", type=int, default=32)
+    parser.add_argument("--centers", type=int, default=64)
     parser.add_argument("--max-iter", type=int, default=300)
     parser.add_argument(
         "--guns", nargs="*", help="only these guns (names as in the table header)"
