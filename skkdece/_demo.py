@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.special import log_softmax
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import GroupShuffleSplit, train_test_split
 from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
@@ -36,12 +36,13 @@ from ._targets import split_targets
 from .datasets import (
     GUESS_FACTOR_FEATURES,
     circular_regression_log_density,
+    load_robocode_waves,
     make_circular_regression,
     make_guess_factor_waves,
 )
 from .metrics import hit_rate
 
-DATASETS = ("guess-factor", "circular")
+DATASETS = ("robocode", "guess-factor", "circular")
 DEFAULT_N_SAMPLES = 4000
 DEFAULT_OUTPUT = "skkdece-demo.png"
 TEST_SIZE = 0.3
@@ -108,8 +109,12 @@ def make_problem(dataset, n_samples, random_state):
 
     Parameters
     ----------
-    dataset : {"guess-factor", "circular"}
-        ``"guess-factor"``: :func:`~skkdece.datasets.make_guess_factor_waves`,
+    dataset : {"robocode", "guess-factor", "circular"}
+        ``"robocode"``: waves recorded in real Robocode battles
+        (:func:`~skkdece.datasets.load_robocode_waves`), ``n_samples`` of them
+        drawn at random, held out by whole rounds (waves of one round are
+        not independent).  ``"guess-factor"``:
+        :func:`~skkdece.datasets.make_guess_factor_waves`,
         hit intervals in guess-factor units.  ``"circular"``:
         :func:`~skkdece.datasets.make_circular_regression`, point angles in
         radians.
@@ -122,6 +127,37 @@ def make_problem(dataset, n_samples, random_state):
     -------
     problem : Problem
     """
+    if dataset == "robocode":
+        waves = load_robocode_waves()
+        rng = np.random.default_rng(random_state)
+        n = min(n_samples, waves.data.shape[0])
+        pick = np.sort(rng.choice(waves.data.shape[0], n, replace=False))
+        X, y = waves.data[pick], waves.target[pick]
+        rounds = np.char.add(
+            waves.opponent[pick].astype(str),
+            (1000 * waves.battle[pick] + waves.round[pick]).astype(str),
+        )
+        split = GroupShuffleSplit(1, test_size=TEST_SIZE, random_state=random_state)
+        train, test = next(split.split(X, y, groups=rounds))
+        widths = y[train, 1] - y[train, 0]
+        return Problem(
+            title="Robocode guess-factor aiming, real battles (load_robocode_waves)",
+            X_train=X[train],
+            X_test=X[test],
+            y_train=y[train],
+            y_test=y[test],
+            period=None,
+            half_width=0.5 * float(np.median(widths)),
+            unit="GF",
+            preprocess=StandardScaler(),
+            model_params={"centers": 24, "bandwidth": 0.1},
+            notes=[
+                f"features: {', '.join(waves.feature_names)}",
+                "targets: the interval of guess factors that would have hit, "
+                "recorded in Robocode 1.9.3.9 battles against seven sample robots",
+                "held out: whole rounds",
+            ],
+        )
     if dataset == "guess-factor":
         X, y = make_guess_factor_waves(n_samples, random_state=random_state)
         rows = _split(X, y, random_state)
@@ -522,7 +558,7 @@ def save_figure(result, output):
 
 
 def run_demo(
-    dataset="guess-factor",
+    dataset="robocode",
     *,
     n_samples=DEFAULT_N_SAMPLES,
     random_state=0,
@@ -534,7 +570,7 @@ def run_demo(
 
     Parameters
     ----------
-    dataset : {"guess-factor", "circular"}, default="guess-factor"
+    dataset : {"robocode", "guess-factor", "circular"}, default="robocode"
         Which generated data set to use.
     n_samples : int, default=4000
         Rows generated; 30% are held out.
@@ -595,9 +631,11 @@ Fit SoftmaxKDERegressor on a generated data set, print its held-out mean
 log-likelihood and hit rate next to simple baselines, and save a PNG of a few
 predicted densities with the true targets marked.
 
-The default data set is the Robocode aiming problem the loss comes from
-(skkdece.datasets.make_guess_factor_waves): features of a moving enemy at fire
-time, and as target the interval of guess factors that would have hit it.
+The default data set is the Robocode aiming problem the loss comes from,
+recorded in real battles (skkdece.datasets.load_robocode_waves): features of
+a moving enemy at fire time, and as target the interval of guess factors that
+would have hit it; whole rounds are held out.  --dataset guess-factor uses
+the simulator (skkdece.datasets.make_guess_factor_waves) instead.
 The baselines are a k-nearest-neighbours kernel density (k=50 nearest
 training waves in standardised feature space), the unconditional histogram of
 all training targets, and head-on aim (guess factor 0).  With
@@ -621,7 +659,7 @@ def build_parser():
     >>> from skkdece._demo import build_parser
     >>> args = build_parser().parse_args(["demo", "--n-samples", "500"])
     >>> args.command, args.n_samples, args.dataset
-    ('demo', 500, 'guess-factor')
+    ('demo', 500, 'robocode')
     """
     parser = argparse.ArgumentParser(
         prog="python -m skkdece",
@@ -641,8 +679,8 @@ def build_parser():
     demo.add_argument(
         "--dataset",
         choices=DATASETS,
-        default="guess-factor",
-        help="generated data set (default: %(default)s)",
+        default="robocode",
+        help="data set (default: %(default)s)",
     )
     demo.add_argument(
         "--n-samples",

@@ -43,7 +43,16 @@ def table_rows(stdout):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
-    result = run("demo", "--n-samples", str(N_SAMPLES), "--output", str(tmp / "x.png"))
+    # The simulator, so that the head-on hit rate can be recomputed here.
+    result = run(
+        "demo",
+        "--dataset",
+        "guess-factor",
+        "--n-samples",
+        str(N_SAMPLES),
+        "--output",
+        str(tmp / "x.png"),
+    )
     return result, tmp
 
 
@@ -78,6 +87,20 @@ def test_demo_writes_the_png(demo_run):
     png = (tmp / "x.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 1024
     assert f"figure: {tmp / 'x.png'}" in result.stdout
+
+
+def test_default_demo_runs_on_waves_from_real_battles(tmp_path):
+    result = run("demo", "--n-samples", "1000", "--no-plot", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "real battles (load_robocode_waves)" in result.stdout
+    assert "held out: whole rounds" in result.stdout
+    rows = table_rows(result.stdout)
+    assert list(rows) == ["SoftmaxKDERegressor (predict_aim)", *BASELINES]
+    model_ll, model_hit = rows["SoftmaxKDERegressor (predict_aim)"]
+    # Real waves carry information: both beat the unconditional density and
+    # head-on aim.
+    assert model_ll > rows["unconditional histogram mode"][0]
+    assert model_hit > rows["head-on aim (GF 0)"][1]
 
 
 def test_demo_default_output_is_in_the_current_directory(tmp_path):
@@ -151,6 +174,7 @@ def test_help_explains_the_options():
         "--random-state",
         "--output",
         "--dataset",
+        "robocode",
         "guess-factor",
         "circular",
         "--quiet",
