@@ -1,13 +1,23 @@
 """SoftmaxKDERegressorCV: alpha and bandwidth chosen along a warm-started path.
 
-Each fold of the cross-validation runs :func:`scoring_path`: the targets, their
-summary, the training rows of X and the solver's feature scale are worked out
+Each fold of the cross-validation runs :func:`scoring_path`: the training
+rows, the targets' summary and the solver's feature scale are worked out
 once; for every bandwidth the kernel table and the objective are built once;
-then the fits run from the largest ``alpha`` down, each one starting from the
-previous solution, and every fit is scored on the fold's held-out rows.  The
-first fit of a bandwidth starts from the first fit of the one before.  The
-folds run in parallel under joblib; the best mean score picks ``alpha_`` and
-``bandwidth_``, and one fit on all the data gives the model that predicts.
+then the fits run along the penalties, each one starting from the previous
+solution, and every fit is scored on the fold's held-out rows.  The folds run
+in parallel under joblib; the best mean score picks ``alpha_`` and
+``bandwidth_``, and one plain fit on all the data gives the model that
+predicts.
+
+The path runs from the *smallest* penalty up, unlike scikit-learn's
+logistic path.  The objective is not convex in the coefficients (the loss is
+``log sum softmax(z)_m K_m``, a difference of two log-sum-exps), and a path
+from strong to weak regularisation follows the branch on which the strongly
+penalised fit had starved some centers of weight; at weaker penalties it
+stays in local minima that a fit from zero avoids (training objectives 0.05
+to 0.37 higher on the test problems).  From weak to strong, every warm start
+lies in the basin that the fit from zero reaches, and the path's fits equal
+separate fits to the solver's tolerance.
 """
 
 from numbers import Integral
@@ -71,14 +81,14 @@ def _grid(values, name, *, low_open):
 
 
 def alpha_grid(X, sample_weight, n_alphas):
-    """``n_alphas`` penalties from ``100 s`` down to ``1e-4 s``, log-spaced.
+    """``n_alphas`` penalties from ``1e-2 s`` up to ``1e2 s``, log-spaced.
 
     ``s = trace(Cov(X)) / n`` with the weighted covariance of the features
     and ``n`` the sum of the weights (``1 / n`` for constant features).  A
     Gaussian prior of variance ``1 / (n alpha)`` on each coefficient gives
     logits of variance ``trace(Cov(X)) / (n alpha)``, so ``alpha = s`` is the
-    penalty under which the prior's logits spread by about one unit; the grid
-    runs from nearly constant logits to nearly unpenalised ones.
+    penalty under which the prior's logits spread by about one unit.  The
+    chosen penalties of the benchmarks lay between ``0.2 s`` and ``2 s``.
     """
     weight = float(np.sum(sample_weight))
     if hasattr(X, "toarray"):
@@ -88,7 +98,7 @@ def alpha_grid(X, sample_weight, n_alphas):
         variance = np.average((X - mean) ** 2, axis=0, weights=sample_weight)
     total = float(np.sum(variance))
     scale = (total if total > 0 else 1.0) / weight
-    return scale * np.logspace(2.0, -4.0, n_alphas)
+    return scale * np.logspace(-2.0, 2.0, n_alphas)
 
 
 def bandwidth_grid(summary, n_bandwidths, *, centers, kernel):
@@ -120,6 +130,97 @@ def fold_model(params, alpha, geometry, coef, intercept):
     return model
 
 
+def path_fits(
+    X,
+    lower,
+    upper,
+    sample_weight,
+    *,
+    alphas,
+    bandwidths,
+    centers,
+    params,
+    rows=None,
+):
+    """Fit every grid point on one set of rows, each bandwidth warm along alphas.
+
+    The targets' summary and the solver's feature scale are computed once;
+    each bandwidth's kernel table and objective once.  Each bandwidth's path
+    starts from zero at ``alphas[0]`` (that fit is exactly the plain
+    estimator's) and every later fit starts from the previous solution.
+    Bandwidths do not pass coefficients on: a path that started from another
+    bandwidth's solution could stay in that bandwidth's basin (see the
+    module's docstring).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_rows, n_features)
+        Training features.
+    lower, upper, sample_weight : ndarray of shape (n_rows,)
+        Training targets and their (positive) weights.
+    alphas : ndarray of shape (n_alphas,)
+        Penalties in the order of the path (smallest first).
+    bandwidths : ndarray of shape (n_bandwidths,)
+        Bandwidths.
+    centers : list of (int or ndarray), one per bandwidth
+        The ``centers`` parameter of each bandwidth's fits.
+    params : dict
+        The other parameters of :class:`SoftmaxKDERegressor`.
+    rows : ndarray of int or None, default=None
+        The rows' numbers in the caller's data, for error messages.
+
+    Yields
+    ------
+    j, i : int
+        The bandwidth's and the penalty's index.
+    geometry : Geometry
+        Centers, bandwidth and window of the fit.
+    model : LinearLogits
+        Its parameter layout (``model.unpack``).
+    result : SolverResult
+        The solution.
+    """
+    summary = TargetSummary.from_targets(
+        lower, upper, sample_weight, period=params["period"]
+    )
+    scale = None
+    for j, bandwidth in enumerate(bandwidths):
+        geometry, table = place_kernels(
+            summary,
+            lower,
+            upper,
+            centers=centers[j],
+            bandwidth=float(bandwidth),
+            kernel=params["kernel"],
+            loss=params["loss"],
+            n_quadrature=params["n_quadrature"],
+        )
+        table.check_covered(rows=rows)
+        model, objective = linear_objective(
+            table,
+            X,
+            sample_weight,
+            fit_intercept=params["fit_intercept"],
+            alpha=alphas[0],
+        )
+        if scale is None:
+            scale = model.coef_scale(X)
+        solution = np.zeros(model.n_params)
+        with objective.running():
+            for i, alpha in enumerate(alphas):
+                model.alpha = float(alpha)
+                result = minimize_lbfgs(
+                    objective.loss_gradient,
+                    solution,
+                    scale=scale,
+                    max_iter=params["max_iter"],
+                    tol=params["tol"],
+                    name="SoftmaxKDERegressorCV",
+                )
+                solution = result.params
+                yield j, i, geometry, model, result
+
+
 def scoring_path(
     X,
     y,
@@ -137,7 +238,7 @@ def scoring_path(
     score_weights,
     return_params=False,
 ):
-    """Fit one fold along the grid, warm-started, and score every fit.
+    """Fit one fold along the grid (:func:`path_fits`) and score every fit.
 
     Parameters
     ----------
@@ -149,14 +250,8 @@ def scoring_path(
         The targets as intervals, and the weights.
     train, test : ndarray of int
         The fold's rows.
-    alphas : ndarray of shape (n_alphas,)
-        Penalties, largest first: the order of the path.
-    bandwidths : ndarray of shape (n_bandwidths,)
-        Bandwidths, in the order they are fitted.
-    centers : list of (int or ndarray), one per bandwidth
-        The ``centers`` parameter of each bandwidth's fits.
-    params : dict
-        The other parameters of :class:`SoftmaxKDERegressor`.
+    alphas, bandwidths, centers, params :
+        As for :func:`path_fits`.
     scorer : callable
         ``scorer(model, X, y[, sample_weight=...])``, higher is better.
     score_weights : bool
@@ -179,57 +274,28 @@ def scoring_path(
             "A cross-validation fold has no training or no held-out row with a "
             "positive sample_weight."
         )
-    X_train, sw_train = X[train], sample_weight[train]
     X_test, y_test = X[test], y[test]
     score_kwargs = {"sample_weight": sample_weight[test]} if score_weights else {}
-    summary = TargetSummary.from_targets(
-        lower[train], upper[train], sw_train, period=params["period"]
-    )
     shape = (bandwidths.size, alphas.size)
     scores, n_iter = np.empty(shape), np.zeros(shape, dtype=np.intp)
-    solutions, scale, start = [], None, None
-    for j, bandwidth in enumerate(bandwidths):
-        geometry, table = place_kernels(
-            summary,
-            lower[train],
-            upper[train],
-            centers=centers[j],
-            bandwidth=float(bandwidth),
-            kernel=params["kernel"],
-            loss=params["loss"],
-            n_quadrature=params["n_quadrature"],
-        )
-        table.check_covered(rows=train)
-        model, objective = linear_objective(
-            table,
-            X_train,
-            sw_train,
-            fit_intercept=params["fit_intercept"],
-            alpha=alphas[0],
-        )
-        if scale is None:
-            scale = model.coef_scale(X_train)
-            start = np.zeros(model.n_params)
-        params_j = start
-        with objective.running():
-            for i, alpha in enumerate(alphas):
-                model.alpha = float(alpha)
-                result = minimize_lbfgs(
-                    objective.loss_gradient,
-                    params_j,
-                    scale=scale,
-                    max_iter=params["max_iter"],
-                    tol=params["tol"],
-                    name="SoftmaxKDERegressorCV",
-                )
-                params_j = result.params
-                if i == 0:
-                    start = params_j
-                n_iter[j, i] = result.n_iter
-                solutions.append(params_j)
-                coef, intercept = model.unpack(params_j)
-                fitted = fold_model(params, alpha, geometry, coef, intercept)
-                scores[j, i] = scorer(fitted, X_test, y_test, **score_kwargs)
+    solutions = []
+    fits = path_fits(
+        X[train],
+        lower[train],
+        upper[train],
+        sample_weight[train],
+        alphas=alphas,
+        bandwidths=bandwidths,
+        centers=centers,
+        params=params,
+        rows=train,
+    )
+    for j, i, geometry, model, result in fits:
+        n_iter[j, i] = result.n_iter
+        solutions.append(result.params)
+        coef, intercept = model.unpack(result.params)
+        fitted = fold_model(params, alphas[i], geometry, coef, intercept)
+        scores[j, i] = scorer(fitted, X_test, y_test, **score_kwargs)
     if return_params:
         return scores, n_iter, np.reshape(solutions, (*shape, -1))
     return scores, n_iter
@@ -239,9 +305,8 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     """SoftmaxKDERegressor with ``alpha`` and ``bandwidth`` chosen by cross-validation.
 
     Every fold fits the model over the grid ``bandwidths x alphas`` along a
-    warm-started path: for each bandwidth, from the largest ``alpha`` down,
-    each fit starting from the previous solution (and the first fit of a
-    bandwidth from the first fit of the one before).  Targets, their summary,
+    warm-started path: for each bandwidth, from the smallest ``alpha`` up,
+    each fit starting from the previous solution.  Targets, their summary,
     the training rows and the solver's feature scale are worked out once per
     fold, the kernel table once per fold and bandwidth.  The pair with the
     best mean held-out score is ``(alpha_, bandwidth_)``; with ``refit`` the
@@ -253,14 +318,13 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     ----------
     alphas : int or array-like of shape (n_alphas,), default=10
         L2 penalties to try.  An int gives that many, log-spaced from
-        ``100 s`` down to ``1e-4 s`` with ``s = trace(Cov(X)) / n``: the
+        ``1e-2 s`` up to ``1e2 s`` with ``s = trace(Cov(X)) / n``: the
         weighted variances of the features added up, over the sum of the
         weights (``1 / n`` for constant features).  Under a Gaussian prior of
         variance ``1 / (n alpha)`` on the coefficients, ``alpha = s`` gives
-        logits that vary by about one unit, so the grid runs from nearly
-        constant to nearly unpenalised logits, and it scales like ``1 / n``.
-        The path runs from the largest penalty down; ``alphas_`` is sorted
-        that way.
+        logits that vary by about one unit; the grid scales like ``1 / n``
+        and with the features' scale.  The path runs from the smallest
+        penalty up (see Notes); ``alphas_`` is sorted that way.
     bandwidths : int or array-like of shape (n_bandwidths,), default=5
         Kernel bandwidths to try, in the target's units (absolute values, the
         same for every fold, so that ``bandwidth_`` means one thing).  An int
@@ -319,7 +383,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     Attributes
     ----------
     alphas_ : ndarray of shape (n_alphas,)
-        Penalties tried, largest first.
+        Penalties tried, increasing (the order of the path).
     bandwidths_ : ndarray of shape (n_bandwidths,)
         Bandwidths tried, increasing.
     scores_ : ndarray of shape (n_folds, n_bandwidths, n_alphas)
@@ -355,10 +419,16 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
 
     Notes
     -----
-    The fits of a path agree with separate fits from zero up to the solver's
-    tolerance (both stop where the gradient falls below ``tol``), in far
-    fewer iterations.  Nothing but the folds runs in parallel; inside a
-    worker the loss follows ``threadpoolctl.threadpool_limits``.
+    The objective is not convex in the coefficients.  A path from strong to
+    weak regularisation, as scikit-learn's logistic path runs, stayed in
+    local minima that fits from zero avoid; the path from weak to strong
+    regularisation gives the separate fits' solutions to the solver's
+    tolerance, in fewer iterations (about 20-60% fewer on the test and
+    benchmark problems: the first, least penalised, fit of each path is a
+    full fit from zero).  The final model is a plain fit from zero, the same
+    as ``SoftmaxKDERegressor(alpha=alpha_, bandwidth=bandwidth_)``.  Only the
+    folds run in parallel; inside a worker the loss follows
+    ``threadpoolctl.threadpool_limits``.
 
     Examples
     --------
@@ -481,7 +551,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
             )
         else:
             bandwidths = _grid(self.bandwidths, "bandwidths", low_open=True)
-        self.alphas_ = np.sort(alphas)[::-1].copy()
+        self.alphas_ = np.sort(alphas)
         self.bandwidths_ = np.sort(bandwidths)
         if self.refit:
             centers = [self.centers] * self.bandwidths_.size
@@ -532,8 +602,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
                 alpha=self.alpha_,
                 bandwidth=self.bandwidth_,
                 verbose=self.verbose,
-            )
-            final.fit(X, y, sample_weight=sample_weight)
+            ).fit(X, y, sample_weight=sample_weight)
             self.coef_, self.intercept_ = final.coef_, final.intercept_
             self.centers_, self.window_ = final.centers_, final.window_
             self.n_iter_, self.objective_ = final.n_iter_, final.objective_
