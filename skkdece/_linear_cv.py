@@ -524,6 +524,21 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         -------
         self : SoftmaxKDERegressorCV
             The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.model_selection import GroupKFold
+        >>> from skkdece import SoftmaxKDERegressorCV
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(120, 2))
+        >>> y = X[:, 0] + rng.normal(scale=0.3, size=120)
+        >>> battle = np.repeat(np.arange(6), 20)  # waves of one battle together
+        >>> model = SoftmaxKDERegressorCV(
+        ...     alphas=[1e-3, 1e-1], bandwidths=[0.2, 0.4], cv=GroupKFold(3), centers=8
+        ... ).fit(X, y, groups=battle)
+        >>> model.scores_.shape, model.bandwidth_ in (0.2, 0.4)
+        ((3, 2, 2), True)
         """
         X, y = validate_fit_data(self, X, y)
         params = self._shared_params()
