@@ -16,8 +16,9 @@ target, pass):
 (b) **Conditional density vs statsmodels** on the heteroscedastic problem of
     ``run_benchmarks.py`` (``y = sin(2x) + (0.2 + 0.3|x|) eps``, n = 1000):
     ``make_pipeline(SplineTransformer(...), SoftmaxKDERegressorCV(...))``
-    against ``KDEMultivariateConditional(bw="cv_ml")``.  Target: at least
-    its held-out log-likelihood, at least 5x faster.
+    (4 bandwidths x 3 penalties, 3 folds) against
+    ``KDEMultivariateConditional(bw="cv_ml")`` (fit and predict).  Target: at
+    least its held-out log-likelihood, at least 5x faster.
 (c) **CV vs the default estimator** on ``make_guess_factor_waves`` and
     ``make_circular_regression``: held-out log-likelihood at least the
     default ``SoftmaxKDERegressor()``'s.
@@ -176,10 +177,18 @@ def bench_statsmodels(table, n, n_test, n_jobs):
     (kde, density), t_sm = timed(statsmodels_fit)
     with np.errstate(divide="ignore"):
         ll_sm = float(np.mean(np.log(density)))
+    # The bandwidths of run_benchmarks.py's grid search (around Scott's rule
+    # for the marginal of y), three penalties of the default rule, 3 folds.
+    scott = float(np.std(y) * n**-0.2)
     model = make_pipeline(
         SplineTransformer(n_knots=14, degree=3),
         SoftmaxKDERegressorCV(
-            alphas=6, bandwidths=5, centers=32, tol=1e-4, cv=5, n_jobs=n_jobs
+            alphas=3,
+            bandwidths=[f * scott for f in (0.6, 0.8, 1.0, 1.25)],
+            centers=32,
+            tol=1e-4,
+            cv=3,
+            n_jobs=n_jobs,
         ),
     )
     model, t_cv = timed(model.fit, x[:, None], y)
@@ -258,9 +267,9 @@ def main(argv=None):
         f"n_jobs={args.n_jobs}"
     )
     table = Table()
-    bench_grid_search(table, 600 if args.quick else 1500, args.n_jobs)
+    bench_grid_search(table, 600 if args.quick else 1000, args.n_jobs)
     bench_statsmodels(table, 300 if args.quick else 1000, 1000, args.n_jobs)
-    bench_defaults(table, 600 if args.quick else 2000, args.n_jobs)
+    bench_defaults(table, 600 if args.quick else 1000, args.n_jobs)
     table.print()
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")

@@ -81,14 +81,14 @@ def _grid(values, name, *, low_open):
 
 
 def alpha_grid(X, sample_weight, n_alphas):
-    """``n_alphas`` penalties from ``1e-2 s`` up to ``1e2 s``, log-spaced.
+    """``n_alphas`` penalties from ``1e-3 s`` up to ``1e2 s``, log-spaced.
 
     ``s = trace(Cov(X)) / n`` with the weighted covariance of the features
     and ``n`` the sum of the weights (``1 / n`` for constant features).  A
     Gaussian prior of variance ``1 / (n alpha)`` on each coefficient gives
     logits of variance ``trace(Cov(X)) / (n alpha)``, so ``alpha = s`` is the
     penalty under which the prior's logits spread by about one unit.  The
-    chosen penalties of the benchmarks lay between ``0.2 s`` and ``2 s``.
+    penalties chosen in the benchmarks lay between ``0.01 s`` and ``1 s``.
     """
     weight = float(np.sum(sample_weight))
     if hasattr(X, "toarray"):
@@ -98,7 +98,7 @@ def alpha_grid(X, sample_weight, n_alphas):
         variance = np.average((X - mean) ** 2, axis=0, weights=sample_weight)
     total = float(np.sum(variance))
     scale = (total if total > 0 else 1.0) / weight
-    return scale * np.logspace(-2.0, 2.0, n_alphas)
+    return scale * np.logspace(-3.0, 2.0, n_alphas)
 
 
 def bandwidth_grid(summary, n_bandwidths, *, centers, kernel):
@@ -318,7 +318,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     ----------
     alphas : int or array-like of shape (n_alphas,), default=10
         L2 penalties to try.  An int gives that many, log-spaced from
-        ``1e-2 s`` up to ``1e2 s`` with ``s = trace(Cov(X)) / n``: the
+        ``1e-3 s`` up to ``1e2 s`` with ``s = trace(Cov(X)) / n``: the
         weighted variances of the features added up, over the sum of the
         weights (``1 / n`` for constant features).  Under a Gaussian prior of
         variance ``1 / (n alpha)`` on the coefficients, ``alpha = s`` gives

@@ -178,8 +178,8 @@ def test_grid_rules_follow_the_data_and_repetition_weights():
     assert_allclose(
         alpha_grid(X, w, 4), alpha_grid(X[repeated], np.ones(repeated.size), 4)
     )
-    grid = alpha_grid(X, np.ones(60), 7)
-    assert grid[0] < grid[-1] and grid[-1] / grid[0] == pytest.approx(1e4)
+    grid = alpha_grid(X, np.ones(60), 6)
+    assert grid[0] < grid[-1] and grid[-1] / grid[0] == pytest.approx(1e5)
     s = np.sum(np.var(X, axis=0)) / 60
     assert grid[3] == pytest.approx(s)
 
