@@ -10,6 +10,7 @@ function accepts.
 
 from ._distribution import KDEDistribution
 from ._kernels import KERNELS
+from ._linear_cv import SoftmaxKDERegressorCV
 from ._linear_regressor import SoftmaxKDERegressor
 from ._loss import interval_likelihood, kde_cross_entropy
 
@@ -17,6 +18,7 @@ __all__ = [
     "KERNELS",
     "KDEDistribution",
     "SoftmaxKDERegressor",
+    "SoftmaxKDERegressorCV",
     "interval_likelihood",
     "kde_cross_entropy",
 ]

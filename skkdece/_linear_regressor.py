@@ -55,6 +55,115 @@ def check_fit_weights(sample_weight, X):
     return sample_weight
 
 
+def linear_model_tags(tags):
+    """The estimator tags of the linear models: sparse X, a likelihood score."""
+    tags.input_tags.sparse = True
+    # score is a mean log-likelihood, not R^2, so the common check that
+    # score > 0.5 does not apply; tests/test_common.py checks that the
+    # point predictions reach R^2 > 0.5 on the same data instead.
+    tags.regressor_tags.poor_score = True
+    return tags
+
+
+def validate_fit_data(estimator, X, y):
+    """``validate_data`` of a linear model's fit (resets ``n_features_in_``)."""
+    if estimator.kernel == "vonmises" and estimator.period is None:
+        raise ValueError("kernel='vonmises' is only defined on a circle; set period.")
+    return validate_data(
+        estimator,
+        X,
+        y,
+        accept_sparse=("csr", "csc"),
+        dtype=(np.float64, np.float32),
+        multi_output=True,
+        y_numeric=True,
+    )
+
+
+def read_fit_targets(X, y, sample_weight, *, target_width, period):
+    """The ``(lower, upper)`` targets and validated weights of a fit's rows.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated features (only their number of rows is read).
+    y : ndarray of shape (n_samples,) or (n_samples, 2)
+        Points or ``[lower, upper]`` intervals.
+    sample_weight : array-like of shape (n_samples,) or None
+        Non-negative weights with a positive, finite sum.
+    target_width : float
+        Half-width of the interval around each point target.
+    period : float or None
+        Period of a circular target.
+
+    Returns
+    -------
+    lower, upper, sample_weight : ndarray of shape (n_samples,)
+    """
+    lower, upper = split_targets(
+        y, target_width=target_width, period=period, n_samples=X.shape[0]
+    )
+    return lower, upper, check_fit_weights(sample_weight, X)
+
+
+def place_kernels(
+    summary, lower, upper, *, centers, bandwidth, kernel, loss, n_quadrature
+):
+    """The kernels' geometry and the training table of the targets under them.
+
+    Parameters
+    ----------
+    summary : TargetSummary
+        Summary of the training targets (with positive weights).
+    lower, upper : ndarray of shape (n_samples,)
+        The training targets.
+    centers, bandwidth, kernel, loss, n_quadrature :
+        As the estimator's parameters.
+
+    Returns
+    -------
+    geometry : Geometry
+        Centers, bandwidth and window.
+    table : KernelTable or IntervalMassTable
+        The kernel table of the targets (coverage not yet checked).
+    """
+    geometry = resolve_geometry(
+        summary, centers=centers, bandwidth=bandwidth, kernel=kernel
+    )
+    table = training_table(
+        lower,
+        upper,
+        geometry.centers,
+        kernel=kernel,
+        bandwidth=geometry.bandwidth,
+        period=summary.period,
+        loss=loss,
+        n_quadrature=n_quadrature,
+    )
+    return geometry, table
+
+
+def linear_objective(table, X, sample_weight, *, fit_intercept, alpha):
+    """The linear logits model and its blocked objective on a kernel table.
+
+    The weights are normalised to sum to one, so the loss is a weighted mean.
+    ``model.alpha`` may be changed between runs of the solver (a
+    regularisation path); everything else the objective holds stays valid.
+
+    Returns
+    -------
+    model : LinearLogits
+    objective : BlockedObjective
+    """
+    model = LinearLogits(
+        table.n_centers, X.shape[1], fit_intercept=fit_intercept, alpha=float(alpha)
+    )
+    objective = BlockedObjective(
+        table, model, X, sample_weight / float(np.sum(sample_weight))
+    )
+    return model, objective
+
+
 class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
     """Predict the distribution of an angle (or any 1-D target) from features.
 
@@ -242,13 +351,7 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         self.callback = callback
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        # score is a mean log-likelihood, not R^2, so the common check that
-        # score > 0.5 does not apply; tests/test_common.py checks that the
-        # point predictions reach R^2 > 0.5 on the same data instead.
-        tags.regressor_tags.poor_score = True
-        return tags
+        return linear_model_tags(super().__sklearn_tags__())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -282,25 +385,16 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         >>> model.coef_.shape, model.centers_.shape, model.n_iter_ > 0
         ((12, 2), (12,), True)
         """
-        if self.kernel == "vonmises" and self.period is None:
-            raise ValueError(
-                "kernel='vonmises' is only defined on a circle; set period."
-            )
-        X, y = validate_data(
-            self,
+        X, y = validate_fit_data(self, X, y)
+        n_samples = X.shape[0]
+        period = _period(self.period)
+        lower, upper, sample_weight = read_fit_targets(
             X,
             y,
-            accept_sparse=("csr", "csc"),
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=True,
+            sample_weight,
+            target_width=float(self.target_width),
+            period=period,
         )
-        n_samples, n_features = X.shape
-        period = _period(self.period)
-        lower, upper = split_targets(
-            y, target_width=float(self.target_width), period=period, n_samples=n_samples
-        )
-        sample_weight = check_fit_weights(sample_weight, X)
         # A zero weight removes the sample: it neither places the centers,
         # window and bandwidth nor needs a density that covers its target.
         kept = np.flatnonzero(sample_weight > 0)
@@ -309,32 +403,26 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             sample_weight = sample_weight[kept]
 
         summary = TargetSummary.from_targets(lower, upper, sample_weight, period=period)
-        geometry = resolve_geometry(
-            summary, centers=self.centers, bandwidth=self.bandwidth, kernel=self.kernel
+        geometry, table = place_kernels(
+            summary,
+            lower,
+            upper,
+            centers=self.centers,
+            bandwidth=self.bandwidth,
+            kernel=self.kernel,
+            loss=self.loss,
+            n_quadrature=self.n_quadrature,
         )
         self.centers_ = geometry.centers
         self.bandwidth_ = geometry.bandwidth
         self.window_ = geometry.window
-
-        table = training_table(
-            lower,
-            upper,
-            self.centers_,
-            kernel=self.kernel,
-            bandwidth=self.bandwidth_,
-            period=period,
-            loss=self.loss,
-            n_quadrature=self.n_quadrature,
-        )
         table.check_covered(rows=kept)
-        model = LinearLogits(
-            self.centers_.size,
-            n_features,
+        model, objective = linear_objective(
+            table,
+            X,
+            sample_weight,
             fit_intercept=self.fit_intercept,
-            alpha=float(self.alpha),
-        )
-        objective = BlockedObjective(
-            table, model, X, sample_weight / float(np.sum(sample_weight))
+            alpha=self.alpha,
         )
 
         def callback(params, n_iter):

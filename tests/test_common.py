@@ -5,14 +5,18 @@ from sklearn.datasets import make_regression
 from sklearn.metrics import r2_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skkdece import SoftmaxKDERegressor
+from skkdece import SoftmaxKDERegressor, SoftmaxKDERegressorCV
 
 # Every check must pass: this dict stays empty.
 EXPECTED_FAILED_CHECKS: dict = {}
 
 
 @parametrize_with_checks(
-    [SoftmaxKDERegressor()],
+    [
+        SoftmaxKDERegressor(),
+        # A small grid keeps the suite fast; the checks do not depend on it.
+        SoftmaxKDERegressorCV(alphas=2, bandwidths=2, cv=2),
+    ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
 def test_sklearn_compatible_estimator(estimator, check):

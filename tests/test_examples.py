@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -103,6 +104,32 @@ def check_gradient_properties(out):
     assert 0.6 < optimum < 0.8
 
 
+def check_cv_path(out):
+    alphas = [
+        float(v) for v in re.search(r"bandwidth \\ alpha(.*)", out).group(1).split()
+    ]
+    rows = re.findall(rf"^ +{NUMBER}((?: +{NUMBER})+)$", out, flags=re.MULTILINE)
+    bandwidths = [float(row[0]) for row in rows]
+    means = np.array([[float(v) for v in row[1].split()] for row in rows])
+    # Quick grid: 3 bandwidths x 4 penalties, both increasing.
+    assert means.shape == (3, 4)
+    assert alphas == sorted(alphas) and bandwidths == sorted(bandwidths)
+    chosen = re.search(
+        rf"chosen: alpha={NUMBER}, bandwidth={NUMBER} "
+        rf"\(CV mean log-likelihood {NUMBER}\)",
+        out,
+    )
+    j, i = np.unravel_index(np.argmax(means), means.shape)
+    assert float(chosen.group(1)) == pytest.approx(alphas[i], rel=1e-3)
+    assert float(chosen.group(2)) == pytest.approx(bandwidths[j], abs=1e-3)
+    assert float(chosen.group(3)) == pytest.approx(means[j, i], abs=1e-3)
+    n_iter, n_fits = re.search(r"path iterations: (\d+) over (\d+) fits", out).groups()
+    assert int(n_fits) == 3 * 3 * 4 and int(n_iter) > int(n_fits)
+    held_out = float(re.search(rf"refitted pipeline: {NUMBER}", out).group(1))
+    # Better than the marginal of y (about -1.3 nats) and finite.
+    assert -1.3 < held_out < 0.0
+
+
 CHECKS = {
     "plot_quickstart_circular.py": (
         "quickstart_circular.png",
@@ -116,6 +143,7 @@ CHECKS = {
         "guess_factor_targeting.png",
         check_guess_factor_targeting,
     ),
+    "plot_cv_path.py": ("cv_path.png", check_cv_path),
     "plot_gradient_properties.py": (
         "gradient_properties.png",
         check_gradient_properties,
