@@ -104,6 +104,27 @@ def _split(X, y, random_state):
     return {"X_train": X_train, "X_test": X_test, "y_train": y_train, "y_test": y_test}
 
 
+def _guess_factor_problem(title, rows, features, source, *notes):
+    """A guess-factor Problem: interval targets, head-on aim as a baseline."""
+    # A bullet hits when it passes within the bot's half-width of the bot's
+    # centre: half the typical width of a hit interval.
+    widths = rows["y_train"][:, 1] - rows["y_train"][:, 0]
+    return Problem(
+        title=title,
+        **rows,
+        period=None,
+        half_width=0.5 * float(np.median(widths)),
+        unit="GF",
+        preprocess=StandardScaler(),
+        model_params={"centers": 24, "bandwidth": 0.1},
+        notes=[
+            f"features: {', '.join(features)}",
+            f"targets: the interval of guess factors that would have hit, {source}",
+            *notes,
+        ],
+    )
+
+
 def make_problem(dataset, n_samples, random_state):
     """Generate a data set and split it into training and held-out rows.
 
@@ -139,43 +160,22 @@ def make_problem(dataset, n_samples, random_state):
         )
         split = GroupShuffleSplit(1, test_size=TEST_SIZE, random_state=random_state)
         train, test = next(split.split(X, y, groups=rounds))
-        widths = y[train, 1] - y[train, 0]
-        return Problem(
-            title="Robocode guess-factor aiming, real battles (load_robocode_waves)",
-            X_train=X[train],
-            X_test=X[test],
-            y_train=y[train],
-            y_test=y[test],
-            period=None,
-            half_width=0.5 * float(np.median(widths)),
-            unit="GF",
-            preprocess=StandardScaler(),
-            model_params={"centers": 24, "bandwidth": 0.1},
-            notes=[
-                f"features: {', '.join(waves.feature_names)}",
-                "targets: the interval of guess factors that would have hit, "
-                "recorded in Robocode 1.9.3.9 battles against seven sample robots",
-                "held out: whole rounds",
-            ],
+        rows = {"X_train": X[train], "X_test": X[test]}
+        rows.update(y_train=y[train], y_test=y[test])
+        return _guess_factor_problem(
+            "Robocode guess-factor aiming, real battles (load_robocode_waves)",
+            rows,
+            waves.feature_names,
+            "recorded in Robocode 1.9.3.9 battles against seven sample robots",
+            "held out: whole rounds",
         )
     if dataset == "guess-factor":
         X, y = make_guess_factor_waves(n_samples, random_state=random_state)
-        rows = _split(X, y, random_state)
-        # A bullet hits when it passes within the bot's half-width of the bot's
-        # centre: half the typical width of a hit interval.
-        widths = rows["y_train"][:, 1] - rows["y_train"][:, 0]
-        return Problem(
-            title="Robocode guess-factor aiming (make_guess_factor_waves)",
-            **rows,
-            period=None,
-            half_width=0.5 * float(np.median(widths)),
-            unit="GF",
-            preprocess=StandardScaler(),
-            model_params={"centers": 24, "bandwidth": 0.1},
-            notes=[
-                f"features: {', '.join(GUESS_FACTOR_FEATURES)}",
-                "targets: the interval of guess factors that would have hit",
-            ],
+        return _guess_factor_problem(
+            "Robocode guess-factor aiming (make_guess_factor_waves)",
+            _split(X, y, random_state),
+            GUESS_FACTOR_FEATURES,
+            "simulated",
         )
     if dataset == "circular":
         noise = 0.3

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .datasets import ROBOCODE_FEATURES
+
 __all__ = [
     "RobocodeNotFoundError",
     "RobocodeEngine",
@@ -61,17 +63,7 @@ WAVE_COLUMNS = [
     "battle",
     "round",
     "fire_time",
-    "bullet_flight_time",
-    "lateral_velocity",
-    "advancing_velocity",
-    "speed",
-    "acceleration",
-    "ticks_since_velocity_reversal",
-    "ticks_since_deceleration",
-    "wall_distance_ahead",
-    "wall_distance_behind",
-    "distance",
-    "turn_rate",
+    *ROBOCODE_FEATURES,
     "bullet_power",
     "lateral_direction",
     "max_escape_angle",
