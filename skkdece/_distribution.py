@@ -22,7 +22,6 @@ from sklearn.utils import check_random_state
 from ._chunking import row_batches
 from ._docstrings import with_example
 from ._kernels import (
-    COMPACT_KERNELS,
     KERNEL_STD,
     KERNELS,
     KINK_OFFSETS,
@@ -700,9 +699,10 @@ class KDEDistribution:
                 )
             half = w if np.ndim(w) == 0 else w[:, None]
             lo = np.broadcast_to(grid - half, (len(dist), grid.shape[-1]))
-            # Compact kernels' masses have corners between grid nodes, where
-            # their optima sit: those keep exact masses.
-            if dist.shared_centers and dist.kernel not in COMPACT_KERNELS:
+            # The tophat's masses are piecewise linear with plateaus whose
+            # corners, between grid nodes, decide between near-equal peaks:
+            # it keeps exact masses.
+            if dist.shared_centers and dist.kernel != "tophat":
                 return dist._interpolated_log_mass(lo, lo + 2 * half)
             return dist._log_mass_2d(lo, lo + 2 * half)
 
@@ -719,7 +719,7 @@ class KDEDistribution:
     def _interpolated_log_mass(self, lower, upper):
         """log mass of ``[lower[i, j], upper[i, j]]``, for choosing basins.
 
-        Shared centers and smooth kernels only.  Each row's exact
+        Shared centers, all kernels but the tophat.  Each row's exact
         antiderivative on a shared grid of eighth bandwidths is one product
         with a table; the masses of
         the windows come from it by linear interpolation, off by far less
