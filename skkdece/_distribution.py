@@ -190,14 +190,19 @@ class KDEDistribution:
         if log_weights.ndim == 1:
             log_weights = log_weights[None, :]
             centers = centers if self.shared_centers else centers[None, :]
-        return KDEDistribution(
-            log_weights,
-            centers,
-            kernel=self.kernel,
-            bandwidth=self.bandwidth,
-            period=self.period,
-            window_start=self.window_start,
-        )
+        return self._like(log_weights, centers)
+
+    def _like(self, log_weights, centers):
+        """Another distribution with this kernel, bandwidth, period and window.
+
+        For weights and centers known to be valid (rows of this one, or a
+        ``log_softmax`` of finite logits): the constructor's checks, a
+        logsumexp over every row, would cost as much as a cheap prediction.
+        """
+        other = object.__new__(KDEDistribution)
+        other.__dict__.update(self.__dict__)
+        other.log_weights, other.centers = log_weights, centers
+        return other
 
     @property
     def shape(self):

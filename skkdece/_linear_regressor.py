@@ -493,11 +493,15 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             dtype=(np.float64, np.float32),
             reset=False,
         )
-        return KDEDistribution(
-            log_softmax(linear_logits(X, self.coef_, self.intercept_), axis=1),
+        # The fitted kernels are checked on no rows; the rows' weights are a
+        # log_softmax of finite logits, valid by construction.
+        kernels = KDEDistribution(
+            np.zeros((0, self.centers_.size)),
             self.centers_,
             kernel=self.kernel,
             bandwidth=self.bandwidth_,
             period=_period(self.period),
             window_start=0.0 if self.window_ is None else self.window_[0],
         )
+        logits = linear_logits(X, self.coef_, self.intercept_)
+        return kernels._like(log_softmax(logits, axis=1), self.centers_)
