@@ -23,17 +23,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from skkdece.datasets import ROBOCODE_OPPONENTS as OPPONENTS  # noqa: E402
 from skkdece.robocode import WAVE_COLUMNS, read_waves  # noqa: E402
 
-OPPONENTS = [
-    "sample.Walls",
-    "sample.SpinBot",
-    "sample.Crazy",
-    "sample.Corners",
-    "sample.RamFire",
-    "sample.Tracker",
-    "sample.VelociRobot",
-]
 COLUMNS = [c for c in WAVE_COLUMNS if c != "max_escape_angle"]  # = f(bullet_power)
 DECIMALS = {
     "bullet_flight_time": 4,
