@@ -557,7 +557,10 @@ class KDEDistribution:
             n_cand = int(min(hull / (0.25 * self.bandwidth), 8192)) + 1
             n_kinks = 2 * max(len(KINK_OFFSETS[self.kernel]), 1)
             n_cand += self.centers.shape[-1] * (1 + n_kinks)
-        row_bytes = 8 * 3 * (n_cand + self.centers.shape[-1])
+        # Per row: the candidates' values and neighbours, and for window aims
+        # an antiderivative on a grid twice as fine with its interpolation
+        # temporaries: about a dozen arrays of the candidates' length.
+        row_bytes = 8 * 12 * (n_cand + self.centers.shape[-1])
         for rows in row_batches(row_bytes, n):
             sub = self[rows]
             w = spread if spread.ndim == 0 else spread[rows]
