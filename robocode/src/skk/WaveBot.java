@@ -63,6 +63,17 @@ public abstract class WaveBot extends AdvancedRobot {
         double bulletGf = Double.NaN;
         boolean bulletHit;
         boolean done;
+
+        /** A wave fired now from (sx, sy) at the enemy's bearing with this power. */
+        Wave(long fireTime, double sx, double sy, double bearing, double power) {
+            this.fireTime = fireTime;
+            this.sx = sx;
+            this.sy = sy;
+            this.bearing = bearing;
+            this.power = power;
+            this.speed = 20.0 - 3.0 * power;
+            this.mea = Math.asin(8.0 / speed);
+        }
     }
 
     protected Random random = new Random();
@@ -168,14 +179,7 @@ public abstract class WaveBot extends AdvancedRobot {
         }
 
         // Launch this tick's wave.
-        Wave w = new Wave();
-        w.fireTime = now;
-        w.sx = myX;
-        w.sy = myY;
-        w.bearing = eAbsBearing;
-        w.power = power;
-        w.speed = 20.0 - 3.0 * power;
-        w.mea = Math.asin(8.0 / w.speed);
+        Wave w = new Wave(now, myX, myY, eAbsBearing, power);
         double lateral = v * Math.sin(heading - eAbsBearing);
         double advancing = -v * Math.cos(heading - eAbsBearing);
         w.latDir = lateral >= 0 ? 1 : -1;
@@ -207,14 +211,7 @@ public abstract class WaveBot extends AdvancedRobot {
         if (Double.isNaN(pendingPower)) {
             pendingPower = nextPower();
         }
-        Wave next = new Wave();
-        next.fireTime = now;
-        next.sx = myX;
-        next.sy = myY;
-        next.bearing = eAbsBearing;
-        next.power = pendingPower;
-        next.speed = 20.0 - 3.0 * pendingPower;
-        next.mea = Math.asin(8.0 / next.speed);
+        Wave next = new Wave(now, myX, myY, eAbsBearing, pendingPower);
         next.latDir = w.latDir;
         next.features = w.features.clone();
         next.features[0] = eDistance / next.speed;
