@@ -1,8 +1,10 @@
 """skkdece: softmax kernel-density regression for angles and other 1-D targets.
 
-The estimator :class:`SoftmaxKDERegressor` predicts, for every row of features,
-a kernel density over a 1-D target (an angle, possibly circular), trained by
-the cross-entropy between each sample's target interval and the density.
+The estimators :class:`SoftmaxKDERegressor` (linear logits over fixed centers)
+and :class:`SoftmaxKDENeighborsRegressor` (a learned metric over nearest
+neighbours) predict, for every row of features, a kernel density over a 1-D
+target (an angle, possibly circular), trained by the cross-entropy between each
+sample's target interval and the density.
 
 :data:`KERNELS` lists the kernel names every estimator, distribution and loss
 function accepts.
@@ -13,11 +15,13 @@ from ._kernels import KERNELS
 from ._linear_cv import SoftmaxKDERegressorCV
 from ._linear_regressor import SoftmaxKDERegressor
 from ._loss import interval_likelihood, kde_cross_entropy
+from ._neighbors_regressor import SoftmaxKDENeighborsRegressor
 
 __all__ = [
     "KERNELS",
     "KDEDistribution",
     "SoftmaxKDERegressor",
+    "SoftmaxKDENeighborsRegressor",
     "SoftmaxKDERegressorCV",
     "interval_likelihood",
     "kde_cross_entropy",

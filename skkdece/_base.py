@@ -14,12 +14,33 @@ A model using it is a scikit-learn regressor (it inherits
 uses to read and score targets as the model's ``fit`` does.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ._docstrings import X_PARAMETER, documented
+from ._kernels import KERNELS
 from ._targets import split_targets
+
+#: The constraints of the parameters every model of the family has.
+SHARED_CONSTRAINTS = {
+    "kernel": [StrOptions(set(KERNELS))],
+    "bandwidth": [
+        Interval(Real, 0, None, closed="neither"),
+        StrOptions({"scott", "silverman"}),
+    ],
+    "period": [Interval(Real, 0, None, closed="neither"), None],
+    "target_width": [Interval(Real, 0, None, closed="left")],
+    "alpha": [Interval(Real, 0, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+    "callback": [callable, None],
+}
 
 _IMPORTS = (">>> import numpy as np", ">>> from skkdece import SoftmaxKDERegressor")
 # Most examples ask a question of one small fitted model.

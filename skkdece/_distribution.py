@@ -19,6 +19,15 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 
+from ._atoms import (
+    atom_cumulative,
+    atom_kinks,
+    atom_log_mass,
+    atom_offsets,
+    atom_trig_factor,
+    atom_variance,
+    log_atom_density,
+)
 from ._chunking import row_batches
 from ._docstrings import with_example
 from ._kernels import (
@@ -26,11 +35,7 @@ from ._kernels import (
     KERNELS,
     KINK_OFFSETS,
     _logsumexp_last,
-    cumulative_mass,
     first_trig_moment,
-    log_interval_mass,
-    log_kernel,
-    sample_offsets,
 )
 from ._loss import _FALLBACK_BELOW, cross_entropy_from_table, training_table
 from ._targets import check_intervals, check_row_centers, row_list
@@ -117,6 +122,12 @@ class KDEDistribution:
     window_start : float, default=0.0
         Circular targets are reported in ``[window_start, window_start +
         period)``; ignored without a period.
+    half_widths : array-like of the shape of ``centers`` or None, default=None
+        Half-widths ``r >= 0`` of box atoms: the kernel at ``c`` is replaced by
+        the kernel smoothed over ``[c - r, c + r]`` (the density of a uniform
+        draw from the box plus a kernel offset), as a nearest-neighbours model
+        puts on its neighbours' target intervals.  None (or all zero): plain
+        kernels.  With a period, ``2 r <= period``.
 
     See Also
     --------
@@ -140,10 +151,25 @@ class KDEDistribution:
     ...                       kernel="gaussian", bandwidth=0.2)
     >>> knn.mean().round(2)
     array([0.1, 5.5])
+
+    and each kernel may be smoothed over a box (a neighbour's target interval):
+
+    >>> box = KDEDistribution(np.log([[1.0]]), [0.0], kernel="gaussian",
+    ...                       bandwidth=0.1, half_widths=[1.0])
+    >>> box.cdf([-1.0, 0.0, 1.0]).round(3)
+    array([[0.02, 0.5 , 0.98]])
     """
 
     def __init__(
-        self, log_weights, centers, *, kernel, bandwidth, period=None, window_start=0.0
+        self,
+        log_weights,
+        centers,
+        *,
+        kernel,
+        bandwidth,
+        period=None,
+        window_start=0.0,
+        half_widths=None,
     ):
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
@@ -179,6 +205,25 @@ class KDEDistribution:
             )
         self.log_weights = log_weights
         self.centers = centers
+        self.half_widths = self._check_half_widths(half_widths)
+
+    def _check_half_widths(self, half_widths):
+        if half_widths is None:
+            return None
+        half = np.asarray(half_widths, dtype=np.float64)
+        if half.shape != self.centers.shape:
+            raise ValueError(
+                f"half_widths must have the shape of centers {self.centers.shape}; "
+                f"got {half.shape}."
+            )
+        if not np.all(np.isfinite(half) & (half >= 0)):
+            raise ValueError("half_widths must be finite and non-negative.")
+        if self.period is not None and np.any(2 * half > self.period):
+            raise ValueError(
+                f"half_widths must be at most half the period {self.period:g}; "
+                f"got {np.max(half):g}."
+            )
+        return half if np.any(half > 0) else None
 
     def __len__(self):
         return self.log_weights.shape[0]
@@ -187,12 +232,17 @@ class KDEDistribution:
         """Rows ``index`` as a new distribution (keeps 2-D weights)."""
         log_weights = self.log_weights[index]
         centers = self.centers if self.shared_centers else self.centers[index]
+        half = self.half_widths
+        if half is not None and not self.shared_centers:
+            half = half[index]
         if log_weights.ndim == 1:
             log_weights = log_weights[None, :]
             centers = centers if self.shared_centers else centers[None, :]
-        return self._like(log_weights, centers)
+            if half is not None and not self.shared_centers:
+                half = half[None, :]
+        return self._like(log_weights, centers, half)
 
-    def _like(self, log_weights, centers):
+    def _like(self, log_weights, centers, half_widths=None):
         """Another distribution with this kernel, bandwidth, period and window.
 
         For weights and centers known to be valid (rows of this one, or a
@@ -202,6 +252,7 @@ class KDEDistribution:
         other = object.__new__(KDEDistribution)
         other.__dict__.update(self.__dict__)
         other.log_weights, other.centers = log_weights, centers
+        other.half_widths = half_widths
         return other
 
     @property
@@ -223,8 +274,17 @@ class KDEDistribution:
         """Centers of ``rows``, shape (n_rows, M), or (1, M) when shared."""
         return self.centers[None, :] if self.shared_centers else self.centers[rows]
 
-    def _log_kernel(self, t):
-        return log_kernel(t, self.kernel, self.bandwidth, period=self.period)
+    def _row_half(self, rows=slice(None)):
+        """Half-widths of ``rows`` shaped as :meth:`_row_centers` (or None)."""
+        if self.half_widths is None:
+            return None
+        return (
+            self.half_widths[None, :] if self.shared_centers else self.half_widths[rows]
+        )
+
+    def _log_kernel(self, u, half=None):
+        """log density at offsets ``u`` of atoms with half-widths ``half``."""
+        return log_atom_density(u, half, self.kernel, self.bandwidth, self.period)
 
     @with_example(
         _ON_A_CIRCLE,
@@ -280,7 +340,9 @@ class KDEDistribution:
         grid = _check_grid(grid)
         if not self.shared_centers:
             return self._logpdf_2d(np.broadcast_to(grid, (len(self), grid.size)))
-        return self._mix_table(self._log_kernel(grid[:, None] - self.centers))
+        return self._mix_table(
+            self._log_kernel(grid[:, None] - self.centers, self.half_widths)
+        )
 
     def _mix_table(self, log_k):
         """``log sum_m w_im exp(log_k[g, m])`` for every row and ``g``.
@@ -314,8 +376,10 @@ class KDEDistribution:
         out = np.empty(t.shape)
         M = self.centers.shape[-1]
         for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
+            half = self._row_half(rows)
             log_k = self._log_kernel(
-                t[rows][..., None] - self._row_centers(rows)[:, None]
+                t[rows][..., None] - self._row_centers(rows)[:, None],
+                None if half is None else half[:, None],
             )
             out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
         return out
@@ -361,7 +425,7 @@ class KDEDistribution:
         log_density : ndarray of shape (n_samples,)
         """
         t = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(self),))
-        log_k = self._log_kernel(t[:, None] - self.centers)
+        log_k = self._log_kernel(t[:, None] - self.centers, self.half_widths)
         return logsumexp(self.log_weights + log_k, axis=1)
 
     @with_example(
@@ -429,6 +493,7 @@ class KDEDistribution:
             period=self.period,
             loss=loss,
             n_quadrature=n_quadrature,
+            half_widths=self.half_widths,
         )
         return -cross_entropy_from_table(self.log_weights, table, gradient=False)
 
@@ -449,15 +514,16 @@ class KDEDistribution:
         """
         h = self.bandwidth
         # Kink offsets, per row when the window half-widths are: (1 or n, K).
-        spread = np.asarray(spread, dtype=np.float64).reshape(-1, 1)
-        offsets = np.array(KINK_OFFSETS[self.kernel])[None, :] * h
-        if np.any(spread > 0):
-            offsets = np.concatenate([offsets - spread, offsets + spread], axis=1)
-        C = self._row_centers()
+        spread = np.asarray(spread, dtype=np.float64).reshape(-1, 1, 1)
+        C, half = self._row_centers(), self._row_half()
         rowwise = not self.shared_centers or spread.shape[0] > 1
         if rowwise:
             C = np.broadcast_to(C, (len(self), C.shape[1]))
-        kinks = (C[:, :, None] + offsets[:, None, :]).reshape(C.shape[0], -1)
+            half = None if half is None else np.broadcast_to(half, C.shape)
+        kinks = atom_kinks(C, half, self.kernel, h)
+        if np.any(spread > 0):
+            kinks = np.concatenate([kinks - spread, kinks + spread], axis=2)
+        kinks = kinks.reshape(C.shape[0], -1)
         if self.period is None:
             lo, hi = C.min(axis=1, keepdims=True), C.max(axis=1, keepdims=True)
             n_grid = min(int(np.ceil(np.max(hi - lo) / (0.25 * h))), 8192) + 1
@@ -556,6 +622,7 @@ class KDEDistribution:
             hull = np.ptp(self.centers) if not periodic else self.period
             n_cand = int(min(hull / (0.25 * self.bandwidth), 8192)) + 1
             n_kinks = 2 * max(len(KINK_OFFSETS[self.kernel]), 1)
+            n_kinks *= 1 if self.half_widths is None else 2
             n_cand += self.centers.shape[-1] * (1 + n_kinks)
         # Per row: the candidates' values and neighbours, and for window aims
         # an antiderivative on a grid twice as fine with its interpolation
@@ -701,8 +768,13 @@ class KDEDistribution:
             if grid.ndim == 1 and np.ndim(w) == 0 and dist.shared_centers:
                 u = grid[:, None] - dist.centers
                 return dist._mix_table(
-                    log_interval_mass(
-                        u - w, u + w, dist.kernel, dist.bandwidth, dist.period
+                    atom_log_mass(
+                        u - w,
+                        u + w,
+                        dist.half_widths,
+                        dist.kernel,
+                        dist.bandwidth,
+                        dist.period,
                     )
                 )
             half = w if np.ndim(w) == 0 else w[:, None]
@@ -710,8 +782,16 @@ class KDEDistribution:
             # The tophat's masses are piecewise linear with plateaus whose
             # corners, between grid nodes, decide between near-equal peaks:
             # it keeps exact masses.
-            if dist.shared_centers and dist.kernel != "tophat":
-                return dist._interpolated_log_mass(lo, lo + 2 * half)
+            if dist.kernel != "tophat":
+                if dist.shared_centers:
+                    return dist._interpolated_log_mass(lo, lo + 2 * half)
+                if dist.half_widths is not None:
+                    # Box atoms' exact log masses cost five tail terms and a
+                    # signed logsumexp each; differences of the CDF choose
+                    # the basins as well, at a third of the cost.
+                    with np.errstate(divide="ignore"):
+                        mass = dist._cumulative(lo + 2 * half) - dist._cumulative(lo)
+                        return np.log(np.maximum(mass, 0.0))
             return dist._log_mass_2d(lo, lo + 2 * half)
 
         def refine(dist, lo, hi, w, start):
@@ -762,14 +842,15 @@ class KDEDistribution:
         golden-section search on the mass for rows without that bracket.
         """
         w = np.broadcast_to(w, lo.shape)
-        C = self._row_centers()
+        C, H = self._row_centers(), self._row_half()
 
         def g(idx, t):
             c = C if C.shape[0] == 1 else C[idx]
+            r = None if H is None else (H if H.shape[0] == 1 else H[idx])
             lw = self.log_weights[idx]
-            up = logsumexp(lw + self._log_kernel((t + w[idx])[:, None] - c), axis=1)
-            down = logsumexp(lw + self._log_kernel((t - w[idx])[:, None] - c), axis=1)
-            return up - down
+            up = self._log_kernel((t + w[idx])[:, None] - c, r)
+            down = self._log_kernel((t - w[idx])[:, None] - c, r)
+            return logsumexp(lw + up, axis=1) - logsumexp(lw + down, axis=1)
 
         every = np.arange(lo.shape[0])
         # Densities of zero at both ends (compact kernels) give nan: no bracket.
@@ -866,9 +947,17 @@ class KDEDistribution:
         M = self.centers.shape[-1]
         for rows in row_batches(8 * 2 * M * max(lower.shape[1], 1), len(self)):
             c = self._row_centers(rows)[:, None, :]
+            half = self._row_half(rows)
             lo = lower[rows][..., None] - c
             hi = upper[rows][..., None] - c
-            log_m = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
+            log_m = atom_log_mass(
+                lo,
+                hi,
+                None if half is None else half[:, None, :],
+                self.kernel,
+                self.bandwidth,
+                self.period,
+            )
             out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
         return out
 
@@ -926,8 +1015,10 @@ class KDEDistribution:
         out = np.empty(t.shape)
         M = self.centers.shape[-1]
         for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
-            cum = cumulative_mass(
+            half = self._row_half(rows)
+            cum = atom_cumulative(
                 t[rows][..., None] - self._row_centers(rows)[:, None, :],
+                None if half is None else half[:, None, :],
                 self.kernel,
                 self.bandwidth,
                 self.period,
@@ -943,8 +1034,12 @@ class KDEDistribution:
         """
         if not self.shared_centers:
             return self._cumulative(np.broadcast_to(grid, (len(self), grid.size)))
-        table = cumulative_mass(
-            grid[:, None] - self.centers, self.kernel, self.bandwidth, self.period
+        table = atom_cumulative(
+            grid[:, None] - self.centers,
+            self.half_widths,
+            self.kernel,
+            self.bandwidth,
+            self.period,
         )
         return self.weights @ table.T
 
@@ -1020,7 +1115,8 @@ class KDEDistribution:
         if self.period is not None:
             return self.window_start, self.window_start + self.period
         reach = {"gaussian": 40.0, "exponential": 750.0}.get(self.kernel, 1.0)
-        return c.min() - reach * h, c.max() + reach * h
+        r = 0.0 if self.half_widths is None else float(np.max(self.half_widths))
+        return c.min() - reach * h - r, c.max() + reach * h + r
 
     @with_example(
         _TWO_BUMPS,
@@ -1135,7 +1231,8 @@ class KDEDistribution:
     def _trig_moment(self):
         """First trigonometric moment ``E[exp(2 pi i t / P)]`` of each row."""
         theta = (2 * np.pi / self.period) * self.centers
-        z = _row_dot(self.weights, np.exp(1j * theta))
+        boxes = atom_trig_factor(self.half_widths, self.period)
+        z = _row_dot(self.weights, np.exp(1j * theta) * boxes)
         return z * first_trig_moment(self.kernel, self.bandwidth, self.period)
 
     @with_example(
@@ -1181,6 +1278,8 @@ class KDEDistribution:
                 "nm,nm->n", self.weights, (self.centers - mean[:, None]) ** 2
             )
             kernel_sd = KERNEL_STD[self.kernel] * self.bandwidth
+            if self.half_widths is not None:
+                var_c += _row_dot(self.weights, atom_variance(self.half_widths))
             return np.sqrt(var_c + kernel_sd**2)
         R = np.minimum(np.abs(self._trig_moment()), 1.0)
         with np.errstate(divide="ignore"):
@@ -1197,8 +1296,9 @@ class KDEDistribution:
     def sample(self, n_draws=1, random_state=None):
         """Draws from every row's distribution.
 
-        A center is drawn by its weight, then an offset from the kernel; for
-        circular targets the draw is wrapped into the window.
+        A center is drawn by its weight, then an offset from the kernel (plus a
+        uniform offset within its box, for box atoms); for circular targets
+        the draw is wrapped into the window.
 
         Parameters
         ----------
@@ -1227,7 +1327,10 @@ class KDEDistribution:
         comp = comp.reshape(n, n_draws) - M * np.arange(n)[:, None]
         comp = np.minimum(comp, M - 1)
         centers = np.broadcast_to(self._row_centers(), (n, M))
-        draws = np.take_along_axis(centers, comp, axis=1) + sample_offsets(
-            gen, (n, n_draws), self.kernel, self.bandwidth, self.period
+        half = self._row_half()
+        if half is not None:
+            half = np.take_along_axis(np.broadcast_to(half, (n, M)), comp, axis=1)
+        draws = np.take_along_axis(centers, comp, axis=1) + atom_offsets(
+            gen, (n, n_draws), half, self.kernel, self.bandwidth, self.period
         )
         return self.to_window(draws)

@@ -8,7 +8,7 @@ Predictions come from :mod:`skkdece._base`, on top of
 :meth:`SoftmaxKDERegressor.predict_distribution`.
 """
 
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 from scipy.special import log_softmax
@@ -20,9 +20,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._base import SoftmaxKDEMixin
+from ._base import SHARED_CONSTRAINTS, SoftmaxKDEMixin
 from ._distribution import KDEDistribution
-from ._kernels import KERNELS
 from ._linear import LinearLogits, linear_logits
 from ._loss import training_table
 from ._objective import BlockedObjective
@@ -298,23 +297,11 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
+        **SHARED_CONSTRAINTS,
         "centers": [Interval(Integral, 1, None, closed="left"), "array-like"],
-        "bandwidth": [
-            Interval(Real, 0, None, closed="neither"),
-            StrOptions({"scott", "silverman"}),
-        ],
-        "kernel": [StrOptions(set(KERNELS))],
         "loss": [StrOptions({"cross_entropy", "interval_likelihood"})],
-        "period": [Interval(Real, 0, None, closed="neither"), None],
-        "target_width": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
         "n_quadrature": [Interval(Integral, 1, None, closed="left"), None],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "warm_start": ["boolean"],
-        "verbose": ["verbose"],
-        "callback": [callable, None],
     }
 
     def __init__(

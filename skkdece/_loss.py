@@ -27,7 +27,8 @@ from scipy.special import logsumexp
 from sklearn import get_config
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ._kernels import KERNELS, log_interval_mass, log_kernel
+from ._atoms import atom_log_mass, log_atom_density
+from ._kernels import KERNELS
 from ._quadrature import QuadratureNodes, quadrature_nodes
 from ._targets import check_intervals, check_row_centers, row_list
 
@@ -85,6 +86,9 @@ class KernelTable:
         Kernel centers, shared or per row.
     kernel, bandwidth, period :
         As for :func:`skkdece._kernels.log_kernel`.
+    half_widths : ndarray of the shape of ``centers`` or None, default=None
+        Half-widths of box atoms (:mod:`skkdece._atoms`): each kernel smoothed
+        over ``[c - r, c + r]``; None for plain kernels.
 
     Attributes
     ----------
@@ -101,9 +105,14 @@ class KernelTable:
         Block ``b`` holds table rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
-    def __init__(self, quad, centers, *, kernel, bandwidth, period=None):
+    def __init__(
+        self, quad, centers, *, kernel, bandwidth, period=None, half_widths=None
+    ):
         self.quad = quad
         self.centers = np.asarray(centers, dtype=np.float64)
+        self.half_widths = (
+            None if half_widths is None else np.asarray(half_widths, dtype=np.float64)
+        )
         self.kernel = kernel
         self.bandwidth = float(bandwidth)
         self.period = period
@@ -113,6 +122,7 @@ class KernelTable:
             self.row_ptr = quad.row_ptr
             self._nodes, self._weights = quad.nodes, quad.weights
             self._centers = self.centers
+            self._half = self.half_widths
         else:
             order = np.argsort(counts, kind="stable")
             sorted_counts = counts[order]
@@ -128,6 +138,9 @@ class KernelTable:
             self._centers = (
                 self.centers if self.centers.ndim == 1 else self.centers[order]
             )
+            self._half = self.half_widths
+            if self._half is not None and self._half.ndim == 2:
+                self._half = self._half[order]
         self._counts = np.diff(self.row_ptr)
 
         node_bytes = 8 * self.n_centers
@@ -175,19 +188,24 @@ class KernelTable:
         return slice(r0, r1) if self.row_order is None else self.row_order[r0:r1]
 
     def log_kernel_at(self, index):
-        """``log K(t_q - c_m)`` at the selected table nodes, shape (n_selected, M)."""
+        """``log K(t_q - c_m)`` at the selected table nodes, shape (n_selected, M).
+
+        With box atoms, the log densities of the atoms (:mod:`skkdece._atoms`).
+        """
         t = self._nodes[index]
         if self._centers.ndim == 1:
-            pts = self._centers[None, :]
+            pts, half = self._centers[None, :], self._half
         else:
             n_nodes = self._nodes.shape[0]
             if isinstance(index, slice):
                 nodes = np.arange(*index.indices(n_nodes))
             else:
                 nodes = np.asarray(index)
-            pts = self._centers[np.searchsorted(self.row_ptr, nodes, side="right") - 1]
-        return log_kernel(
-            t[:, None] - pts, self.kernel, self.bandwidth, period=self.period
+            rows = np.searchsorted(self.row_ptr, nodes, side="right") - 1
+            pts = self._centers[rows]
+            half = None if self._half is None else self._half[rows]
+        return log_atom_density(
+            t[:, None] - pts, half, self.kernel, self.bandwidth, period=self.period
         )
 
     def _compute_scaled(self, p0, p1):
@@ -395,7 +413,9 @@ class IntervalMassTable(KernelTable):
     exactly observed values among censored ones.
     """
 
-    def __init__(self, lower, upper, centers, *, kernel, bandwidth, period=None):
+    def __init__(
+        self, lower, upper, centers, *, kernel, bandwidth, period=None, half_widths=None
+    ):
         lower = np.asarray(lower, dtype=np.float64)
         upper = np.asarray(upper, dtype=np.float64)
         n = lower.shape[0]
@@ -404,7 +424,12 @@ class IntervalMassTable(KernelTable):
             row_ptr=np.arange(n + 1), nodes=lower.copy(), weights=np.ones(n)
         )
         super().__init__(
-            quad, centers, kernel=kernel, bandwidth=bandwidth, period=period
+            quad,
+            centers,
+            kernel=kernel,
+            bandwidth=bandwidth,
+            period=period,
+            half_widths=half_widths,
         )
 
     def log_kernel_at(self, index):
@@ -412,11 +437,15 @@ class IntervalMassTable(KernelTable):
         # Blocks arrive as slices: build only their rows, not all n.
         rows = np.arange(*index.indices(n)) if isinstance(index, slice) else index
         pts = self.centers[None, :] if self.centers.ndim == 1 else self.centers[rows]
+        half = self.half_widths
+        if half is not None and half.ndim == 2:
+            half = half[rows]
         lo = self.lower[rows, None] - pts
         hi = self.upper[rows, None] - pts
         point = (self.upper[rows] == self.lower[rows])[:, None]
-        log_mass = log_interval_mass(lo, hi, self.kernel, self.bandwidth, self.period)
-        log_density = log_kernel(lo, self.kernel, self.bandwidth, period=self.period)
+        kw = dict(kernel=self.kernel, bandwidth=self.bandwidth, period=self.period)
+        log_mass = atom_log_mass(lo, hi, half, **kw)
+        log_density = log_atom_density(lo, half, **kw)
         return np.where(point, log_density, log_mass)
 
 
@@ -485,6 +514,7 @@ def training_table(
     period=None,
     loss="cross_entropy",
     n_quadrature=None,
+    half_widths=None,
 ):
     """The kernel table a fit needs for its targets and loss.
 
@@ -501,12 +531,16 @@ def training_table(
     n_quadrature : int or None, default=None
         Nodes per smooth piece of an interval for the cross-entropy (None:
         automatic panels).
+    half_widths : ndarray of the shape of ``centers`` or None, default=None
+        Half-widths of box atoms (:mod:`skkdece._atoms`); None for kernels.
 
     Returns
     -------
     table : KernelTable or IntervalMassTable
     """
-    kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    kw = dict(
+        kernel=kernel, bandwidth=bandwidth, period=period, half_widths=half_widths
+    )
     if loss == "interval_likelihood":
         return IntervalMassTable(lower, upper, centers, **kw)
     if loss != "cross_entropy":

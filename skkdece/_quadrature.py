@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._atoms import atom_kinks
 from ._kernels import KINK_OFFSETS
 
 # Automatic rule (``n_quadrature=None``): panels at most one bandwidth wide,
@@ -81,6 +82,7 @@ def quadrature_nodes(
     bandwidth,
     period=None,
     n_quadrature=None,
+    half_widths=None,
 ):
     """Gauss-Legendre nodes and weights for the mean over each interval.
 
@@ -101,6 +103,9 @@ def quadrature_nodes(
         into panels at most one bandwidth wide with 3 to 10 nodes each (one
         node per piece for the tophat kernel, whose log density is constant
         between kinks).
+    half_widths : ndarray of the shape of ``points`` or None
+        Half-widths of box atoms (:mod:`skkdece._atoms`), whose kinks move to
+        ``c +- r + o h``.
 
     Returns
     -------
@@ -120,7 +125,10 @@ def quadrature_nodes(
         lo = lower[rows, None]
         hi = upper[rows, None]
         pts = points[rows] if points.ndim == 2 else points[None, :]
-        kinks = np.concatenate([pts + o * bandwidth for o in offsets], axis=-1)
+        half = None
+        if half_widths is not None:
+            half = half_widths[rows] if half_widths.ndim == 2 else half_widths[None]
+        kinks = atom_kinks(pts, half, kernel, bandwidth).reshape(pts.shape[0], -1)
         if period is not None:
             # The first copy of each kink at or after the interval's start.
             kinks = lo + np.mod(kinks - lo, period)
@@ -139,7 +147,8 @@ def quadrature_nodes(
         piece_row, piece_lo, piece_hi = rows, lower[rows], upper[rows]
 
     piece_len = piece_hi - piece_lo
-    if n_quadrature is None and kernel == "tophat":
+    boxes = half_widths is not None and np.any(half_widths > 0)
+    if n_quadrature is None and kernel == "tophat" and not boxes:
         # log p is constant between the kinks of a tophat: one node is exact.
         n_panels = np.ones(piece_row.shape[0], dtype=np.intp)
         per_panel = np.ones(piece_row.shape[0], dtype=np.intp)

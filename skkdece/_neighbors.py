@@ -1,0 +1,374 @@
+"""The neighbours logits model: a learned weighted Manhattan metric.
+
+Row ``i``'s kernels sit at the targets of its ``k`` nearest training rows
+``j``, and their logits are minus a scale times a weighted Manhattan distance
+in an embedding ``E`` of the features::
+
+    z_ij = -s sum_p w_p |E_ip - E_jp|,      s >= 0, w_p >= 0.
+
+The embedding (:class:`NeighborEmbedding`) standardises each feature by its
+mean absolute deviation and, optionally, cuts it into pieces between knots
+at its quantiles: ``E_fq(x) = clip(x_f, knot_q, knot_q+1)``, the outer knots
+at infinity.  For two values of one feature the pieces' differences all have
+the sign of ``x_i - x_j``, so ``sum_q w_fq |E_fq(x_i) - E_fq(x_j)|`` is the
+distance in the monotone piecewise-linear map whose slope on piece ``q`` is
+``w_fq``: a learned monotone embedding, and still a weighted Manhattan
+distance in ``E``, so that the neighbours in the learned metric are found by
+:class:`sklearn.neighbors.NearestNeighbors` on ``E * w``.  With equal
+slopes the pieces add up to the plain distance ``|x_if - x_jf|``.
+
+:class:`NeighborLogits` is the logits model of :mod:`skkdece._objective`: its
+parameters are ``s`` and ``w``; the distances ``|E_i - E_j|`` of a block's pairs are
+kept while they fit in ``working_memory`` and recomputed otherwise, in pieces
+of rows.  :func:`training_neighbors` finds each row's neighbours among the
+other rows, leaving out the row itself, rows of its group and rows within a
+given number of positions (near-duplicates in time, which would otherwise
+teach the metric to find a row's twin).
+"""
+
+import numpy as np
+from sklearn import get_config
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import gen_batches
+
+from ._targets import row_list
+
+
+class NeighborEmbedding:
+    """Standardised features, optionally cut into monotone pieces.
+
+    Parameters
+    ----------
+    center, scale : ndarray of shape (n_features,)
+        Each feature's median and mean absolute deviation from it (zero for a
+        constant feature, whose outputs are then always zero).
+    knots : list of ndarray
+        Interior knots of each feature, in standardised units (empty: one
+        piece, the standardised feature itself).
+
+    Attributes
+    ----------
+    feature : ndarray of shape (n_outputs,)
+        The feature each output comes from.
+    """
+
+    def __init__(self, center, scale, knots):
+        self.center = center
+        self.scale = scale
+        self.knots = knots
+        self.feature = np.repeat(np.arange(len(knots)), [k.size + 1 for k in knots])
+
+    @classmethod
+    def from_data(cls, X, *, n_pieces=1):
+        """The embedding of X's features, with up to ``n_pieces`` per feature.
+
+        Interior knots are the distinct quantiles ``q / n_pieces`` strictly
+        inside the range of the feature, so binary features keep one piece.
+        """
+        center = np.median(X, axis=0)
+        scale = np.mean(np.abs(X - center), axis=0)
+        knots = []
+        for f in range(X.shape[1]):
+            if n_pieces == 1 or scale[f] == 0:
+                knots.append(np.empty(0))
+                continue
+            z = (X[:, f] - center[f]) / scale[f]
+            q = np.unique(np.quantile(z, np.arange(1, n_pieces) / n_pieces))
+            knots.append(q[(q > z.min()) & (q < z.max())])
+        return cls(center, scale, knots)
+
+    @property
+    def n_outputs(self):
+        return self.feature.size
+
+    def transform(self, X):
+        """``E(X)``, shape (n_samples, n_outputs), float64."""
+        live = self.scale > 0
+        z = np.zeros(X.shape, dtype=np.float64)
+        np.divide(X - self.center, self.scale, out=z, where=live)
+        if self.n_outputs == X.shape[1]:
+            return np.ascontiguousarray(z)
+        out = np.empty((X.shape[0], self.n_outputs))
+        col = 0
+        for f, knots in enumerate(self.knots):
+            edges = np.concatenate([[-np.inf], knots, [np.inf]])
+            for q in range(knots.size + 1):
+                np.clip(z[:, f], edges[q], edges[q + 1], out=out[:, col])
+                col += 1
+        # Outputs clipped at infinite edges: a piece's lower output is its
+        # left knot on the left of it, so differences stay finite.
+        return out
+
+    def feature_weights(self, phi):
+        """Weights of the raw features: mean slope per standardised unit / scale.
+
+        With one piece per feature and ``phi = s w`` this is exactly the weight
+        ``theta_f`` with ``z_ij = -sum_f theta_f |x_if - x_jf|``.
+        """
+        live = self.scale > 0
+        mean_slope = np.bincount(self.feature, weights=phi, minlength=self.scale.size)
+        mean_slope /= np.bincount(self.feature, minlength=self.scale.size)
+        return np.divide(
+            mean_slope, self.scale, out=np.zeros_like(mean_slope), where=live
+        )
+
+
+def start_weights(embedding):
+    """The data-driven start ``w0``: every live feature weighs ``1 / d``.
+
+    In standardised units a typical pair of rows is then about one apart, so
+    the first neighbours' weights are nearly uniform: the fit starts from a
+    plain nearest-neighbour density on standardised features.
+    """
+    live = embedding.scale[embedding.feature] > 0
+    n_live = max(int(np.sum(embedding.scale > 0)), 1)
+    return np.where(live, 1.0 / n_live, 0.0)
+
+
+def weighted_points(E, w):
+    """``E * w`` on the outputs with a positive weight (one zero column if none).
+
+    Manhattan distances between these rows are the metric's distances.
+    """
+    live = w > 0
+    if not np.any(live):
+        return np.zeros((E.shape[0], 1))
+    return np.ascontiguousarray(E[:, live] * w[live])
+
+
+def _excluded(rows, candidates, groups, exclude_adjacent):
+    """Whether each candidate neighbour may not serve its row in training."""
+    out = candidates == rows[:, None]
+    if exclude_adjacent:
+        out |= np.abs(candidates - rows[:, None]) <= exclude_adjacent
+    if groups is not None:
+        out |= groups[candidates] == groups[rows][:, None]
+    return out
+
+
+def allowed_counts(groups, exclude_adjacent, n):
+    """How many rows may be each row's training neighbour."""
+    idx = np.arange(n)
+    near = np.minimum(idx + exclude_adjacent, n - 1) - np.maximum(
+        idx - exclude_adjacent, 0
+    )
+    if groups is None:
+        return n - 1 - near
+    _, inverse, size = np.unique(groups, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    # Rows within the adjacency band and of another group are excluded twice
+    # over only once: count them.
+    cross = np.zeros(n, dtype=np.intp)
+    for shift in range(1, exclude_adjacent + 1):
+        diff = inverse[shift:] != inverse[:-shift]
+        cross[shift:] += diff
+        cross[:-shift] += diff
+    return n - size[inverse] - cross
+
+
+def training_neighbors(points, n_neighbors, *, groups=None, exclude_adjacent=0):
+    """Each row's ``n_neighbors`` nearest other rows, Manhattan, with exclusions.
+
+    Parameters
+    ----------
+    points : ndarray of shape (n_samples, n_dims)
+        Rows in the metric's coordinates (:func:`weighted_points`).
+    n_neighbors : int
+        Neighbours per row.
+    groups : ndarray of shape (n_samples,) or None
+        Rows of one group are never each other's neighbours.
+    exclude_adjacent : int
+        Rows ``i`` and ``j`` with ``|i - j| <= exclude_adjacent`` are never
+        each other's neighbours (the row itself never is).
+
+    Returns
+    -------
+    neighbors : ndarray of shape (n_samples, n_neighbors)
+        Indices of each row's neighbours, nearest first.
+    """
+    n = points.shape[0]
+    allowed = allowed_counts(groups, exclude_adjacent, n)
+    short = allowed < n_neighbors
+    if np.any(short):
+        raise ValueError(
+            f"n_neighbors={n_neighbors} needs that many training neighbours per "
+            f"row, but rows {row_list(short)} have only {int(allowed.min())} "
+            f"(n_samples={n}, after leaving out each row itself"
+            + (", its group" if groups is not None else "")
+            + (
+                f" and rows within exclude_adjacent={exclude_adjacent}"
+                if exclude_adjacent
+                else ""
+            )
+            + ")."
+        )
+    tree = NearestNeighbors(metric="manhattan").fit(points)
+    out = np.empty((n, n_neighbors), dtype=np.intp)
+    # Enough for the row and its adjacency band; groups may need more, and
+    # the rows short of neighbours are asked again for twice as many.
+    n_query = min(n, n_neighbors + 1 + 2 * exclude_adjacent)
+    if groups is not None:
+        n_query = min(n, 2 * n_query)
+    pending = np.arange(n)
+    while pending.size:
+        budget = get_config()["working_memory"] * 2**20
+        step = max(1, int(budget // (24 * n_query)))
+        missing = []
+        for batch in gen_batches(pending.size, step):
+            rows = pending[batch]
+            found = tree.kneighbors(points[rows], n_query, return_distance=False)
+            ok = ~_excluded(rows, found, groups, exclude_adjacent)
+            enough = np.sum(ok, axis=1) >= n_neighbors
+            ok &= np.cumsum(ok, axis=1) <= n_neighbors
+            out[rows[enough]] = found[enough][ok[enough]].reshape(-1, n_neighbors)
+            missing.append(rows[~enough])
+        pending = np.concatenate(missing)
+        n_query = min(n, 2 * n_query)
+    return out
+
+
+class _BoundNeighbors:
+    """Per-fit state of :class:`NeighborLogits`: the pairs' distances by block."""
+
+    def __init__(self, E, neighbors, table, budget):
+        self.E = E
+        self.neighbors = neighbors
+        self.index = [table.block_row_index(b) for b in range(table.n_blocks)]
+        k, d = neighbors.shape[1], E.shape[1]
+        self.pair_bytes = 8 * k * d
+        max_rows = int(np.max(np.diff(table.block_rows)))
+        self.piece_rows = max(1, min(max_rows, budget // self.pair_bytes))
+        # Keep the distances of as many leading blocks as half the working
+        # memory holds; the others are recomputed at every evaluation.
+        keep = get_config()["working_memory"] * 2**20 // 2
+        self.kept = []
+        used = 0
+        for b in range(table.n_blocks):
+            rows = self.index[b]
+            n_rows = _n_rows(rows)
+            used += n_rows * self.pair_bytes
+            if used > keep:
+                break
+            D = np.empty((n_rows, k, d))
+            self._distances(rows, D)
+            self.kept.append(D)
+
+    @property
+    def buffer_bytes(self):
+        return self.piece_rows * self.pair_bytes
+
+    def buffer(self):
+        k, d = self.neighbors.shape[1], self.E.shape[1]
+        return np.empty((self.piece_rows, k, d))
+
+    def _distances(self, rows, out):
+        np.take(self.E, self.neighbors[rows], axis=0, out=out)
+        out -= self.E[rows][:, None, :]
+        np.abs(out, out=out)
+
+    def pieces(self, b, buffer, again=False):
+        """``(part, D)`` covering block ``b``: ``D[r, j, p] = |E_ip - E_jp|``."""
+        if b < len(self.kept):
+            yield slice(None), self.kept[b]
+            return
+        rows = self.index[b]
+        n_rows = _n_rows(rows)
+        step = self.piece_rows
+        if again and n_rows <= step:
+            yield slice(None), buffer[:n_rows]
+            return
+        if isinstance(rows, slice):
+            rows = np.arange(rows.start, rows.stop)
+        for a in range(0, n_rows, step):
+            z = min(a + step, n_rows)
+            out = buffer[: z - a]
+            self._distances(rows[a:z], out)
+            yield slice(a, z), out
+
+
+def _n_rows(rows):
+    return rows.stop - rows.start if isinstance(rows, slice) else rows.shape[0]
+
+
+class NeighborLogits:
+    """Logits ``-s * sum_p v_p |E_ip - E_jp|`` of each row's neighbours.
+
+    ``v`` is the metric (which rows are neighbours, and how their distances
+    compare) and ``s`` the softmax's sharpness, as in a nearest-neighbour gun
+    ("a learned scale times a weighted Manhattan distance").  Kept apart, a
+    fit that prefers nearly equal weights lowers ``s`` and keeps the metric
+    that found the neighbours: a single weight vector would shrink to zero and
+    lose it.  The flat parameters are ``[s, u_1, ..., u_P]``, all bounded
+    below by zero, with ``v = u / sum(u)``; the penalty is
+    ``alpha / 2 * ||v - start||^2`` (standardised units) plus
+    ``(sum(u) - 1)^2 / 2``, which pins the scale of ``u`` (the logits do not
+    depend on it) without touching the model.
+
+    Parameters
+    ----------
+    n_outputs : int
+        Columns of the embedding.
+    start : ndarray of shape (n_outputs,)
+        The metric ``v0`` the penalty pulls towards (summing to one).
+    alpha : float
+        Strength of the penalty.
+    """
+
+    shifted = False
+
+    def __init__(self, n_outputs, start, alpha):
+        self.n_params = int(n_outputs) + 1
+        self.start = start
+        self.alpha = float(alpha)
+
+    @staticmethod
+    def pack(sharpness, metric):
+        return np.concatenate([[float(sharpness)], metric])
+
+    @staticmethod
+    def unpack(params):
+        """``(s, v)``: the sharpness and the metric (summing to one)."""
+        u = params[1:]
+        return float(params[0]), u / np.sum(u)
+
+    def bind(self, data, table, budget):
+        """``data`` is ``(E, neighbors)``: the embedded rows and their neighbours."""
+        E, neighbors = data
+        return _BoundNeighbors(E, neighbors, table, budget)
+
+    def prepare(self, params):
+        s, v = self.unpack(params)
+        return s, v, float(np.sum(params[1:])), s * v
+
+    def forward(self, state, bound, b, buffer, out):
+        phi = state[3]
+        k = out.shape[1]
+        for part, D in bound.pieces(b, buffer):
+            n_rows = D.shape[0]
+            np.matmul(D.reshape(n_rows * k, -1), phi, out=out[part].reshape(-1))
+            out[part] *= -1.0
+
+    def backward(self, state, bound, b, buffer, grad_logits, ones, out):
+        s, v, total, _ = state
+        k = grad_logits.shape[1]
+        for part, D in bound.pieces(b, buffer, again=True):
+            n_rows = D.shape[0]
+            # d loss / d phi with phi = s v, then the chain rule to s and u.
+            g_phi = -(grad_logits[part].reshape(-1) @ D.reshape(n_rows * k, -1))
+            out[0] += g_phi @ v
+            out[1:] += _through_normalisation(s * g_phi, v, total)
+
+    def penalty(self, params):
+        _, v = self.unpack(params)
+        total = float(np.sum(params[1:]))
+        diff = v - self.start
+        grad = np.zeros_like(params)
+        grad[1:] = _through_normalisation(self.alpha * diff, v, total)
+        grad[1:] += total - 1.0
+        value = 0.5 * self.alpha * float(diff @ diff) + 0.5 * (total - 1.0) ** 2
+        return value, grad
+
+
+def _through_normalisation(grad_v, v, total):
+    """``d / du`` from ``d / dv`` with ``v = u / sum(u)``."""
+    return (grad_v - grad_v @ v) / total

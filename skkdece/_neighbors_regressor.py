@@ -1,0 +1,486 @@
+"""SoftmaxKDENeighborsRegressor: the seed's gun, a learned metric over neighbours.
+
+``fit`` reads the targets (:mod:`skkdece._targets`), embeds the features
+(:mod:`skkdece._neighbors`), finds each row's neighbours among the other
+training rows, builds the kernel table of the rows' targets under their
+neighbours' kernels (:mod:`skkdece._loss`, per-row centers), and minimises the
+blocked objective (:mod:`skkdece._objective`) over the metric's weights with
+L-BFGS-B and non-negativity bounds (:mod:`skkdece._solver`); then it finds the
+neighbours again in the learned metric and refits, ``n_rounds`` times.
+Predictions come from :mod:`skkdece._base` on top of
+:meth:`SoftmaxKDENeighborsRegressor.predict_distribution`.
+"""
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+from scipy.special import log_softmax
+from sklearn.base import BaseEstimator, _fit_context
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._base import SHARED_CONSTRAINTS, SoftmaxKDEMixin
+from ._distribution import KDEDistribution
+from ._loss import training_table
+from ._neighbors import (
+    NeighborEmbedding,
+    NeighborLogits,
+    allowed_counts,
+    start_weights,
+    training_neighbors,
+    weighted_points,
+)
+from ._objective import BlockedObjective
+from ._solver import minimize_lbfgs
+from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
+
+# Pieces per feature of the "spline" embedding: knots at the quartiles.
+_SPLINE_PIECES = 4
+
+
+def atom_locations(lower, upper, neighbor_target):
+    """Each training row's kernel: its center and the half-width of its box.
+
+    ``"interval"``: a kernel smoothed over the row's whole target interval
+    (center the midpoint, half-width half the interval); ``"center"``: a
+    kernel at the midpoint (half-widths None).
+    """
+    mid = 0.5 * (lower + upper)
+    if neighbor_target == "center":
+        return mid, None
+    return mid, 0.5 * (upper - lower)
+
+
+class SoftmaxKDENeighborsRegressor(SoftmaxKDEMixin, BaseEstimator):
+    """Distribution of the target from the targets of nearest neighbours.
+
+    Each row's density is a kernel mixture over the targets of its
+    ``n_neighbors`` nearest training rows, weighted by the softmax of minus a
+    learned weighted Manhattan distance::
+
+        p(t | x_i) = sum_j softmax_j(-sum_f w_f |x_if - x_jf|) K_j(t)
+
+    with ``K_j`` a kernel over neighbour ``j``'s target: its whole interval
+    smoothed by the kernel (``neighbor_target="interval"``) or a kernel at its
+    midpoint (``"center"``).  This is the density of a nearest-neighbour gun
+    in Robocode.  The weights are a sharpness ``s >= 0`` times a metric
+    ``v >= 0`` (``w_f = s v_f``): the metric decides which rows are
+    neighbours, the sharpness how strongly the nearest dominate.  Both are
+    learned by minimising the same cross-entropy as
+    :class:`SoftmaxKDERegressor` (the mean of ``-log p(t | x)`` over each
+    target interval), leave-one-out: a training row's density comes from the
+    other rows, never from itself, its group, or the rows next to it in the
+    training order (``exclude_adjacent``).  After
+    each fit the neighbours are found again in the learned metric and the
+    weights refitted, ``n_rounds`` times in all.
+
+    Parameters
+    ----------
+    n_neighbors : int, default=32
+        Neighbours whose kernels make up each density.  When some training row
+        may take fewer rows as neighbours (a small training set, large groups),
+        ``fit`` uses that many, with a warning, as
+        :class:`~sklearn.preprocessing.QuantileTransformer` caps its quantiles.
+    metric : {"learned", "fixed"} or array-like of shape (n_features,), \
+default="learned"
+        ``"learned"``: fit the weights.  ``"fixed"``: keep the data-driven
+        start (every feature standardised by its mean absolute deviation from
+        its median, all with weight ``1 / n_features``).  An array: these
+        weights of the raw features, kept fixed (zeros give the plain
+        nearest-neighbour density, every neighbour weighing ``1 / k``).
+    embedding : {None, "spline"}, default=None
+        ``None``: distances in the standardised features.  ``"spline"``: a
+        learned monotone piecewise-linear map of each feature, with knots at
+        its quartiles, so that a feature can count more in one part of its
+        range than in another.
+    neighbor_target : {"interval", "center"}, default="interval"
+        A neighbour's kernel: uniform on its target interval convolved with
+        the kernel (closed form through the kernel's CDF), or the kernel at
+        the interval's midpoint.  The same for point targets.
+    kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
+"cosine", "vonmises"}, default="gaussian"
+        Kernel shape; ``"vonmises"`` needs a period.
+    bandwidth : float or {"scott", "silverman"}, default="scott"
+        Kernel bandwidth, or the rule of thumb for the training targets' spread,
+        as for :class:`SoftmaxKDERegressor` with ``n_neighbors`` centers.
+    period : float or None, default=None
+        Period of a circular target (``2 * np.pi``, ``360``, ...).
+    target_width : float, default=0.0
+        Half-width of the uniform target around each point in a 1-D ``y``.
+    alpha : float, default=1e-3
+        L2 penalty ``alpha / 2 * ||v - v0||^2`` on the metric (its weights in
+        standardised units, ``v_f = w_f * scale_f / s``, summing to one),
+        around the data-driven start ``v0 = 1 / n_features`` (the ``"fixed"``
+        metric) in the first round and around the metric that found the
+        neighbours in later rounds: it keeps weights of uninformative features
+        where they were instead of letting them drift.  The sharpness ``s`` is
+        not penalised.
+    n_rounds : int, default=2
+        Rounds of finding neighbours (in the current metric) and refitting the
+        weights, each warm-started from the last.
+    exclude_adjacent : int, default=0
+        In training, rows within this many positions of each other in the
+        order of ``X`` are never each other's neighbours.  Consecutive rows of
+        a recording are near-duplicates; without this the metric learns to find
+        a row's twin, which new data never has.
+    max_iter : int, default=200
+        Maximum L-BFGS-B iterations per round.
+    tol : float, default=1e-6
+        L-BFGS-B stops when the largest projected gradient component falls
+        below this.
+    warm_start : bool, default=False
+        Start from the previous weights when refitting on the same features.
+    verbose : int, default=0
+        Print a progress table of each round's optimisation when positive.
+    callback : callable or None, default=None
+        Called after every iteration as ``callback(feature_weights, n_iter)``.
+
+    Attributes
+    ----------
+    feature_weights_ : ndarray of shape (n_features,)
+        The learned weight ``w_f`` of each raw feature (with the spline
+        embedding, its mean slope).
+    metric_weights_ : ndarray of shape (n_outputs,)
+        The metric ``v`` on the embedding's outputs (standardised units,
+        summing to one): the neighbours of a row are the nearest in
+        ``sum_p v_p |E_p(x) - E_p(x')|``.
+    sharpness_ : float
+        The scale ``s`` of the logits, ``-s * sum_p v_p |E_p(x) - E_p(x')|``.
+    embedding_ : NeighborEmbedding
+        The fitted embedding (medians, scales, knots).
+    centers_ : ndarray of shape (n_samples_fit,)
+        Midpoints of the training targets: the neighbours' kernel centers.
+    half_widths_ : ndarray of shape (n_samples_fit,) or None
+        Half-widths of the training targets' boxes (``"interval"``).
+    bandwidth_ : float
+        Kernel bandwidth used.
+    window_ : tuple of float or None
+        ``(start, start + period)`` when periodic; None otherwise.
+    n_iter_ : int
+        L-BFGS-B iterations, summed over the rounds.
+    objective_ : float
+        Final value of the penalised leave-one-out objective.
+    n_samples_fit_ : int
+        Training rows.
+    n_neighbors_ : int
+        Neighbours per row: ``n_neighbors``, or fewer (with a warning) when
+        some training row may take fewer rows as neighbours.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    SoftmaxKDERegressor : linear logits over fixed centers.
+    sklearn.neighbors.NeighborhoodComponentsAnalysis : a metric learned for
+        classification by neighbours.
+
+    Notes
+    -----
+    Use it when "rows like this one ended here" says more than a smooth
+    function of the features: many rows, few informative features, targets
+    that depend on the features in ways a linear logit cannot follow.  It
+    keeps the training set, and each prediction searches it.  Pass the
+    recording, battle or round of each row as ``groups`` to ``fit`` so that
+    training never lets a row's own recording predict it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skkdece import SoftmaxKDENeighborsRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform(-1, 1, size=(300, 2))
+    >>> y = np.sign(X[:, 0]) + rng.normal(scale=0.1, size=300)  # X[:, 1] is noise
+    >>> model = SoftmaxKDENeighborsRegressor(n_neighbors=10).fit(X, y)
+    >>> bool(model.feature_weights_[0] > model.feature_weights_[1])
+    True
+    >>> model.predict([[0.5, 0.0], [-0.5, 0.0]]).round(0)
+    array([ 1., -1.])
+    """
+
+    _parameter_constraints: dict = {
+        **SHARED_CONSTRAINTS,
+        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "metric": [StrOptions({"learned", "fixed"}), "array-like"],
+        "embedding": [StrOptions({"spline"}), None],
+        "neighbor_target": [StrOptions({"interval", "center"})],
+        "n_rounds": [Interval(Integral, 1, None, closed="left")],
+        "exclude_adjacent": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_neighbors=32,
+        metric="learned",
+        embedding=None,
+        neighbor_target="interval",
+        kernel="gaussian",
+        bandwidth="scott",
+        period=None,
+        target_width=0.0,
+        alpha=1e-3,
+        n_rounds=2,
+        exclude_adjacent=0,
+        max_iter=200,
+        tol=1e-6,
+        warm_start=False,
+        verbose=0,
+        callback=None,
+    ):
+        self.n_neighbors = n_neighbors
+        self.metric = metric
+        self.embedding = embedding
+        self.neighbor_target = neighbor_target
+        self.kernel = kernel
+        self.bandwidth = bandwidth
+        self.period = period
+        self.target_width = target_width
+        self.alpha = alpha
+        self.n_rounds = n_rounds
+        self.exclude_adjacent = exclude_adjacent
+        self.max_iter = max_iter
+        self.tol = tol
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.callback = callback
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # score is a mean log-likelihood, not R^2 (see SoftmaxKDERegressor).
+        tags.regressor_tags.poor_score = True
+        return tags
+
+    def _n_neighbors(self, n, groups):
+        """``n_neighbors``, or fewer (with a warning) if the rows allow fewer."""
+        allowed = int(np.min(allowed_counts(groups, int(self.exclude_adjacent), n)))
+        if allowed < 1:
+            raise ValueError(
+                f"Every training row needs at least one other row as its "
+                f"neighbour; with n_samples={n}"
+                + (", these groups" if groups is not None else "")
+                + f" and exclude_adjacent={self.exclude_adjacent} some row has "
+                "none."
+            )
+        if allowed < self.n_neighbors:
+            warnings.warn(
+                f"n_neighbors={self.n_neighbors} is more than the {allowed} "
+                f"training rows that some row may take as neighbours "
+                f"(n_samples={n}); using n_neighbors={allowed}.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return min(allowed, int(self.n_neighbors))
+
+    def _validate_metric(self, embedding):
+        """``(s, v)`` of an array metric (None otherwise).
+
+        The raw weights become ``phi = w * scale`` on the standardised
+        features, ``s = sum(phi)`` and ``v = phi / s``; all zeros give the
+        plain nearest-neighbour density: the start's neighbours, equal weights.
+        """
+        if isinstance(self.metric, str):
+            return None
+        if self.embedding is not None:
+            raise ValueError(
+                "A fixed array metric weighs the raw features; it cannot be "
+                "combined with embedding='spline'."
+            )
+        weights = np.asarray(self.metric, dtype=np.float64)
+        if weights.shape != (self.n_features_in_,):
+            raise ValueError(
+                f"metric must have one weight per feature, shape "
+                f"({self.n_features_in_},); got shape {weights.shape}."
+            )
+        if not np.all(np.isfinite(weights) & (weights >= 0)):
+            raise ValueError("metric weights must be finite and non-negative.")
+        phi = weights * embedding.scale
+        total = float(np.sum(phi))
+        if total == 0:
+            return 0.0, start_weights(embedding)
+        return total, phi / total
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, groups=None):
+        """Learn the metric from features and target angles or intervals.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+        y : array-like of shape (n_samples,) or (n_samples, 2)
+            Point targets (widened by ``target_width``) or ``[lower, upper]``
+            intervals.  With a period, ``lower <= upper <= lower + period``.
+        groups : array-like of shape (n_samples,), default=None
+            Group of each row (a battle, a round, a recording): rows of one
+            group are never each other's neighbours in training.
+
+        Returns
+        -------
+        self : SoftmaxKDENeighborsRegressor
+            The fitted estimator.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDENeighborsRegressor
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.normal(size=(120, 3))
+        >>> y = X[:, 0] + 0.1 * rng.normal(size=120)
+        >>> rounds = np.repeat(np.arange(6), 20)
+        >>> model = SoftmaxKDENeighborsRegressor(n_neighbors=8).fit(X, y, rounds)
+        >>> model.feature_weights_.shape, model.n_samples_fit_
+        ((3,), 120)
+        """
+        if self.kernel == "vonmises" and self.period is None:
+            raise ValueError(
+                "kernel='vonmises' is only defined on a circle; set period."
+            )
+        X, y = validate_data(
+            self, X, y, dtype=np.float64, multi_output=True, y_numeric=True
+        )
+        n = X.shape[0]
+        period = None if self.period is None else float(self.period)
+        lower, upper = split_targets(
+            y, target_width=float(self.target_width), period=period, n_samples=n
+        )
+        if groups is not None:
+            groups = column_or_1d(groups, warn=True)
+            if groups.shape[0] != n:
+                raise ValueError(
+                    f"groups has {groups.shape[0]} entries for {n} rows of X."
+                )
+        k = self._n_neighbors(n, groups)
+        summary = TargetSummary.from_targets(lower, upper, np.ones(n), period=period)
+        if isinstance(self.bandwidth, str):
+            h = rule_of_thumb_bandwidth(summary, self.bandwidth, self.kernel, k)
+        else:
+            h = float(self.bandwidth)
+        centers, half_widths = atom_locations(lower, upper, self.neighbor_target)
+
+        embedding = NeighborEmbedding.from_data(
+            X, n_pieces=_SPLINE_PIECES if self.embedding == "spline" else 1
+        )
+        E = embedding.transform(X)
+        start = start_weights(embedding)
+        fixed = self._validate_metric(embedding)
+        params = NeighborLogits.pack(*((1.0, start) if fixed is None else fixed))
+        if (
+            self.warm_start
+            and fixed is None
+            and getattr(self, "metric_weights_", None) is not None
+            and self.metric_weights_.shape == start.shape
+        ):
+            params = NeighborLogits.pack(self.sharpness_, self.metric_weights_)
+        learn = isinstance(self.metric, str) and self.metric == "learned"
+        live = embedding.scale[embedding.feature] > 0
+        bounds = [(0.0, np.inf)] + [(0.0, np.inf) if ok else (0.0, 0.0) for ok in live]
+
+        def callback(params, n_iter):
+            s, v = NeighborLogits.unpack(params)
+            self.callback(embedding.feature_weights(s * v), n_done + n_iter)
+
+        n_done, objective_value = 0, None
+        for _ in range(self.n_rounds if learn else 1):
+            neighbors = training_neighbors(
+                weighted_points(E, params[1:]),
+                k,
+                groups=groups,
+                exclude_adjacent=int(self.exclude_adjacent),
+            )
+            table = training_table(
+                lower,
+                upper,
+                centers[neighbors],
+                kernel=self.kernel,
+                bandwidth=h,
+                period=period,
+                half_widths=None if half_widths is None else half_widths[neighbors],
+            )
+            table.check_covered()
+            # The penalty's centre: the start, then the metric that found this
+            # round's neighbours, so that a round preferring equal weights
+            # (s -> 0, no gradient on v) keeps that metric.
+            anchor = NeighborLogits.unpack(params)[1] if n_done else start
+            model = NeighborLogits(E.shape[1], anchor, self.alpha)
+            objective = BlockedObjective(
+                table, model, (E, neighbors), np.full(n, 1 / n)
+            )
+            with objective.running():
+                if not learn:
+                    objective_value = objective.loss_gradient(params)[0]
+                    break
+                result = minimize_lbfgs(
+                    objective.loss_gradient,
+                    params,
+                    bounds=bounds,
+                    max_iter=self.max_iter,
+                    tol=self.tol,
+                    verbose=self.verbose,
+                    callback=None if self.callback is None else callback,
+                    name=type(self).__name__,
+                )
+            params = result.params
+            n_done += result.n_iter
+            objective_value = result.objective
+
+        self.embedding_ = embedding
+        sharpness, metric = NeighborLogits.unpack(params)
+        self.sharpness_ = sharpness
+        self.metric_weights_ = metric.copy()
+        self.feature_weights_ = embedding.feature_weights(sharpness * metric)
+        self._weighted_fit = weighted_points(E, metric)
+        self._tree = NearestNeighbors(metric="manhattan").fit(self._weighted_fit)
+        self.centers_ = centers
+        self.half_widths_ = half_widths
+        self.bandwidth_ = float(h)
+        start_w = summary.window_start
+        self.window_ = None if period is None else (start_w, start_w + period)
+        self.n_iter_ = n_done
+        self.objective_ = float(objective_value)
+        self.n_samples_fit_ = n
+        self.n_neighbors_ = k
+        return self
+
+    def predict_distribution(self, X):
+        """The predicted distribution of the target for every row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Features.
+
+        Returns
+        -------
+        distribution : KDEDistribution
+            One mixture per row over its ``n_neighbors`` nearest training rows'
+            kernels (per-row centers); see :class:`skkdece.KDEDistribution`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skkdece import SoftmaxKDENeighborsRegressor
+        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> model = SoftmaxKDENeighborsRegressor(n_neighbors=5).fit(X, X[:, 0])
+        >>> dist = model.predict_distribution(X[:3])
+        >>> len(dist), dist.centers.shape
+        (3, (3, 5))
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        points = weighted_points(self.embedding_.transform(X), self.metric_weights_)
+        distance, index = self._tree.kneighbors(points, self.n_neighbors_)
+        distance *= self.sharpness_
+        half = None if self.half_widths_ is None else self.half_widths_[index]
+        return KDEDistribution(
+            log_softmax(-distance, axis=1),
+            self.centers_[index],
+            kernel=self.kernel,
+            bandwidth=self.bandwidth_,
+            period=None if self.period is None else float(self.period),
+            window_start=0.0 if self.window_ is None else self.window_[0],
+            half_widths=half,
+        )
