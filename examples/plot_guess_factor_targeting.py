@@ -10,12 +10,15 @@ next shot.  :func:`skkdece.datasets.make_guess_factor_waves` simulates such
 waves; :class:`skkdece.SoftmaxKDERegressor` learns the density from the hit
 intervals directly.
 
-The script compares the hit rates of five aims on held-out waves:
+The script compares the hit rates of six aims on held-out waves:
 
 * ``predict_aim``: the angle whose window of the enemy's half-width holds the
   most predicted probability (a bullet hits when it passes within that
   half-width of the enemy's centre, so this is the most likely hit);
 * ``predict``: the mode of the predicted density;
+* :class:`skkdece.SoftmaxKDENeighborsRegressor`'s ``predict_aim``: the gun
+  this loss was invented for, a nearest-neighbour density over past waves
+  whose metric and sharpness are learned with the same loss;
 * a k-nearest-neighbours gun: the same window rule applied to the kernel
   density of the k most similar past waves (standardised features);
 * the histogram mode: the same rule on the density of all past waves,
@@ -49,7 +52,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skkdece import SoftmaxKDERegressor  # noqa: E402
+from skkdece import SoftmaxKDENeighborsRegressor, SoftmaxKDERegressor  # noqa: E402
 from skkdece.datasets import GUESS_FACTOR_FEATURES, make_guess_factor_waves  # noqa: E402
 from skkdece.metrics import hit_rate  # noqa: E402
 from skkdece.plotting import plot_densities  # noqa: E402
@@ -117,9 +120,15 @@ def main():
         .fit(Z_train)
         .kneighbors(Z_test, return_distance=False)
     )
+    neighbours_model = SoftmaxKDENeighborsRegressor(
+        n_neighbors=N_NEIGHBORS, bandwidth=BANDWIDTH
+    ).fit(X_train, y_train)
     aims = {
         "SoftmaxKDERegressor predict_aim": model.predict_aim(Z_test, half_width),
         "SoftmaxKDERegressor mode": model.predict(Z_test),
+        "SoftmaxKDENeighborsRegressor predict_aim": neighbours_model.predict_aim(
+            X_test, half_width
+        ),
         f"k-nearest-neighbours KDE (k={N_NEIGHBORS})": kde_aim(
             midpoints[neighbours], half_width, grid
         ),
@@ -139,13 +148,13 @@ def main():
         f"{len(X_train)} training waves, {len(X_test)} held-out waves; "
         f"aim window half-width {half_width:.3f} GF"
     )
-    header = f"{'aim':<36}{'hit rate':>9}" + "".join(f"{g:>19}" for g in groups)
+    header = f"{'aim':<42}{'hit rate':>9}" + "".join(f"{g:>19}" for g in groups)
     print(header)
     rates = {}
     for name, aim in aims.items():
         rates[name] = [hit_rate(y_test[m], aim[m]) for m in groups.values()]
         print(
-            f"{name:<36}{hit_rate(y_test, aim):>9.3f}"
+            f"{name:<42}{hit_rate(y_test, aim):>9.3f}"
             + "".join(f"{r:>19.3f}" for r in rates[name])
         )
     print(
@@ -155,6 +164,10 @@ def main():
     print(
         "SoftmaxKDERegressor held-out mean log-likelihood: "
         f"{model.score(Z_test, y_test):.3f}"
+    )
+    print(
+        "SoftmaxKDENeighborsRegressor held-out mean log-likelihood: "
+        f"{neighbours_model.score(X_test, y_test):.3f}"
     )
 
     fig = plt.figure(figsize=(12, 9), constrained_layout=True)
@@ -182,6 +195,7 @@ def main():
     )
     markers = {
         "SoftmaxKDERegressor predict_aim": ("o", "C3"),
+        "SoftmaxKDENeighborsRegressor predict_aim": ("+", "C2"),
         f"k-nearest-neighbours KDE (k={N_NEIGHBORS})": ("x", "0.3"),
     }
     for name, (marker, color) in markers.items():

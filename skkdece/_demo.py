@@ -32,6 +32,7 @@ from sklearn.preprocessing import SplineTransformer, StandardScaler
 
 from ._distribution import KDEDistribution
 from ._linear_regressor import SoftmaxKDERegressor
+from ._neighbors_regressor import SoftmaxKDENeighborsRegressor
 from ._targets import split_targets
 from .datasets import (
     GUESS_FACTOR_FEATURES,
@@ -75,6 +76,9 @@ class Problem:
         Parameters of :class:`~skkdece.SoftmaxKDERegressor`.
     true_log_density : callable or None
         ``f(X, y) -> log p(y | X)`` of the generating process, when known.
+    groups_train : ndarray of shape (n_train,) or None
+        Group of each training row (a round) when rows of one group are not
+        independent: the neighbours model never lets them predict each other.
     """
 
     title: str
@@ -89,6 +93,7 @@ class Problem:
     model_params: dict
     true_log_density: object = None
     notes: list = field(default_factory=list)
+    groups_train: np.ndarray | None = None
 
     @property
     def intervals(self):
@@ -161,7 +166,7 @@ def make_problem(dataset, n_samples, random_state):
         split = GroupShuffleSplit(1, test_size=TEST_SIZE, random_state=random_state)
         train, test = next(split.split(X, y, groups=rounds))
         rows = {"X_train": X[train], "X_test": X[test]}
-        rows.update(y_train=y[train], y_test=y[test])
+        rows.update(y_train=y[train], y_test=y[test], groups_train=rounds[train])
         return _guess_factor_problem(
             "Robocode guess-factor aiming, real battles (load_robocode_waves)",
             rows,
@@ -383,9 +388,29 @@ def evaluate(problem, *, n_neighbors=N_NEIGHBORS, log=None):
         )
     )
 
+    # The neighbours model learns its metric on the raw features (it
+    # standardises them itself), with the plain KNN's k and the bandwidth.
+    k = min(n_neighbors, problem.X_train.shape[0])
+    start_nbrs = time.perf_counter()
+    neighbours_model = SoftmaxKDENeighborsRegressor(
+        n_neighbors=min(k, problem.X_train.shape[0] - 1),
+        kernel=model.kernel,
+        bandwidth=model.bandwidth_,
+        period=problem.period,
+    )
+    neighbours_model.fit(problem.X_train, problem.y_train, groups=problem.groups_train)
+    timings["fit neighbours"] = time.perf_counter() - start_nbrs
+    aims["neighbours"] = neighbours_model.predict_aim(problem.X_test, half_width=w)
+    rows.append(
+        (
+            "SoftmaxKDENeighborsRegressor (predict_aim)",
+            neighbours_model.score(problem.X_test, y_test),
+            score_hits(aims["neighbours"]),
+        )
+    )
+
     # Baselines work on standardised raw features, as a Robocode KNN gun does.
     scaler = StandardScaler().fit(problem.X_train)
-    k = min(n_neighbors, problem.X_train.shape[0])
     nn = NearestNeighbors(n_neighbors=k).fit(scaler.transform(problem.X_train))
     neighbours = nn.kneighbors(scaler.transform(problem.X_test), return_distance=False)
     train_mid = _midpoints(problem.y_train)

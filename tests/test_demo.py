@@ -22,6 +22,12 @@ BASELINES = (
 )
 
 
+MODELS = (
+    "SoftmaxKDERegressor (predict_aim)",
+    "SoftmaxKDENeighborsRegressor (predict_aim)",
+)
+
+
 def run(*args, code=None, cwd=None):
     """Run ``python -m skkdece ARGS`` (or ``python -c CODE ARGS``)."""
     command = [sys.executable, "-m", "skkdece", *args]
@@ -60,7 +66,7 @@ def test_demo_prints_the_table(demo_run):
     result, _ = demo_run
     assert result.returncode == 0, result.stderr
     rows = table_rows(result.stdout)
-    assert list(rows) == ["SoftmaxKDERegressor (predict_aim)", *BASELINES]
+    assert list(rows) == [*MODELS, *BASELINES]
     for ll, hit in rows.values():
         assert 0.0 <= hit <= 1.0
         assert ll is None or np.isfinite(ll)
@@ -95,12 +101,15 @@ def test_default_demo_runs_on_waves_from_real_battles(tmp_path):
     assert "real battles (load_robocode_waves)" in result.stdout
     assert "held out: whole rounds" in result.stdout
     rows = table_rows(result.stdout)
-    assert list(rows) == ["SoftmaxKDERegressor (predict_aim)", *BASELINES]
+    assert list(rows) == [*MODELS, *BASELINES]
     model_ll, model_hit = rows["SoftmaxKDERegressor (predict_aim)"]
     # Real waves carry information: both beat the unconditional density and
     # head-on aim.
     assert model_ll > rows["unconditional histogram mode"][0]
     assert model_hit > rows["head-on aim (GF 0)"][1]
+    nbrs_ll, nbrs_hit = rows["SoftmaxKDENeighborsRegressor (predict_aim)"]
+    assert nbrs_ll > rows["unconditional histogram mode"][0]
+    assert nbrs_hit > rows["head-on aim (GF 0)"][1]
 
 
 def test_demo_default_output_is_in_the_current_directory(tmp_path):
@@ -116,7 +125,7 @@ def test_quiet_prints_only_the_table(tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].split()[:3] == ["method", "mean", "log-likelihood"]
     assert set(lines[1]) == {"-"}
-    assert len(lines) == 2 + 1 + len(BASELINES)
+    assert len(lines) == 2 + len(MODELS) + len(BASELINES)
     assert not list(tmp_path.iterdir())
 
 
@@ -155,10 +164,7 @@ def test_demo_without_matplotlib_still_prints_the_table(tmp_path):
         "demo", "--n-samples", "200", "--output", str(output), code=NO_MATPLOTLIB
     )
     assert result.returncode == 0, result.stderr
-    assert list(table_rows(result.stdout)) == [
-        "SoftmaxKDERegressor (predict_aim)",
-        *BASELINES,
-    ]
+    assert list(table_rows(result.stdout)) == [*MODELS, *BASELINES]
     assert 'pip install "skkdece[plot]"' in result.stderr
     assert not output.exists()
 

@@ -67,6 +67,7 @@ def check_guess_factor_targeting(out):
     assert set(rows) == {
         "SoftmaxKDERegressor predict_aim",
         "SoftmaxKDERegressor mode",
+        "SoftmaxKDENeighborsRegressor predict_aim",
         "k-nearest-neighbours KDE (k=20)",
         "histogram mode (all past waves)",
         "head-on (GF 0)",
@@ -74,7 +75,8 @@ def check_guess_factor_targeting(out):
     for values in rows.values():
         assert all(0.0 <= v <= 1.0 for v in values)
     assert "hit rate" in out
-    assert re.search(rf"held-out mean log-likelihood: {NUMBER}", out)
+    assert re.search(rf"Regressor held-out mean log-likelihood: {NUMBER}", out)
+    assert re.search(rf"NeighborsRegressor held-out mean log-likelihood: {NUMBER}", out)
 
 
 def check_gradient_properties(out):

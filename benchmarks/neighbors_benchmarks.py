@@ -1,0 +1,283 @@
+"""SoftmaxKDENeighborsRegressor against its anchors, side by side in one run.
+
+Usage::
+
+    python benchmarks/neighbors_benchmarks.py [--quick] [--skip-memory]
+
+1. **Simulated waves** (``make_guess_factor_waves``, several seeds, the first
+   70% of the rows for training and the rest held out): held-out mean
+   log-likelihood and hit rate of ``predict_aim`` (window half-width: half the
+   median interval width) for the neighbours model, the plain k-nearest-
+   neighbour aim (standardised features, equal weights, the same k and
+   bandwidth) and the linear model of the demo.
+2. **Real waves** (``load_robocode_waves``), per opponent, time-ordered: the
+   first 70% of the rounds train, the rest are held out; the neighbours model
+   gets the rounds as ``groups``.
+3. **Per-iteration time**: one evaluation of the loss and gradient of the
+   neighbours objective (n rows, d features, k neighbours, point targets)
+   against the linear model's with M = k centers, interleaved medians in
+   one process.  Target: at most 1.5x.
+4. **Peak memory** of a fit at n = 1 000 000, d = 10, k = 32 (a child
+   process; its own high-water mark).  Target: under 2 GB.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.neighbors import NearestNeighbors
+from sklearn.preprocessing import StandardScaler
+
+from skkdece import KDEDistribution, SoftmaxKDENeighborsRegressor, SoftmaxKDERegressor
+from skkdece._linear import LinearLogits
+from skkdece._loss import training_table
+from skkdece._neighbors import (
+    NeighborEmbedding,
+    NeighborLogits,
+    start_weights,
+    training_neighbors,
+    weighted_points,
+)
+from skkdece._objective import BlockedObjective
+from skkdece.datasets import load_robocode_waves, make_guess_factor_waves
+from skkdece.metrics import hit_rate
+
+BANDWIDTH = 0.1  # the demo's guess-factor bandwidth, for every model here
+
+
+def knn_scores(X_tr, y_tr, X_te, y_te, k, w):
+    """The plain nearest-neighbour aim: standardised features, equal weights."""
+    scaler = StandardScaler().fit(X_tr)
+    nn = NearestNeighbors(n_neighbors=k).fit(scaler.transform(X_tr))
+    idx = nn.kneighbors(scaler.transform(X_te), return_distance=False)
+    dist = KDEDistribution(
+        np.full(idx.shape, -np.log(k)),
+        y_tr.mean(axis=1)[idx],
+        kernel="gaussian",
+        bandwidth=BANDWIDTH,
+    )
+    ll = float(np.mean(dist.log_likelihood(y_te[:, 0], y_te[:, 1])))
+    return ll, hit_rate(y_te, dist.aim(w))
+
+
+def linear_scores(X_tr, y_tr, X_te, y_te, w):
+    scaler = StandardScaler().fit(X_tr)
+    model = SoftmaxKDERegressor(centers=24, bandwidth=BANDWIDTH)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(scaler.transform(X_tr), y_tr)
+    Z = scaler.transform(X_te)
+    return model.score(Z, y_te), hit_rate(y_te, model.predict_aim(Z, w))
+
+
+def neighbors_scores(X_tr, y_tr, X_te, y_te, k, w, groups=None, **params):
+    model = SoftmaxKDENeighborsRegressor(n_neighbors=k, bandwidth=BANDWIDTH, **params)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X_tr, y_tr, groups=groups)
+    fit_s = time.perf_counter() - t0
+    return model.score(X_te, y_te), hit_rate(y_te, model.predict_aim(X_te, w)), fit_s
+
+
+def compare(name, X_tr, y_tr, X_te, y_te, k, groups=None, variants=()):
+    w = 0.5 * float(np.median(y_tr[:, 1] - y_tr[:, 0]))
+    rows = {
+        "linear (demo)": linear_scores(X_tr, y_tr, X_te, y_te, w),
+        f"plain KNN k={k}": knn_scores(X_tr, y_tr, X_te, y_te, k, w),
+    }
+    for label, params in (("neighbours", {}), *variants):
+        ll, hr, fit_s = neighbors_scores(
+            X_tr, y_tr, X_te, y_te, k, w, groups=groups, **params
+        )
+        rows[label] = (ll, hr)
+        print(f"    [{name}] {label} fit {fit_s:.1f} s", flush=True)
+    return rows
+
+
+def print_rows(name, rows):
+    print(f"  {name}")
+    for label, (ll, hr) in rows.items():
+        print(f"    {label:<28} log-lik {ll:8.4f}   hit rate {hr:.4f}")
+
+
+def bench_simulated(seeds, n, k):
+    print(f"\n1. make_guess_factor_waves, n={n}, first 70% train (k={k})")
+    variants = (("neighbours, center", {"neighbor_target": "center"}),)
+    totals = {}
+    for seed in seeds:
+        X, y = make_guess_factor_waves(n, random_state=seed)
+        cut = int(0.7 * n)
+        rows = compare(
+            f"seed {seed}", X[:cut], y[:cut], X[cut:], y[cut:], k, variants=variants
+        )
+        print_rows(f"seed {seed}", rows)
+        for label, v in rows.items():
+            totals.setdefault(label, []).append(v)
+    print("  mean over seeds")
+    for label, vals in totals.items():
+        ll, hr = np.mean(vals, axis=0)
+        print(f"    {label:<28} log-lik {ll:8.4f}   hit rate {hr:.4f}")
+    return totals
+
+
+def bench_real(k, opponents=None):
+    print(f"\n2. load_robocode_waves per opponent, first 70% of rounds train (k={k})")
+    waves = load_robocode_waves()
+    names = opponents or sorted(set(waves.opponent))
+    totals = {}
+    for opp in names:
+        sel = np.flatnonzero(waves.opponent == opp)
+        rnd = 1000 * waves.battle[sel] + waves.round[sel]
+        order = np.argsort(rnd, kind="stable")
+        sel, rnd = sel[order], rnd[order]
+        rounds = np.unique(rnd)
+        cut = np.isin(rnd, rounds[: int(0.7 * rounds.size)])
+        X, y = waves.data[sel], waves.target[sel]
+        rows = compare(opp, X[cut], y[cut], X[~cut], y[~cut], k, groups=rnd[cut])
+        print_rows(f"{opp} ({cut.sum()} train / {(~cut).sum()} held out)", rows)
+        for label, v in rows.items():
+            totals.setdefault(label, []).append(v)
+    print("  mean over opponents")
+    for label, vals in totals.items():
+        ll, hr = np.mean(vals, axis=0)
+        print(f"    {label:<28} log-lik {ll:8.4f}   hit rate {hr:.4f}")
+    return totals
+
+
+def interleaved_medians(functions, rounds):
+    for f in functions:
+        f()
+    times = [[] for _ in functions]
+    for _ in range(rounds):
+        for i, f in enumerate(functions):
+            t0 = time.perf_counter()
+            f()
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
+
+
+def low_dimensional(n, d, seed=0):
+    """d correlated features driven by three latent ones, and a noisy target.
+
+    Wave features are few underlying quantities seen several ways (distance,
+    bullet flight time, escape angle...).  With d independent features a tree
+    search in 10 dimensions degrades to comparing almost every pair, which at
+    n = 1e6 takes hours on two cores; the per-iteration cost of the loss does
+    not depend on this.
+    """
+    rng = np.random.default_rng(seed)
+    latent = rng.normal(size=(n, 3))
+    X = latent @ rng.normal(size=(3, d)) + 1e-3 * rng.normal(size=(n, d))
+    y = latent.sum(axis=1) + rng.normal(size=n)
+    return X, y
+
+
+def bench_iteration(n, d, k, rounds):
+    print(f"\n3. one loss+gradient evaluation, n={n}, d={d}, k=M={k}, point targets")
+    X, y = low_dimensional(n, d)
+    sw = np.full(n, 1.0 / n)
+    t0 = time.perf_counter()
+    emb = NeighborEmbedding.from_data(X)
+    E = emb.transform(X)
+    start = start_weights(emb)
+    nbrs = training_neighbors(weighted_points(E, start), k)
+    search_s = time.perf_counter() - t0
+    h = float(np.std(y) * n**-0.2)
+    table_n = training_table(y, y, y[nbrs], kernel="gaussian", bandwidth=h)
+    obj_n = BlockedObjective(table_n, NeighborLogits(d, start, 1e-3), (E, nbrs), sw)
+    centers = np.linspace(y.min() - h, y.max() + h, k)
+    table_l = training_table(y, y, centers, kernel="gaussian", bandwidth=h)
+    obj_l = BlockedObjective(
+        table_l, LinearLogits(k, d, fit_intercept=True, alpha=1e-4), X, sw
+    )
+    p_n = NeighborLogits.pack(1.0, start)
+    p_l = np.zeros(obj_l.model.n_params)
+    with obj_n.running(), obj_l.running():
+        t_n, t_l = interleaved_medians(
+            [lambda: obj_n.loss_gradient(p_n), lambda: obj_l.loss_gradient(p_l)],
+            rounds,
+        )
+    ratio = t_n / t_l
+    print(f"  neighbour search (training lists): {search_s:.1f} s")
+    print(
+        f"  neighbours {t_n * 1e3:.1f} ms   linear {t_l * 1e3:.1f} ms   "
+        f"ratio {ratio:.2f} (target <= 1.5: {'yes' if ratio <= 1.5 else 'NO'})"
+    )
+    return ratio
+
+
+_CHILD = r"""
+import json, sys, time, warnings
+import numpy as np
+from skkdece import SoftmaxKDENeighborsRegressor
+sys.path.insert(0, sys.argv[4])
+from neighbors_benchmarks import low_dimensional
+n, d, k = (int(a) for a in sys.argv[1:4])
+X, y = low_dimensional(n, d)
+model = SoftmaxKDENeighborsRegressor(n_neighbors=k, max_iter=3, n_rounds=1, tol=0.0)
+t0 = time.perf_counter()
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    model.fit(X, y)
+seconds = time.perf_counter() - t0
+with open("/proc/self/status") as status:
+    hwm = [line for line in status if line.startswith("VmHWM:")][0]
+print(json.dumps({"seconds": seconds, "peak_mb": int(hwm.split()[1]) / 1024,
+                  "n_iter": int(model.n_iter_)}))
+"""
+
+
+def bench_memory(n, d, k):
+    print(f"\n4. peak memory of a fit, n={n}, d={d}, k={k}, 3 iterations")
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(n),
+            str(d),
+            str(k),
+            os.path.dirname(os.path.abspath(__file__)),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    ok = r["peak_mb"] < 2048
+    print(
+        f"  peak {r['peak_mb']:.0f} MB (target < 2048 MB: {'yes' if ok else 'NO'}), "
+        f"fit {r['seconds']:.0f} s"
+    )
+    return r
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes")
+    parser.add_argument("--skip-memory", action="store_true")
+    args = parser.parse_args(argv)
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cpus, "
+        f"load {os.getloadavg()[0]:.2f}, numpy {np.__version__}"
+    )
+    seeds = [0, 1] if args.quick else [0, 1, 2, 3, 4]
+    bench_simulated(seeds, 3000 if args.quick else 5000, k=32)
+    bench_real(k=32, opponents=["sample.Crazy"] if args.quick else None)
+    bench_iteration(
+        100_000 if args.quick else 1_000_000, 10, 32, 5 if args.quick else 7
+    )
+    if not args.skip_memory:
+        bench_memory(200_000 if args.quick else 1_000_000, 10, 32)
+    print(f"\nload at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
