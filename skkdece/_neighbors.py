@@ -211,8 +211,11 @@ def training_neighbors(points, n_neighbors, *, groups=None, exclude_adjacent=0):
         n_query = min(n, 2 * n_query)
     pending = np.arange(n)
     while pending.size:
-        budget = get_config()["working_memory"] * 2**20
-        step = max(1, int(budget // (24 * n_query)))
+        # A batch's answers, masks and counts (about 40 bytes per candidate)
+        # take an eighth of the working memory: the tree and the fit's own
+        # arrays live beside them.
+        budget = get_config()["working_memory"] * 2**20 // 8
+        step = max(1, int(budget // (40 * n_query)))
         missing = []
         for batch in gen_batches(pending.size, step):
             rows = pending[batch]
@@ -238,9 +241,10 @@ class _BoundNeighbors:
         self.pair_bytes = 8 * k * d
         max_rows = int(np.max(np.diff(table.block_rows)))
         self.piece_rows = max(1, min(max_rows, budget // self.pair_bytes))
-        # Keep the distances of as many leading blocks as half the working
-        # memory holds; the others are recomputed at every evaluation.
-        keep = get_config()["working_memory"] * 2**20 // 2
+        # Keep the distances of as many leading blocks as a quarter of the
+        # working memory holds; the others are recomputed at every evaluation
+        # (the kernel table keeps its values in the rest).
+        keep = get_config()["working_memory"] * 2**20 // 4
         self.kept = []
         used = 0
         for b in range(table.n_blocks):
