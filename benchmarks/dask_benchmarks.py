@@ -59,33 +59,35 @@ def make_block(seed, n_rows, n_features=N_FEATURES):
     X = rng.standard_normal((n_rows, n_features))
     beta = np.linspace(-1.0, 1.0, n_features) / np.sqrt(n_features)
     y = X @ beta + 0.5 * rng.standard_normal(n_rows)
-    return np.column_stack([X, y])
+    return X, y
+
+
+def partition_sizes(n_rows, partition_rows):
+    sizes = [partition_rows] * (n_rows // partition_rows)
+    if n_rows % partition_rows:
+        sizes.append(n_rows % partition_rows)
+    return sizes
 
 
 def lazy_data(n_rows, partition_rows):
     """X and y as Dask arrays whose partitions are generated on the workers."""
-    sizes = [partition_rows] * (n_rows // partition_rows)
-    if n_rows % partition_rows:
-        sizes.append(n_rows % partition_rows)
-    blocks = [
-        da.from_delayed(
-            dask.delayed(make_block)(seed, size),
-            shape=(size, N_FEATURES + 1),
-            dtype=np.float64,
-        )
-        for seed, size in enumerate(sizes)
-    ]
-    data = da.concatenate(blocks, axis=0)
-    return data[:, :N_FEATURES], data[:, N_FEATURES]
+    X_blocks, y_blocks = [], []
+    for seed, size in enumerate(partition_sizes(n_rows, partition_rows)):
+        X, y = dask.delayed(make_block, nout=2)(seed, size)
+        X_blocks.append(da.from_delayed(X, (size, N_FEATURES), dtype=np.float64))
+        y_blocks.append(da.from_delayed(y, (size,), dtype=np.float64))
+    return da.concatenate(X_blocks), da.concatenate(y_blocks)
 
 
 def in_memory_data(n_rows, partition_rows):
     """The same rows as :func:`lazy_data`, generated here."""
-    sizes = [partition_rows] * (n_rows // partition_rows)
-    if n_rows % partition_rows:
-        sizes.append(n_rows % partition_rows)
-    data = np.concatenate([make_block(s, size) for s, size in enumerate(sizes)])
-    return data[:, :N_FEATURES], data[:, N_FEATURES]
+    blocks = [
+        make_block(seed, size)
+        for seed, size in enumerate(partition_sizes(n_rows, partition_rows))
+    ]
+    return np.concatenate([b[0] for b in blocks]), np.concatenate(
+        [b[1] for b in blocks]
+    )
 
 
 class IterationClock:

@@ -290,6 +290,43 @@ def _evaluate(objective, params):
     return objective.loss_gradient(params)
 
 
+def _distributed_client():
+    """The ``distributed.Client`` that Dask computes with here, or None."""
+    client = getattr(dask.base.get_scheduler(), "__self__", None)
+    return client if type(client).__name__ == "Client" else None
+
+
+def _partition_evaluator(objectives):
+    """``evaluate(params)``: every persisted objective's partial sums, in order.
+
+    On a distributed cluster each evaluation runs on the worker that holds its
+    objective (looked up at every call): left to itself, the scheduler would
+    sometimes copy a whole table to an idle worker.  A partition whose worker
+    was lost has no holder; its evaluation goes anywhere and the scheduler
+    rebuilds its objective from the graph first.
+    """
+    client = _distributed_client()
+    if client is None:
+        return lambda params: dask.compute(
+            *[dask.delayed(_evaluate)(o, params) for o in objectives]
+        )
+    from distributed import futures_of
+
+    futures = [futures_of(o)[0] for o in objectives]
+
+    def evaluate(params):
+        holders = client.who_has(futures)
+        tasks = []
+        for future in futures:
+            where = dict(workers=list(holders.get(future.key, ())) or None)
+            if where["workers"]:
+                where["allow_other_workers"] = True
+            tasks.append(client.submit(_evaluate, future, params, pure=False, **where))
+        return client.gather(tasks)
+
+    return evaluate
+
+
 def _summed(partials):
     """Partial ``(loss, gradient)`` sums added in partition order."""
     loss, grad = 0.0, None
@@ -481,11 +518,10 @@ default=None
             alpha=float(self.alpha),
         )
 
+        evaluate = _partition_evaluator(objectives)
+
         def loss_gradient(params):
-            partials = dask.compute(
-                *[dask.delayed(_evaluate)(o, params) for o in objectives]
-            )
-            loss, grad = _summed(partials)
+            loss, grad = _summed(evaluate(params))
             value, penalty_grad = model.penalty(params)
             return loss + value, grad + penalty_grad
 
