@@ -5,10 +5,15 @@ Usage::
     python benchmarks/dask_benchmarks.py [--quick] [--rows N] [--max-iter K]
 
 Not part of the test suite (it needs minutes and gigabytes).  Point targets,
-20 features, 32 centers; the rows are generated lazily, one partition at a
-time on the workers (``dask.delayed`` per partition, never whole on the
-client), on a ``LocalCluster`` of two worker processes (one thread each)
-with a memory limit of 6 GB each.  Reported:
+20 float32 features, 32 centers; the rows are generated lazily, one
+partition at a time on the workers (``dask.delayed`` per partition, never
+whole on the client), on a ``LocalCluster`` of two worker processes (one
+thread each) with a memory limit of 6 GB each.  A worker keeps, per row, its
+features (80 bytes in float32) and the kernel table (256 bytes of kernel
+values at 32 centers, about 40 more of per-node arrays): 10 million rows are
+about 3.8 GB, which float64 features (another 0.8 GB) would push past the
+nanny's 95% restart threshold.  The in-memory anchor fits the same float32
+rows.  Reported:
 
 * time per L-BFGS iteration of the Dask fit at ``--rows`` (default
   20 000 000) against 20x (rows / 1 000 000) the in-memory per-iteration
@@ -56,7 +61,7 @@ ANCHOR_ROWS = 1_000_000
 def make_block(seed, n_rows, n_features=N_FEATURES):
     """One partition of the benchmark's data: standard features, a linear target."""
     rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_rows, n_features))
+    X = rng.standard_normal((n_rows, n_features), dtype=np.float32)
     beta = np.linspace(-1.0, 1.0, n_features) / np.sqrt(n_features)
     y = X @ beta + 0.5 * rng.standard_normal(n_rows)
     return X, y
@@ -74,7 +79,7 @@ def lazy_data(n_rows, partition_rows):
     X_blocks, y_blocks = [], []
     for seed, size in enumerate(partition_sizes(n_rows, partition_rows)):
         X, y = dask.delayed(make_block, nout=2)(seed, size)
-        X_blocks.append(da.from_delayed(X, (size, N_FEATURES), dtype=np.float64))
+        X_blocks.append(da.from_delayed(X, (size, N_FEATURES), dtype=np.float32))
         y_blocks.append(da.from_delayed(y, (size,), dtype=np.float64))
     return da.concatenate(X_blocks), da.concatenate(y_blocks)
 

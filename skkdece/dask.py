@@ -229,11 +229,6 @@ class _PartitionObjective:
             rows.X.shape[1],
             fit_intercept=options["fit_intercept"],
         )
-        self._objective = None
-
-    def __getstate__(self):
-        # The objective's threads and buffers are rebuilt where it lands.
-        return {**self.__dict__, "_objective": None}
 
     @property
     def nbytes(self):
@@ -247,14 +242,15 @@ class _PartitionObjective:
         return int(sum(a.nbytes for a in arrays.values()))
 
     def loss_gradient(self, params):
-        if self._objective is None:
-            # One thread: Dask runs the partitions in parallel (and its
-            # workers limit the BLAS to one thread each).
-            self._objective = BlockedObjective(
-                self.table, self.model, self.X, self.sample_weight, n_threads=1
-            )
+        # One thread: Dask runs the partitions in parallel (and its workers
+        # limit the BLAS to one thread each).  The objective's scratch space
+        # (a few block-sized buffers) lives only during the call, so a worker
+        # holding many partitions holds one set of it.
+        objective = BlockedObjective(
+            self.table, self.model, self.X, self.sample_weight, n_threads=1
+        )
         with config_context(working_memory=self.working_memory):
-            return self._objective.loss_gradient(params)
+            return objective.loss_gradient(params)
 
 
 @sizeof.register(_PartitionObjective)
