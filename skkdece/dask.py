@@ -36,6 +36,7 @@ Predictions on a Dask array are Dask arrays, computed lazily block by block
 with the fitted model shipped to each block.
 """
 
+import asyncio
 import warnings
 from functools import wraps
 
@@ -62,6 +63,9 @@ except ImportError as exc:  # pragma: no cover - the tests install Dask
     ) from exc
 
 __all__ = ["DaskSoftmaxKDERegressor"]
+
+# How often a fit checks that the workers its evaluations are pinned to live.
+_RECHECK_SECONDS = 5.0
 
 
 # --------------------------------------------------------------------- inputs
@@ -295,30 +299,43 @@ def _distributed_client():
 def _partition_evaluator(objectives):
     """``evaluate(params)``: every persisted objective's partial sums, in order.
 
-    On a distributed cluster each evaluation runs on the worker that holds its
-    objective (looked up at every call): left to itself, the scheduler would
-    sometimes copy a whole table to an idle worker.  A partition whose worker
-    was lost has no holder; its evaluation goes anywhere and the scheduler
-    rebuilds its objective from the graph first.
+    On a distributed cluster each evaluation is pinned to the worker holding
+    its objective (looked up at every call): otherwise the scheduler moves
+    tasks to idle workers (work stealing), copying whole tables between
+    workers at every iteration.  An evaluation whose worker has left the
+    cluster is sent anywhere instead, and the scheduler first rebuilds its
+    objective from the graph; the pinned tasks are checked every
+    ``_RECHECK_SECONDS`` so that none waits for a worker that is gone.
     """
     client = _distributed_client()
     if client is None:
         return lambda params: dask.compute(
             *[dask.delayed(_evaluate)(o, params) for o in objectives]
         )
-    from distributed import futures_of
+    from distributed import futures_of, wait
 
     futures = [futures_of(o)[0] for o in objectives]
 
+    def submit(future, params, workers):
+        return client.submit(
+            _evaluate, future, params, pure=False, workers=workers or None
+        )
+
     def evaluate(params):
         holders = client.who_has(futures)
-        tasks = []
-        for future in futures:
-            where = dict(workers=list(holders.get(future.key, ())) or None)
-            if where["workers"]:
-                where["allow_other_workers"] = True
-            tasks.append(client.submit(_evaluate, future, params, pure=False, **where))
-        return client.gather(tasks)
+        pinned = [list(holders.get(f.key, ())) for f in futures]
+        tasks = [submit(f, params, w) for f, w in zip(futures, pinned, strict=True)]
+        while True:
+            try:
+                wait(tasks, timeout=_RECHECK_SECONDS)
+                return client.gather(tasks)
+            except (TimeoutError, asyncio.TimeoutError):
+                alive = set(client.scheduler_info()["workers"])
+                for k, workers in enumerate(pinned):
+                    if workers and not alive.intersection(workers):
+                        tasks[k].cancel()
+                        pinned[k] = []
+                        tasks[k] = submit(futures[k], params, None)
 
     return evaluate
 

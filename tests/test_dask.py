@@ -9,6 +9,8 @@ the tests ask.
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import warnings
 
@@ -323,3 +325,20 @@ def test_numpy_input_is_the_in_memory_estimator():
     assert_array_equal(model.coef_, ref.coef_)
     assert isinstance(model.predict(X), np.ndarray)
     assert isinstance(model, SoftmaxKDERegressor)
+
+
+def test_skkdece_does_not_import_dask_and_says_what_to_install():
+    script = """
+import sys
+import skkdece
+assert not any(m == "dask" or m.startswith("dask.") for m in sys.modules), "dask"
+sys.modules["dask"] = None  # as if it were not installed
+try:
+    import skkdece.dask
+except ImportError as exc:
+    print(exc)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    assert "pip install 'skkdece[dask]'" in out
