@@ -406,12 +406,15 @@ n_features_in_, feature_names_in_ :
     ``y`` and ``sample_weight`` are rechunked to X's rows.  Each partition is
     read once (persist ``X`` and ``y`` first if they are costly to compute);
     its validated rows, then its kernel table and rows of X, stay on its
-    worker until the fit ends.  Memory per worker is about the float64 bytes
-    of its rows of X plus ``8 * n_centers`` bytes per quadrature node (one
-    node per point target) while the table fits
-    ``sklearn.set_config(working_memory=...)`` per partition; the client's
-    ``working_memory`` is used on the workers.  Sparse blocks are not
-    accepted.
+    worker until the fit ends.  Memory per worker is about the bytes of its
+    rows of X (float32 stays float32) plus ``8 * n_centers`` bytes per
+    quadrature node (one node per point target; 256 bytes at 32 centers) and
+    about 40 bytes per node of bookkeeping, while each partition's table fits
+    ``sklearn.set_config(working_memory=...)`` (the client's setting is used
+    on the workers; beyond it, kernel values are recomputed at every
+    evaluation).  On a ``distributed`` cluster every evaluation runs on the
+    worker holding its partition, so no table moves between workers.  Sparse
+    blocks are not accepted.
 
     Examples
     --------
