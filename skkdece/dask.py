@@ -425,8 +425,8 @@ n_features_in_, feature_names_in_ :
     >>> X = rng.uniform(-1, 1, size=(400, 2))
     >>> y = X[:, 0] + rng.normal(scale=0.2, size=400)
     >>> dX, dy = da.from_array(X, chunks=100), da.from_array(y, chunks=100)
-    >>> model = DaskSoftmaxKDERegressor(centers=8, tol=1e-10).fit(dX, dy)
-    >>> in_memory = DaskSoftmaxKDERegressor(centers=8, tol=1e-10).fit(X, y)
+    >>> model = DaskSoftmaxKDERegressor(centers=8, alpha=1e-2).fit(dX, dy)
+    >>> in_memory = DaskSoftmaxKDERegressor(centers=8, alpha=1e-2).fit(X, y)
     >>> bool(np.allclose(model.coef_, in_memory.coef_, rtol=0, atol=1e-8))
     True
     >>> model.predict_quantiles(dX, [0.1, 0.9])
