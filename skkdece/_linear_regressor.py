@@ -64,10 +64,15 @@ def linear_model_tags(tags):
     return tags
 
 
-def validate_fit_data(estimator, X, y):
-    """``validate_data`` of a linear model's fit (resets ``n_features_in_``)."""
+def check_kernel_period(estimator):
+    """Raise if the estimator's kernel needs a period it was not given."""
     if estimator.kernel == "vonmises" and estimator.period is None:
         raise ValueError("kernel='vonmises' is only defined on a circle; set period.")
+
+
+def validate_fit_data(estimator, X, y):
+    """``validate_data`` of a linear model's fit (resets ``n_features_in_``)."""
+    check_kernel_period(estimator)
     return validate_data(
         estimator,
         X,
@@ -411,28 +416,36 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             fit_intercept=self.fit_intercept,
             alpha=self.alpha,
         )
+        with objective.running():
+            self._minimize(model, objective.loss_gradient, model.coef_scale(X))
+        return self
+
+    def _minimize(self, model, loss_gradient, scale):
+        """Run the solver on ``loss_gradient`` and store the fitted parameters.
+
+        Shared by every way of evaluating the objective (in memory, or summed
+        over a cluster's partitions in :mod:`skkdece.dask`).
+        """
 
         def callback(params, n_iter):
             coef, intercept = model.unpack(params)
             self.callback(coef.copy(), np.array(intercept), n_iter)
 
-        with objective.running():
-            result = minimize_lbfgs(
-                objective.loss_gradient,
-                self._initial_params(model),
-                scale=model.coef_scale(X),
-                max_iter=self.max_iter,
-                tol=self.tol,
-                verbose=self.verbose,
-                callback=None if self.callback is None else callback,
-                name=type(self).__name__,
-            )
+        result = minimize_lbfgs(
+            loss_gradient,
+            self._initial_params(model),
+            scale=scale,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            verbose=self.verbose,
+            callback=None if self.callback is None else callback,
+            name=type(self).__name__,
+        )
         coef, intercept = model.unpack(result.params)
         self.coef_ = coef.copy()
         self.intercept_ = np.array(intercept, dtype=np.float64)
         self.n_iter_ = result.n_iter
         self.objective_ = result.objective
-        return self
 
     def _initial_params(self, model):
         """Zeros, or the previous solution under ``warm_start`` if it fits."""
