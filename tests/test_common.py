@@ -11,6 +11,7 @@ from skkdece import (
     SoftmaxKDERegressor,
     SoftmaxKDERegressorCV,
 )
+from skkdece.dask import DaskSoftmaxKDERegressor  # Dask is in the tests extra
 
 # Every check must pass: this dict stays empty.
 EXPECTED_FAILED_CHECKS: dict = {}
@@ -22,6 +23,9 @@ EXPECTED_FAILED_CHECKS: dict = {}
         # A small grid keeps the suite fast; the checks do not depend on it.
         SoftmaxKDERegressorCV(alphas=2, bandwidths=2, cv=2),
         SoftmaxKDENeighborsRegressor(),
+        # On NumPy input it is the in-memory estimator; its Dask paths have
+        # their own tests (tests/test_dask.py).
+        DaskSoftmaxKDERegressor(),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
