@@ -40,6 +40,7 @@ from skkdece._loss import training_table
 from skkdece._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
+    locality_order,
     start_weights,
     training_neighbors,
     weighted_points,
@@ -187,8 +188,14 @@ def bench_iteration(n, d, k, rounds):
     emb = NeighborEmbedding.from_data(X)
     E = emb.transform(X)
     start = start_weights(emb)
-    nbrs = training_neighbors(weighted_points(E, start), k)
+    points = weighted_points(E, start)
+    nbrs = training_neighbors(points, k)
     search_s = time.perf_counter() - t0
+    # As the estimator does: rows in the search tree's order.
+    order = locality_order(points)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(n)
+    nbrs, E, X, y = rank[nbrs[order]], E[order], X[order], y[order]
     h = float(np.std(y) * n**-0.2)
     table_n = training_table(y, y, y[nbrs], kernel="gaussian", bandwidth=h)
     obj_n = BlockedObjective(table_n, NeighborLogits(d, start, 1e-3), (E, nbrs), sw)

@@ -28,6 +28,7 @@ from ._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
     allowed_counts,
+    locality_order,
     start_weights,
     training_neighbors,
     weighted_points,
@@ -385,29 +386,40 @@ default="learned"
 
         n_done, objective_value = 0, None
         for _ in range(self.n_rounds if learn else 1):
+            points = weighted_points(E, params[1:])
             neighbors = training_neighbors(
-                weighted_points(E, params[1:]),
+                points,
                 k,
                 groups=groups,
                 exclude_adjacent=int(self.exclude_adjacent),
             )
+            # The objective holds the rows in the search tree's order, so that
+            # a block's rows and their neighbours lie close together in
+            # memory (distances recomputed from E hit the cache).
+            order = locality_order(points)
+            del points
+            rank = np.empty_like(order)
+            rank[order] = np.arange(n)
+            neighbors = rank[neighbors[order]]
             table = training_table(
-                lower,
-                upper,
-                centers[neighbors],
+                lower[order],
+                upper[order],
+                centers[order][neighbors],
                 kernel=self.kernel,
                 bandwidth=h,
                 period=period,
-                half_widths=None if half_widths is None else half_widths[neighbors],
+                half_widths=None
+                if half_widths is None
+                else half_widths[order][neighbors],
             )
-            table.check_covered()
+            table.check_covered(rows=order)
             # The penalty's centre: the start, then the metric that found this
             # round's neighbours, so that a round preferring equal weights
             # (s -> 0, no gradient on v) keeps that metric.
             anchor = NeighborLogits.unpack(params)[1] if n_done else start
             model = NeighborLogits(E.shape[1], anchor, self.alpha)
             objective = BlockedObjective(
-                table, model, (E, neighbors), np.full(n, 1 / n)
+                table, model, (E[order], neighbors), np.full(n, 1 / n)
             )
             with objective.running():
                 if not learn:
