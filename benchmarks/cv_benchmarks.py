@@ -2,7 +2,8 @@
 
 Usage::
 
-    python benchmarks/cv_benchmarks.py [--quick] [--n-jobs N]
+    python benchmarks/cv_benchmarks.py [--quick] [--n-jobs N] [--repeats R]
+                                       [--parts abc]
 
 Three comparisons, each printed as rows of one table (value, anchor, ratio,
 target, pass):
@@ -24,8 +25,12 @@ target, pass):
     default ``SoftmaxKDERegressor()``'s.
 
 Both sides of a comparison run with the same ``n_jobs`` (default 1), in the
-same process, one after the other; timings on a shared machine vary from run
-to run, so the script prints the load average with the table.
+same process, alternately ``--repeats`` times; the table shows the medians of
+the wall-clock and of the process CPU times.  Timings on a shared machine vary
+from run to run, so the script prints the load average with the table.  (a)
+also counts the L-BFGS-B iterations of both sides (with ``n_jobs=1``): the
+loss is the same on both, so the ratio of iterations is the ratio of work,
+free of the machine's load.
 """
 
 import argparse
@@ -79,44 +84,105 @@ def timed(function, *args, **kwargs):
     return result, time.perf_counter() - t0
 
 
+def alternate(functions, repeats):
+    """Call the functions in turn ``repeats`` times: last results, median times.
+
+    Returns, for each function, its last result, the median wall-clock time
+    and the median CPU time of this process (all threads).
+    """
+    runs = [[] for _ in functions]
+    for _ in range(repeats):
+        for k, function in enumerate(functions):
+            wall, cpu = time.perf_counter(), time.process_time()
+            result = function()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            runs[k].append((result, wall, cpu))
+    return [
+        (
+            run[-1][0],
+            float(np.median([r[1] for r in run])),
+            float(np.median([r[2] for r in run])),
+        )
+        for run in runs
+    ]
+
+
+class IterationCounter:
+    """A scorer that adds up the L-BFGS-B iterations of the models it scores.
+
+    Scores as the pipeline's own ``score``; only in-process (``n_jobs=1``)
+    calls are counted.
+    """
+
+    def __init__(self):
+        self.n_iter = 0
+
+    def __call__(self, estimator, X, y):
+        self.n_iter += estimator[-1].n_iter_
+        return estimator.score(X, y)
+
+
 def waves(n, seed=0):
     X, y = make_guess_factor_waves(n, random_state=seed)
     return train_test_split(X, y, test_size=0.3, random_state=seed)
 
 
 # ------------------------------------------------------ (a) path vs grid search
-def bench_grid_search(table, n, n_jobs):
+def bench_grid_search(table, n, n_jobs, repeats):
     X_train, X_test, y_train, y_test = waves(n)
     folds = KFold(5, shuffle=True, random_state=0)
     common = dict(centers=24, tol=1e-5)
-    path = make_pipeline(
-        StandardScaler(),
-        SoftmaxKDERegressorCV(
-            alphas=8, bandwidths=5, cv=folds, n_jobs=n_jobs, **common
-        ),
+
+    counter, last = IterationCounter(), {}
+
+    def fit_path():
+        path = make_pipeline(
+            StandardScaler(),
+            SoftmaxKDERegressorCV(
+                alphas=8, bandwidths=5, cv=folds, n_jobs=n_jobs, **common
+            ),
+        )
+        last["path"] = path.fit(X_train, y_train)
+        return last["path"]
+
+    def fit_grid():
+        grid = last["path"][-1]  # the grid the path has just searched
+        counter.n_iter = 0
+        search = GridSearchCV(
+            make_pipeline(StandardScaler(), SoftmaxKDERegressor(**common)),
+            {
+                "softmaxkderegressor__alpha": list(grid.alphas_),
+                "softmaxkderegressor__bandwidth": list(grid.bandwidths_),
+            },
+            cv=folds,
+            scoring=counter,
+            n_jobs=n_jobs,
+        )
+        return search.fit(X_train, y_train)
+
+    (path, t_path, c_path), (search, t_grid, c_grid) = alternate(
+        [fit_path, fit_grid], repeats
     )
-    path, t_path = timed(path.fit, X_train, y_train)
-    cv = path[-1]
-    search = GridSearchCV(
-        make_pipeline(StandardScaler(), SoftmaxKDERegressor(**common)),
-        {
-            "softmaxkderegressor__alpha": list(cv.alphas_),
-            "softmaxkderegressor__bandwidth": list(cv.bandwidths_),
-        },
-        cv=folds,
-        n_jobs=n_jobs,
-    )
-    search, t_grid = timed(search.fit, X_train, y_train)
     ll_path = path.score(X_test, y_test)
     ll_grid = search.score(X_test, y_test)
-    grid = f"{cv.bandwidths_.size}x{cv.alphas_.size} grid, 5 folds"
+    cv = path[-1]
+    size = f"{cv.bandwidths_.size}x{cv.alphas_.size} grid, 5 folds"
     table.add(
-        f"(a) waves n={n}, {grid}: time path / GridSearchCV",
+        f"(a) waves n={n}, {size}: time path / GridSearchCV",
         t_path,
         t_grid,
         t_path / t_grid,
         "<= 0.333",
         t_path <= t_grid / 3,
+        fmt="{:.1f}s",
+    )
+    table.add(
+        "    CPU time, path / GridSearchCV",
+        c_path,
+        c_grid,
+        c_path / c_grid,
+        "-",
+        None,
         fmt="{:.1f}s",
     )
     table.add(
@@ -138,11 +204,25 @@ def bench_grid_search(table, n, n_jobs):
         "(CV means)",
         None,
     )
+    first = int(np.sum(cv.n_iter_path_[:, :, 0]))
+    path_iter = int(np.sum(cv.n_iter_path_)) + cv.n_iter_
+    # The grid's refit is not scored: add its iterations by hand.
+    grid_iter = counter.n_iter + search.best_estimator_[-1].n_iter_
+    counted = n_jobs == 1
     table.add(
-        "    L-BFGS iterations, path (all folds)",
-        float(np.sum(cv.n_iter_path_)),
+        "    L-BFGS iterations (with refits), path / GridSearchCV",
+        path_iter,
+        grid_iter if counted else None,
+        path_iter / grid_iter if counted else None,
+        "-",
         None,
-        None,
+        fmt="{:.0f}",
+    )
+    table.add(
+        "    of which the path's first (from zero) fits",
+        first,
+        grid_iter if counted else None,
+        first / grid_iter if counted else None,
         "-",
         None,
         fmt="{:.0f}",
@@ -157,7 +237,7 @@ def heteroscedastic(n, seed):
     return x, y
 
 
-def bench_statsmodels(table, n, n_test, n_jobs):
+def bench_statsmodels(table, n, n_test, n_jobs, repeats):
     try:
         from statsmodels.nonparametric.kernel_density import (
             KDEMultivariateConditional,
@@ -174,24 +254,29 @@ def bench_statsmodels(table, n, n_test, n_jobs):
         )
         return kde, kde.pdf(endog_predict=y_test, exog_predict=x_test)
 
-    (kde, density), t_sm = timed(statsmodels_fit)
-    with np.errstate(divide="ignore"):
-        ll_sm = float(np.mean(np.log(density)))
     # The bandwidths of run_benchmarks.py's grid search (around Scott's rule
     # for the marginal of y), three penalties of the default rule, 3 folds.
     scott = float(np.std(y) * n**-0.2)
-    model = make_pipeline(
-        SplineTransformer(n_knots=14, degree=3),
-        SoftmaxKDERegressorCV(
-            alphas=3,
-            bandwidths=[f * scott for f in (0.6, 0.8, 1.0, 1.25)],
-            centers=32,
-            tol=1e-4,
-            cv=3,
-            n_jobs=n_jobs,
-        ),
+
+    def cv_fit():
+        model = make_pipeline(
+            SplineTransformer(n_knots=14, degree=3),
+            SoftmaxKDERegressorCV(
+                alphas=3,
+                bandwidths=[f * scott for f in (0.6, 0.8, 1.0, 1.25)],
+                centers=32,
+                tol=1e-4,
+                cv=3,
+                n_jobs=n_jobs,
+            ),
+        )
+        return model.fit(x[:, None], y)
+
+    (model, t_cv, c_cv), ((kde, density), t_sm, c_sm) = alternate(
+        [cv_fit, statsmodels_fit], repeats
     )
-    model, t_cv = timed(model.fit, x[:, None], y)
+    with np.errstate(divide="ignore"):
+        ll_sm = float(np.mean(np.log(density)))
     ll_cv = model.score(x_test[:, None], y_test)
     cv = model[-1]
     table.add(
@@ -201,6 +286,15 @@ def bench_statsmodels(table, n, n_test, n_jobs):
         t_cv / t_sm,
         "<= 0.2",
         t_cv <= t_sm / 5,
+        fmt="{:.1f}s",
+    )
+    table.add(
+        "    CPU time, CV pipeline / cv_ml",
+        c_cv,
+        c_sm,
+        c_cv / c_sm,
+        "-",
+        None,
         fmt="{:.1f}s",
     )
     bw_sm = ",".join(f"{b:.2g}" for b in kde.bw)
@@ -258,18 +352,29 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="alternate runs of (a) and (b)"
+    )
+    parser.add_argument(
+        "--parts", default="abc", help="which comparisons to run, e.g. 'ab'"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
-        f"n_jobs={args.n_jobs}"
+        f"n_jobs={args.n_jobs}, repeats={args.repeats}"
     )
     table = Table()
-    bench_grid_search(table, 600 if args.quick else 1000, args.n_jobs)
-    bench_statsmodels(table, 300 if args.quick else 1000, 1000, args.n_jobs)
-    bench_defaults(table, 600 if args.quick else 1000, args.n_jobs)
+    if "a" in args.parts:
+        bench_grid_search(table, 600 if args.quick else 1000, args.n_jobs, args.repeats)
+    if "b" in args.parts:
+        bench_statsmodels(
+            table, 300 if args.quick else 1000, 1000, args.n_jobs, args.repeats
+        )
+    if "c" in args.parts:
+        bench_defaults(table, 600 if args.quick else 1000, args.n_jobs)
     table.print()
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
