@@ -126,7 +126,7 @@ default="learned"
         order of ``X`` are never each other's neighbours.  Consecutive rows of
         a recording are near-duplicates; without this the metric learns to find
         a row's twin, which new data never has.
-    max_iter : int, default=200
+    max_iter : int, default=500
         Maximum L-BFGS-B iterations per round.
     tol : float, default=1e-6
         L-BFGS-B stops when the largest projected gradient component falls
@@ -226,7 +226,7 @@ default="learned"
         alpha=1e-3,
         n_rounds=2,
         exclude_adjacent=0,
-        max_iter=200,
+        max_iter=500,
         tol=1e-6,
         warm_start=False,
         verbose=0,
@@ -378,7 +378,7 @@ default="learned"
             params = NeighborLogits.pack(self.sharpness_, self.metric_weights_)
         learn = isinstance(self.metric, str) and self.metric == "learned"
         live = embedding.scale[embedding.feature] > 0
-        bounds = [(0.0, np.inf)] + [(0.0, np.inf) if ok else (0.0, 0.0) for ok in live]
+        bounds = [(None, None)] + [(0.0, np.inf) if ok else (0.0, 0.0) for ok in live]
 
         def callback(params, n_iter):
             s, v = NeighborLogits.unpack(params)
