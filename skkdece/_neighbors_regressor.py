@@ -39,6 +39,8 @@ from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
 
 # Pieces per feature of the "spline" embedding: knots at the quartiles.
 _SPLINE_PIECES = 4
+# Bounds on the log of the sharpness in training.
+_LOG_SHARPNESS_LIMIT = 30.0
 
 
 def atom_locations(lower, upper, neighbor_target):
@@ -378,7 +380,11 @@ default="learned"
             params = NeighborLogits.pack(self.sharpness_, self.metric_weights_)
         learn = isinstance(self.metric, str) and self.metric == "learned"
         live = embedding.scale[embedding.feature] > 0
-        bounds = [(None, None)] + [(0.0, np.inf) if ok else (0.0, 0.0) for ok in live]
+        # log s within +-30: from equal weights (to 1e-13) to far sharper than
+        # any distance between distinct rows asks, and no overflow in a step.
+        bounds = [(-_LOG_SHARPNESS_LIMIT, _LOG_SHARPNESS_LIMIT)] + [
+            (0.0, np.inf) if ok else (0.0, 0.0) for ok in live
+        ]
 
         def callback(params, n_iter):
             s, v = NeighborLogits.unpack(params)
