@@ -540,6 +540,10 @@ class SplitTable(_RowBlocks):
         self.block_rows = np.asarray(offsets, dtype=np.intp)
 
     @property
+    def centers(self):
+        return self.parts[0][0].centers
+
+    @property
     def n_centers(self):
         return self.parts[0][0].n_centers
 

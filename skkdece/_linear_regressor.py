@@ -231,9 +231,11 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6
         L-BFGS-B stops when the largest gradient component falls below this.
-        The optimiser works on coefficients multiplied by each feature's
-        largest magnitude (rounded to a power of two) when that is below 1/16
-        or above 16, so badly scaled features converge like standard ones.
+        The optimiser works on standardised features: coefficients times
+        each feature's standard deviation, and intercepts at the features'
+        means (deviations rounded to powers of two); the objective is always
+        evaluated at the coefficients mapped back, so shifted or badly scaled
+        features converge like standard ones and the optimum is unchanged.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).
@@ -433,7 +435,7 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             result = minimize_lbfgs(
                 objective.loss_gradient,
                 self._initial_params(model),
-                scale=model.coef_scale(X),
+                coordinates=model.solver_coordinates(X, sample_weight),
                 max_iter=self.max_iter,
                 tol=self.tol,
                 verbose=self.verbose,

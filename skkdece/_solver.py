@@ -44,6 +44,7 @@ def minimize_lbfgs(
     params,
     *,
     scale=None,
+    coordinates=None,
     bounds=None,
     max_iter=1000,
     tol=1e-6,
@@ -81,16 +82,20 @@ def minimize_lbfgs(
     -------
     SolverResult
     """
-    scale = np.ones(params.shape[0]) if scale is None else np.asarray(scale)
+    if coordinates is None:
+        coordinates = _DiagonalScale(
+            np.ones(params.shape[0]) if scale is None else np.asarray(scale)
+        )
     state = {"n_iter": 0, "t0": time.perf_counter()}
 
-    def scaled_fun(p_scaled):
-        value, grad = fun(p_scaled / scale)
-        grad = grad / scale
+    def scaled_fun(u):
+        value, grad = fun(coordinates.from_solver(u))
+        grad = coordinates.gradient(grad)
         state["grad"] = grad
         return value, grad
 
     if bounds is not None:
+        scale = coordinates.scale
         bounds = [
             (None if lo is None else lo * s, None if hi is None else hi * s)
             for (lo, hi), s in zip(bounds, scale, strict=True)
@@ -111,11 +116,11 @@ def minimize_lbfgs(
                 f"{time.perf_counter() - state['t0']:>9.2f}"
             )
         if callback is not None:
-            callback(intermediate_result.x / scale, state["n_iter"])
+            callback(coordinates.from_solver(intermediate_result.x), state["n_iter"])
 
     result = minimize(
         scaled_fun,
-        params * scale,
+        coordinates.to_solver(params),
         method="L-BFGS-B",
         jac=True,
         bounds=bounds,
@@ -140,8 +145,24 @@ def minimize_lbfgs(
     if verbose:
         print(f"{result.message} ({n_iter} iterations)")
     return SolverResult(
-        params=result.x / scale,
+        params=coordinates.from_solver(result.x),
         objective=float(result.fun),
         n_iter=int(n_iter),
         converged=result.status == 0,
     )
+
+
+class _DiagonalScale:
+    """Solver coordinates ``params * scale``."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def to_solver(self, params):
+        return params * self.scale
+
+    def from_solver(self, u):
+        return u / self.scale
+
+    def gradient(self, grad):
+        return grad / self.scale
