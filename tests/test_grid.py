@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import quad
 from scipy.special import logsumexp
 from sklearn import config_context
+from test_loss import five_point_gradient
 
 from skkdece._grid import GridTable, SplitTable, partial_panel_weights
 from skkdece._kernels import COMPACT_KERNELS, log_kernel
@@ -20,17 +21,6 @@ from skkdece._objective import BlockedObjective
 from skkdece._quadrature import quadrature_nodes
 
 TWO_PI = 2 * np.pi
-
-
-def five_point_gradient(f, x, step=1e-4):
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e[i] = step
-        grad[i] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (
-            12 * step
-        )
-    return grad
 
 
 def reference_loss(z, centers, a, b, kernel, h, period=None):
