@@ -358,6 +358,10 @@ class GridTable(_RowBlocks):
     def n_centers(self):
         return self.centers.shape[0]
 
+    def band_lengths(self):
+        """Grid nodes in each table row's band (the nodes its weights use)."""
+        return self._band_stop - self._band_start
+
     def uncovered_rows(self):
         """The caller's rows whose interval meets a node no kernel reaches."""
         return np.sort(self.row_order[self._row_uncovered])
