@@ -2,9 +2,10 @@
 
 :func:`minimize_lbfgs` runs SciPy's L-BFGS-B on ``fun(params) -> (value,
 grad)`` from any starting point, so a regularisation path can warm-start each
-fit from the previous solution.  It preconditions with a diagonal scale,
-prints a progress table under ``verbose``, calls a user callback once per
-iteration (from the optimiser's callback, not from inside the loss), and
+fit from the previous solution.  It works in coordinates of the caller's
+choosing (a diagonal scale, or centered and scaled features for the linear
+model), prints a progress table under ``verbose``, calls a user callback once
+per iteration (from the optimiser's callback, not from inside the loss), and
 warns with scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`
 whenever it stops early.
 """
@@ -64,6 +65,12 @@ def minimize_lbfgs(
         Diagonal preconditioner: L-BFGS-B works on ``params * scale``, so
         parameters of badly scaled features converge like standard ones.
         Values, gradients, bounds and results stay in the caller's units.
+    coordinates : object or None, default=None
+        General coordinates for the solver, in place of ``scale``: an object
+        with ``to_solver(params)``, ``from_solver(u)`` and ``gradient(grad)``
+        (the caller's gradient in solver coordinates), such as
+        :class:`skkdece._linear.SolverCoordinates`.  ``fun`` is always called
+        at ``from_solver(u)``.  Bounds need a ``scale`` attribute.
     bounds : sequence of (low, high) or None, default=None
         Bounds in the caller's units, as for :func:`scipy.optimize.minimize`.
     max_iter : int, default=1000

@@ -259,3 +259,32 @@ def test_objective_is_the_same_with_any_memory_and_thread_count():
     assert len(small._kept) < small.n_blocks
     assert value3 == pytest.approx(value, rel=1e-14)
     assert_allclose(grad3, grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("period", [None, 360.0])
+def test_predicted_mean_log_density_uses_the_grid(period):
+    """KDEDistribution.mean_log_density over wide intervals: the same table."""
+    from skkdece._distribution import KDEDistribution
+
+    rng = np.random.default_rng(6)
+    M, n = 8, 4
+    if period is None:
+        centers, h, start = np.linspace(-3, 3, M), 0.5, 0.0
+        lower = rng.uniform(-3, 0, n)
+    else:
+        centers, h, start = -180 + 360 * np.arange(M) / M, 20.0, -180.0
+        lower = rng.uniform(100, 170, n)  # across the seam
+    upper = lower + np.array([3.0, 5.0, 8.0, 12.0]) * h
+    logw = rng.normal(0, 1.5, (n, M))
+    logw -= logsumexp(logw, axis=1, keepdims=True)
+    dist = KDEDistribution(
+        logw, centers, kernel="gaussian", bandwidth=h, period=period, window_start=start
+    )
+    kw = dict(kernel="gaussian", bandwidth=h, period=period)
+    assert isinstance(training_table(lower, upper, centers, **kw), GridTable)
+    got = dist.mean_log_density(lower, upper)
+    for i in range(n):
+        ref = -reference_loss(
+            logw[i], centers, lower[i], upper[i], "gaussian", h, period
+        )
+        assert got[i] == pytest.approx(ref, rel=1e-9)
