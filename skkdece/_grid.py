@@ -331,13 +331,15 @@ class GridTable(_RowBlocks):
         # Per block: fallback nodes and rows of its latest evaluation.
         self._fallbacks = np.zeros((self.n_blocks, 2), dtype=np.intp)
 
-        # Keep the weights of the leading blocks that fit in working_memory.
+        # Keep the weights of the leading blocks that fit in half of
+        # working_memory (the products' buffers use the rest).
         budget = int(get_config()["working_memory"] * 2**20) // 2
         self._kept = []
         used = 0
         for blk in range(self.n_blocks):
             r0, r1 = self.block_rows[blk], self.block_rows[blk + 1]
-            size = 8 * (r1 - r0) * (self._band_stop[r0:r1].max() - self._band_start[r0])
+            band = self._band_stop[r0:r1].max() - self._band_start[r0]
+            size = 16 * (r1 - r0) * band  # W and skip
             if used + size > budget:
                 break
             used += size
@@ -380,12 +382,13 @@ class GridTable(_RowBlocks):
         return r0, r1, g0, g1
 
     def _compute_weights(self, b):
-        """``(W, skip, row_weight)`` of block ``b``.
+        """``(W, skip, row_weight, row_log_scale)`` of block ``b``.
 
         ``W`` (n_rows, band) holds each row's node weights (zero outside its
-        band), ``skip`` marks the entries outside a row's band or at nodes
-        no kernel reaches, and ``row_weight`` is each row's sum of weights
-        (one, to rounding).
+        band), ``skip`` is one at the entries outside a row's band or at
+        nodes no kernel reaches (zero elsewhere), ``row_weight`` is each
+        row's sum of weights (one, to rounding) and ``row_log_scale`` its
+        weighted sum of the nodes' ``log_scale``.
         """
         r0, r1, g0, g1 = self._band(b)
         k = self.nodes_per_panel
@@ -413,7 +416,9 @@ class GridTable(_RowBlocks):
             part *= (half / width[sel, 0])[:, None]
             W[sel[:, None], panel[:, None] * k - g0 + np.arange(k)] = part
         skip |= self._uncovered[g0:g1]
-        return W, skip, np.einsum("ij->i", W)
+        # As floats: adding them costs a tenth of a masked assignment.
+        skip = skip.astype(np.float64)
+        return W, skip, np.einsum("ij->i", W), W @ self._log_scale[g0:g1]
 
     def _weights(self, b):
         return self._kept[b] if b < len(self._kept) else self._compute_weights(b)
@@ -431,19 +436,22 @@ class GridTable(_RowBlocks):
 
     def _block_loss(self, b, logits, sample_weight, exp_work, grad, shifted):
         r0, r1, g0, g1 = self._band(b)
-        W, skip, row_weight = self._weights(b)
+        W, skip, row_weight, row_log_scale = self._weights(b)
         T = self._scaled[g0:g1]
 
         E, shift, sum_exp = shifted_exp(logits, shifted, exp_work)
 
         dens = E @ T.T  # (n_rows, band): scaled densities at every band node
         # Entries outside a row's band (weight zero) and at nodes no kernel
-        # reaches (the row's loss is infinite) count as density one.
-        np.copyto(dens, 1.0, where=skip)
+        # reaches (the row's loss is infinite) count as density one, or more.
+        dens += skip
         threshold = _FALLBACK_BELOW * sum_exp
         fallback = None
-        if np.any(np.min(dens, axis=1) < threshold):
-            fallback = np.flatnonzero(dens < threshold[:, None])
+        # One pass finds the usual case, no node anywhere near underflow.
+        if np.min(dens) < np.max(threshold):
+            low = (dens < threshold[:, None]) & (skip == 0.0)
+            if np.any(low):
+                fallback = np.flatnonzero(low)
         # Only fallback nodes can overflow or divide by zero here: they are redone.
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             coef = np.divide(W, dens)
@@ -465,7 +473,7 @@ class GridTable(_RowBlocks):
         else:
             self._fallbacks[b] = 0
         loss -= np.einsum("ij,ij->i", W, log_p)
-        loss -= W @ self._log_scale[g0:g1]
+        loss -= row_log_scale
         row_uncovered = self._row_uncovered[r0:r1]
         if np.any(row_uncovered):
             loss[row_uncovered] = np.inf
