@@ -69,6 +69,12 @@ def feature_moments(X, sample_weight):
     return mean, np.sqrt(np.maximum(second - mean * mean, 0.0))
 
 
+# Features whose mean exceeds this many standard deviations are centered in
+# the solver's coordinates: the constant column and the feature are then
+# correlated above 0.95, which L-BFGS-B pays for in iterations.
+_CENTER_ABOVE = 3.0
+
+
 class SolverCoordinates:
     """The coordinates L-BFGS-B works in: centered, power-of-two scaled features.
 
@@ -102,6 +108,8 @@ class SolverCoordinates:
         parts = [coef * self.scale]
         if self.mean is not None:
             parts.append(intercept + coef @ self.mean)
+        elif self.model.fit_intercept:
+            parts.append(intercept)
         return np.concatenate([np.ravel(p) for p in parts])
 
     def from_solver(self, u):
@@ -110,6 +118,8 @@ class SolverCoordinates:
         parts = [coef]
         if self.mean is not None:
             parts.append(u[M * d :] - coef @ self.mean)
+        elif self.model.fit_intercept:
+            parts.append(u[M * d :])
         return np.concatenate([np.ravel(p) for p in parts])
 
     def gradient(self, grad):
@@ -167,18 +177,37 @@ class LinearLogits:
     def solver_coordinates(self, X, sample_weight):
         """:class:`SolverCoordinates` for X: centered and scaled features.
 
-        With an intercept the features are centered on their weighted means
-        and scaled by their standard deviations (to the nearest power of
-        two); without one, by their largest magnitudes (:func:`feature_scale`).
-        On 20 000 real guess-factor waves (11 features, 41 centers) centering
-        reached in 1 000 iterations an objective 0.06 lower than the largest
-        magnitudes alone reached in 3 000.
+        With an intercept the features are scaled by their standard
+        deviations (to the nearest power of two, left alone within a factor
+        16 of one), and those whose mean is
+        more than ``_CENTER_ABOVE`` deviations from zero are centered on it
+        (to a sixteenth of the scale, so that weights and repeated rows give
+        the same coordinates); without an intercept they are scaled by their
+        largest magnitudes (:func:`feature_scale`).  On 20 000 real
+        guess-factor waves (11 features, 41 centers, bandwidth 0.08) the
+        objective after 1 000 iterations was -0.2701, against -0.1805 with
+        the largest magnitudes alone (-0.2305 after 3 000).  Scaling every
+        feature by its deviation reached -0.2956 (-0.2915 centering every
+        feature above two deviations, -0.2915 centering all, -0.2649 none)
+        but changed the path of standard
+        features too, and with it results that were reproducible before
+        (scikit-learn's weighted against repeated rows check).
         """
         if not self.fit_intercept:
             return SolverCoordinates(self, None, feature_scale(X))
         mean, std = feature_moments(X, sample_weight)
-        spread = np.where(std > 0, std, 1.0)
-        return SolverCoordinates(self, mean, np.exp2(np.round(np.log2(spread))))
+        # As feature_scale: deviations within a factor 16 of one are left
+        # alone (standard features keep LogisticRegression's path).
+        exponent = np.round(np.log2(np.where(std > 0, std, 1.0)))
+        scale = np.exp2(np.where(np.abs(exponent) > 4, exponent, 0.0))
+        # Centering needs the mean only to a fraction of the spread.  Rounded
+        # to a sixteenth of the scale it no longer depends on how the sums
+        # were rounded: weights and repeated rows give the same coordinates,
+        # hence the same iterates.
+        step = scale / 16.0
+        mean = np.round(mean / step) * step
+        mean[np.abs(mean) <= _CENTER_ABOVE * std] = 0.0
+        return SolverCoordinates(self, mean, scale)
 
     def bind(self, X, table, budget):
         return BlockRows(X, table, budget)
