@@ -187,11 +187,11 @@ class LinearLogits:
         guess-factor waves (11 features, 41 centers, bandwidth 0.08) the
         objective after 1 000 iterations was -0.2701, against -0.1805 with
         the largest magnitudes alone (-0.2305 after 3 000).  Scaling every
-        feature by its deviation reached -0.2956 (-0.2915 centering every
-        feature above two deviations, -0.2915 centering all, -0.2649 none)
-        but changed the path of standard
-        features too, and with it results that were reproducible before
-        (scikit-learn's weighted against repeated rows check).
+        feature by its deviation reached -0.2956 (centering beyond two
+        deviations; -0.2915 centering all, -0.2649 none) but changed the
+        solver's path for standard features too, and with it results that
+        were reproducible before (scikit-learn's check of weights against
+        repeated rows).
         """
         if not self.fit_intercept:
             return SolverCoordinates(self, None, feature_scale(X))
