@@ -98,7 +98,7 @@ def raise_zero_density(table, bad, rows=None):
     )
 
 
-def partial_panel_weights(alpha, beta, n_nodes):
+def partial_panel_weights(alpha, beta, n_nodes, span=None):
     """Weights of the Gauss-Legendre nodes that integrate over ``[alpha, beta]``.
 
     The integral over ``[alpha, beta]`` of the polynomial that interpolates a
@@ -106,10 +106,12 @@ def partial_panel_weights(alpha, beta, n_nodes):
     weighted sum of the function's values there.
 
     The interpolant's Legendre coefficients are ``(2l + 1) / 2 * sum_j w_j
-    f(x_j) P_l(x_j)`` (the Gauss rule is exact for the products), and
-    ``P_l`` integrates to ``(P_{l+1} - P_{l-1}) / (2l + 1)`` (``x`` for
-    ``l = 0``), so the weights are ``w_j / 2 * sum_l (2l + 1) P_l(x_j)
-    [Q_l]_alpha^beta`` with ``Q_l`` those antiderivatives.
+    f(x_j) P_l(x_j)`` (the Gauss rule is exact for the products), so the
+    weights are ``sum_l (2l + 1) / 2 * w_j P_l(x_j) * integral P_l``; the
+    integrals of the ``P_l`` (degree < ``n_nodes``) are taken by the same
+    Gauss rule mapped onto ``[alpha, beta]``, which is exact and, unlike
+    differences of antiderivatives, keeps its relative accuracy however
+    short the sub-interval.
 
     Parameters
     ----------
@@ -117,6 +119,8 @@ def partial_panel_weights(alpha, beta, n_nodes):
         Ends of the sub-interval, ``-1 <= alpha <= beta <= 1``.
     n_nodes : int
         Nodes of the Gauss-Legendre rule.
+    span : ndarray of shape (n,) or None
+        ``beta - alpha``, when the caller knows it more accurately.
 
     Returns
     -------
@@ -127,16 +131,15 @@ def partial_panel_weights(alpha, beta, n_nodes):
     degree = np.arange(n_nodes)
     # A[l, j] = (2l + 1) / 2 * w_j * P_l(x_j)
     A = legendre.legvander(x, n_nodes - 1).T * ((2 * degree + 1) / 2.0)[:, None] * w
-
-    def antiderivatives(t):
-        P = legendre.legvander(t, n_nodes)
-        Q = np.empty((t.shape[0], n_nodes))
-        Q[:, 0] = t
-        if n_nodes > 1:
-            Q[:, 1:] = (P[:, 2:] - P[:, :-2]) / (2 * degree[1:] + 1)
-        return Q
-
-    return (antiderivatives(beta) - antiderivatives(alpha)) @ A
+    if span is None:
+        span = beta - alpha
+    half = 0.5 * np.asarray(span, dtype=np.float64)
+    points = (0.5 * (alpha + beta))[:, None] + half[:, None] * x
+    # integral of P_l over [alpha, beta], shape (n, n_nodes)
+    integrals = half[:, None] * np.einsum(
+        "q,nql->nl", w, legendre.legvander(points, n_nodes - 1)
+    )
+    return integrals @ A
 
 
 def panel_edges(start, stop, centers, *, kernel, bandwidth, period=None):
@@ -412,7 +415,7 @@ class GridTable(_RowBlocks):
             # Positions from the panel's edge: exact where lo is the edge.
             alpha = np.clip((lo - edge) / half - 1.0, -1.0, 1.0)
             beta = np.clip((hi - edge) / half - 1.0, -1.0, 1.0)
-            part = partial_panel_weights(alpha, beta, k)
+            part = partial_panel_weights(alpha, beta, k, span=(hi - lo) / half)
             part *= (half / width[sel, 0])[:, None]
             W[sel[:, None], panel[:, None] * k - g0 + np.arange(k)] = part
         skip |= self._uncovered[g0:g1]

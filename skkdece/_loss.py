@@ -29,6 +29,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 
 from ._grid import (
     _FALLBACK_BELOW,
+    GRID_PANEL_WIDTH,
     GridTable,
     SplitTable,
     grid_size,
@@ -483,8 +484,9 @@ def training_table(
     Returns
     -------
     table : KernelTable, IntervalMassTable, GridTable or SplitTable
-        Intervals go on a shared grid when :func:`use_grid` says so (point
-        rows then keep their exact per-row values, in a ``SplitTable``).
+        Intervals at least a grid panel wide go on a shared grid when
+        :func:`use_grid` says so (points and narrower intervals then keep
+        their per-row nodes, in a ``SplitTable``).
     """
     kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
     if loss == "interval_likelihood":
@@ -494,12 +496,14 @@ def training_table(
             f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
         )
     if n_quadrature is None and use_grid(lower, upper, centers, **kw):
-        is_interval = upper > lower
-        intervals = np.flatnonzero(is_interval)
+        # Intervals narrower than a panel keep their own nodes: no less
+        # accurate than the grid, and no more costly.
+        on_grid = upper - lower >= GRID_PANEL_WIDTH * bandwidth
+        intervals = np.flatnonzero(on_grid)
         grid = GridTable(lower[intervals], upper[intervals], centers, **kw)
         if intervals.shape[0] == lower.shape[0]:
             return grid
-        points = np.flatnonzero(~is_interval)
+        points = np.flatnonzero(~on_grid)
         quad = quadrature_nodes(lower[points], upper[points], centers, **kw)
         parts = [(KernelTable(quad, centers, **kw), points), (grid, intervals)]
         return SplitTable(parts, lower.shape[0])
