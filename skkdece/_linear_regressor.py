@@ -231,13 +231,12 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6
         L-BFGS-B stops when the largest gradient component falls below this.
-        The optimiser works on standardised features: coefficients times
-        each feature's standard deviation (rounded to a power of two) when
-        that is below 1/16 or above 16, and
-        intercepts at the means of features whose mean exceeds three standard
-        deviations; the objective is always evaluated at the parameters
-        mapped back, so shifted or badly scaled features converge like
-        standard ones and the optimum is unchanged.
+        The optimiser works on rescaled features: coefficients times each
+        feature's standard deviation when that exceeds 16 (else its largest
+        magnitude when that is below 1/16 or above 16), all rounded to
+        powers of two, and intercepts at the means of features whose mean
+        exceeds three standard deviations; the objective is always evaluated
+        at the parameters mapped back, so the optimum is unchanged.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).

@@ -39,7 +39,10 @@ def test_solver_coordinates_round_trip_and_gradient(fit_intercept):
     coords = model.solver_coordinates(X, np.ones(X.shape[0]))
     assert np.all(np.log2(coords.scale) == np.round(np.log2(coords.scale)))
     if fit_intercept:
+        # The offset features are centered and scaled by their deviations.
         assert_array_equal(coords.scale, [1.0, 256.0, 2.0**-7])
+        assert coords.mean[0] == 0.0
+        assert_allclose(coords.mean[1:], [2000.0, 5.0], rtol=0.01)
     rng = np.random.default_rng(2)
     params = rng.normal(size=model.n_params)
     assert_allclose(coords.from_solver(coords.to_solver(params)), params, rtol=1e-12)
