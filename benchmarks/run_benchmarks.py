@@ -111,6 +111,20 @@ def scott_bandwidth(y):
     return float(np.std(y) * y.shape[0] ** -0.2)
 
 
+def nodes_per_row(table):
+    """Quadrature nodes per row: per-row nodes, or grid nodes in each row's band."""
+    from skkdece._grid import GridTable, SplitTable
+
+    parts = table.parts if isinstance(table, SplitTable) else [(table, None)]
+    total = 0.0
+    for part, _ in parts:
+        if isinstance(part, GridTable):
+            total += float(np.sum(part.band_lengths()))
+        else:
+            total += part.quad.nodes.shape[0]
+    return total / table.n_samples
+
+
 # ------------------------------------------------------- loss and gradient
 _SETTLE = 0.3  # seconds of untimed calls before each timed loss evaluation
 
@@ -149,8 +163,7 @@ def bench_loss_gradient(report, n, rounds):
         table = training_table(lower, upper, centers, kernel="gaussian", bandwidth=h)
         model = LinearLogits(M, d, fit_intercept=True, alpha=alpha)
         loss = BlockedObjective(table, model, X, sw, n_threads=threads)
-        nodes = table.quad.nodes.shape[0] / n
-        return (lambda: loss.loss_gradient(params)), nodes
+        return (lambda: loss.loss_gradient(params)), nodes_per_row(table)
 
     width_rng = np.random.default_rng(2)
     mixed = width_rng.uniform(0.0, 2.0 * h, n)
@@ -159,6 +172,7 @@ def bench_loss_gradient(report, n, rounds):
     cases = [
         ("points", y, y, "<= 1.25"),
         ("intervals 1h", y - h / 2, y + h / 2, "<= 1.5"),
+        ("intervals 5h (grid)", y - 2.5 * h, y + 2.5 * h, "<= 1.5"),
         ("intervals h/4", y - h / 8, y + h / 8, "info"),
         ("25% points, U(0,2h)", y, y + mixed, "info"),
     ]
@@ -209,6 +223,46 @@ def bench_loss_gradient(report, n, rounds):
             "info",
             None,
         )
+
+
+def bench_widths(report, n, rounds):
+    """Time per evaluation against the intervals' width, as a fit runs it."""
+    from skkdece._linear import LinearLogits
+    from skkdece._loss import training_table
+    from skkdece._objective import BlockedObjective, blas_threads
+
+    d, M, alpha = 20, 32, 1e-4
+    X, y = regression_data(n, d)
+    h = scott_bandwidth(y)
+    centers = np.linspace(y.min() - h, y.max() + h, M)
+    params = np.random.default_rng(1).normal(scale=0.1, size=M * (d + 1))
+    sw = np.full(n, 1.0 / n)
+    calls, nodes = [], []
+    for width in _WIDTHS:
+        table = training_table(
+            y - width * h / 2,
+            y + width * h / 2,
+            centers,
+            kernel="gaussian",
+            bandwidth=h,
+        )
+        model = LinearLogits(M, d, fit_intercept=True, alpha=alpha)
+        objective = BlockedObjective(table, model, X, sw, n_threads=blas_threads())
+        calls.append(lambda objective=objective: objective.loss_gradient(params))
+        nodes.append(nodes_per_row(table))
+    times = interleaved_medians(calls, rounds, settle=_SETTLE)
+    for width, t, k in zip(_WIDTHS, times, nodes, strict=True):
+        report.add(
+            f"width {width:g}h, {nstr(n)}: time/eval vs points ({k:.3g} nodes/row)",
+            t,
+            times[0],
+            t / times[0],
+            "info",
+            None,
+        )
+
+
+_WIDTHS = (0.0, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0)
 
 
 # --------------------------------------------------- degenerate logistic fit
@@ -302,6 +356,11 @@ y = X[:, :3].sum(axis=1) + rng.normal(size=n)
 if kind == "interval":
     h = float(np.std(y) * n ** -0.2)
     y = np.column_stack([y - h / 2, y + h / 2])
+elif kind == "wide":  # issue 13: y +- 0.2 with "scott" about 0.063
+    y = 0.5 * y
+    y = np.column_stack([y - 0.2, y + 0.2])
+elif kind == "point-half":  # the same targets' midpoints
+    y = 0.5 * y
 calls = [0]
 evaluate = BlockedObjective.loss_gradient
 
@@ -404,6 +463,28 @@ def bench_scaling_and_memory(report, sizes, interval_n, max_iter):
         "< 2000 MB",
         r["peak_mb"] < 2000,
         f"{r['peak_mb']:.0f}",
+    )
+    wide = run_child_fit(interval_n, "wide", max_iter)
+    point = run_child_fit(interval_n, "point-half", max_iter)
+    t_wide = wide["seconds"] / wide["iterations"]
+    t_point = point["seconds"] / point["iterations"]
+    report.add(
+        f"fit {nstr(interval_n)}, y +- 0.2 (scott): time/iteration vs points",
+        t_wide,
+        t_point,
+        t_wide / t_point,
+        "<= 3",
+        t_wide / t_point <= 3,
+        f"{wide['peak_mb']:.0f}",
+    )
+    report.add(
+        f"peak memory: fit {nstr(interval_n)} intervals y +- 0.2 (6.3h)",
+        None,
+        None,
+        None,
+        "< 2000 MB",
+        wide["peak_mb"] < 2000,
+        f"{wide['peak_mb']:.0f}",
     )
 
 
@@ -508,6 +589,7 @@ def main(argv=None):
         cfg = dict(
             lg_n=20_000,
             lg_rounds=3,
+            width_rounds=1,
             degen_n=10_000,
             degen_rounds=1,
             sizes=(2_000, 20_000),
@@ -520,6 +602,7 @@ def main(argv=None):
         cfg = dict(
             lg_n=100_000,
             lg_rounds=11,
+            width_rounds=5,
             degen_n=100_000,
             degen_rounds=5,
             sizes=(10_000, 100_000, 1_000_000),
@@ -538,6 +621,7 @@ def main(argv=None):
     )
     report = Report()
     bench_loss_gradient(report, cfg["lg_n"], cfg["lg_rounds"])
+    bench_widths(report, cfg["lg_n"], cfg["width_rounds"])
     bench_degenerate_fit(report, cfg["degen_n"], cfg["degen_rounds"])
     bench_scaling_and_memory(report, cfg["sizes"], cfg["interval_n"], cfg["max_iter"])
     bench_statsmodels(report, cfg["sm_sizes"], cfg["sm_test"])

@@ -52,6 +52,87 @@ def feature_scale(X):
     return np.exp2(np.where(np.abs(exponent) > 4, exponent, 0.0))
 
 
+def feature_moments(X, sample_weight):
+    """Weighted means and standard deviations of the columns of X, shape (d,)."""
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    sw = sw / sw.sum()
+    if sparse.issparse(X):
+        mean = np.asarray(X.T @ sw).ravel()
+        second = np.asarray(X.multiply(X).T @ sw).ravel()
+    else:
+        mean = np.zeros(X.shape[1])
+        second = np.zeros(X.shape[1])
+        for rows in row_batches(8 * X.shape[1], X.shape[0]):
+            part = np.asarray(X[rows], dtype=np.float64)
+            mean += sw[rows] @ part
+            second += sw[rows] @ (part * part)
+    return mean, np.sqrt(np.maximum(second - mean * mean, 0.0))
+
+
+# Features whose mean exceeds this many standard deviations are centered in
+# the solver's coordinates: the constant column and the feature are then
+# correlated above 0.95, which L-BFGS-B pays for in iterations.
+_CENTER_ABOVE = 3.0
+
+
+class SolverCoordinates:
+    """The coordinates L-BFGS-B works in: centered, power-of-two scaled features.
+
+    With feature means ``mu`` and scales ``s`` (powers of two) the solver
+    optimises ``V = coef * s`` and ``b' = intercept + coef @ mu``: the logits
+    are then ``(X - mu) / s @ V.T + b'``, as for standardised features, where
+    a shared offset of the features no longer couples every coefficient to
+    its intercept.  The objective is still evaluated at ``(coef, intercept)``
+    mapped back, so the result is the same function; only the path differs.
+    Without an intercept there is nothing to center on and only ``s`` acts.
+
+    Parameters
+    ----------
+    model : LinearLogits
+    mean : ndarray of shape (d,) or None
+        Feature means; None (and always without an intercept) for no
+        centering.
+    scale : ndarray of shape (d,)
+        Powers of two.
+    """
+
+    def __init__(self, model, mean, scale):
+        self.model = model
+        if not model.fit_intercept:
+            mean = None
+        self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    def to_solver(self, params):
+        coef, intercept = self.model.unpack(np.asarray(params, dtype=np.float64))
+        parts = [coef * self.scale]
+        if self.mean is not None:
+            parts.append(intercept + coef @ self.mean)
+        elif self.model.fit_intercept:
+            parts.append(intercept)
+        return np.concatenate([np.ravel(p) for p in parts])
+
+    def from_solver(self, u):
+        M, d = self.model.n_centers, self.model.n_features
+        coef = u[: M * d].reshape(M, d) / self.scale
+        parts = [coef]
+        if self.mean is not None:
+            parts.append(u[M * d :] - coef @ self.mean)
+        elif self.model.fit_intercept:
+            parts.append(u[M * d :])
+        return np.concatenate([np.ravel(p) for p in parts])
+
+    def gradient(self, grad):
+        """The gradient in solver coordinates, from the caller's."""
+        M, d = self.model.n_centers, self.model.n_features
+        g_coef = grad[: M * d].reshape(M, d)
+        out = np.array(grad, dtype=np.float64)
+        if self.mean is not None:
+            g_coef = g_coef - np.outer(grad[M * d :], self.mean)
+        out[: M * d] = (g_coef / self.scale).ravel()
+        return out
+
+
 class LinearLogits:
     """The linear logits model, for :class:`~skkdece._objective.BlockedObjective`.
 
@@ -93,12 +174,54 @@ class LinearLogits:
             parts.append(np.ravel(intercept))
         return np.concatenate(parts).astype(np.float64)
 
-    def coef_scale(self, X):
-        """Per-parameter preconditioning scale: each coef times its feature's."""
-        scale = np.ones(self.n_params)
-        M, d = self.n_centers, self.n_features
-        scale[: M * d] = np.tile(feature_scale(X), M)
-        return scale
+    def solver_coordinates(self, X, sample_weight):
+        """:class:`SolverCoordinates` for X: centered and scaled features.
+
+        With an intercept, features whose mean is more than
+        ``_CENTER_ABOVE`` deviations from zero are centered on it (to a
+        sixteenth of the scale, so that weights and repeated rows give the
+        same coordinates); those and the features whose standard deviation
+        exceeds 16 are scaled by it (to the nearest power of two), the others
+        as by :func:`feature_scale`; without an intercept all are scaled by
+        their largest magnitudes (:func:`feature_scale`).  On 20 000 real
+        guess-factor waves (11 features, 41 centers, bandwidth 0.08) the
+        objective after 1 000 iterations was -0.2853, against -0.1805 with
+        the largest magnitudes alone (-0.2305 after 3 000).  Scaling every
+        feature by its deviation reached -0.2956 but changed the solver's
+        path for standard and rarely active features too, and with it
+        results that were reproducible before (scikit-learn's check of
+        weights against repeated rows, the spline benchmark's choice of
+        bandwidth).
+        """
+        if not self.fit_intercept:
+            return SolverCoordinates(self, None, feature_scale(X))
+        mean, std = feature_moments(X, sample_weight)
+        return self.coordinates_from(mean, std, feature_scale(X))
+
+    def coordinates_from(self, mean, std, magnitude):
+        """:meth:`solver_coordinates` from the features' weighted means,
+        deviations and largest magnitudes (:func:`feature_scale`): what a
+        partitioned fit (:mod:`skkdece.dask`) can add up over its partitions.
+        """
+        if not self.fit_intercept:
+            return SolverCoordinates(self, None, magnitude)
+        # Centered features (far from zero next to their spread) and those
+        # spread over more than 16 units are scaled by their deviation: their
+        # largest value overstates it.  The others are scaled as by
+        # feature_scale, so that standard features keep LogisticRegression's
+        # path and rarely active ones (tiny deviation, unit values) are not
+        # blown up.
+        exponent = np.round(np.log2(np.where(std > 0, std, 1.0)))
+        centered = np.abs(mean) > _CENTER_ABOVE * std
+        by_std = centered | (exponent > 4)
+        scale = np.where(by_std, np.exp2(exponent), magnitude)
+        # Centering needs the mean only to a fraction of the spread.  Rounded
+        # to a sixteenth of the scale it no longer depends on how the sums
+        # were rounded: weights and repeated rows give the same coordinates,
+        # hence the same iterates.
+        step = scale / 16.0
+        mean = np.where(centered, np.round(mean / step) * step, 0.0)
+        return SolverCoordinates(self, mean, scale)
 
     def bind(self, X, table, budget):
         return BlockRows(X, table, budget)

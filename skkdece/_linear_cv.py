@@ -199,7 +199,7 @@ def path_fits(
     summary = TargetSummary.from_targets(
         lower, upper, sample_weight, period=params["period"]
     )
-    scale = None
+    coordinates = None
     for j, bandwidth in enumerate(bandwidths):
         geometry, table = place_kernels(
             summary,
@@ -219,8 +219,8 @@ def path_fits(
             fit_intercept=params["fit_intercept"],
             alpha=alphas[0],
         )
-        if scale is None:
-            scale = model.coef_scale(X)
+        if coordinates is None:
+            coordinates = model.solver_coordinates(X, sample_weight)
         solution = np.zeros(model.n_params)
         with objective.running():
             for i, alpha in enumerate(alphas):
@@ -228,7 +228,7 @@ def path_fits(
                 result = minimize_lbfgs(
                     objective.loss_gradient,
                     solution,
-                    scale=scale,
+                    coordinates=coordinates,
                     max_iter=params["max_iter"],
                     tol=params["tol"],
                     name="SoftmaxKDERegressorCV",

@@ -235,9 +235,12 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         Maximum number of L-BFGS-B iterations.
     tol : float, default=1e-6
         L-BFGS-B stops when the largest gradient component falls below this.
-        The optimiser works on coefficients multiplied by each feature's
-        largest magnitude (rounded to a power of two) when that is below 1/16
-        or above 16, so badly scaled features converge like standard ones.
+        The optimiser works on rescaled features: coefficients times each
+        feature's standard deviation when that exceeds 16 (else its largest
+        magnitude when that is below 1/16 or above 16), all rounded to
+        powers of two, and intercepts at the means of features whose mean
+        exceeds three standard deviations; the objective is always evaluated
+        at the parameters mapped back, so the optimum is unchanged.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).
@@ -417,10 +420,14 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             alpha=self.alpha,
         )
         with objective.running():
-            self._minimize(model, objective.loss_gradient, model.coef_scale(X))
+            self._minimize(
+                model,
+                objective.loss_gradient,
+                model.solver_coordinates(X, sample_weight),
+            )
         return self
 
-    def _minimize(self, model, loss_gradient, scale):
+    def _minimize(self, model, loss_gradient, coordinates):
         """Run the solver on ``loss_gradient`` and store the fitted parameters.
 
         Shared by every way of evaluating the objective (in memory, or summed
@@ -434,7 +441,7 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         result = minimize_lbfgs(
             loss_gradient,
             self._initial_params(model),
-            scale=scale,
+            coordinates=coordinates,
             max_iter=self.max_iter,
             tol=self.tol,
             verbose=self.verbose,

@@ -28,15 +28,18 @@ from sklearn import get_config
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._atoms import atom_log_mass, log_atom_density
+from ._grid import (
+    _FALLBACK_BELOW,
+    GRID_PANEL_WIDTH,
+    GridTable,
+    SplitTable,
+    grid_size,
+    raise_zero_density,
+    shifted_exp,
+)
 from ._kernels import KERNELS
 from ._quadrature import QuadratureNodes, quadrature_nodes
-from ._targets import check_intervals, check_row_centers, row_list
-
-# A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
-# weight of its nearest center.  When it falls below this value some of its
-# terms may have underflowed, so the node is recomputed with logsumexp.
-# Above it, every term lost to underflow is < 1e-300 of the sum.
-_FALLBACK_BELOW = 1e-200
+from ._targets import check_intervals, check_row_centers
 
 # Rows are processed in blocks holding about this many bytes of scaled kernel
 # values: small enough that a block's arrays stay in the cache across the
@@ -44,6 +47,10 @@ _FALLBACK_BELOW = 1e-200
 # (~60 us) is small.  Measured with 12 nodes per row: 4 MiB blocks were 1.1x
 # faster than 1 MiB and 1.6x faster than 256 KiB ones; 8 MiB no faster.
 _BLOCK_BYTES = 4 * 2**20
+
+# training_table puts intervals at least this many bandwidths wide on average
+# on the shared grid (see use_grid).
+_GRID_FROM_WIDTH = 2.0
 
 
 def _split_rows(row_ptr, block_nodes):
@@ -179,6 +186,10 @@ class KernelTable:
         return self.centers.shape[-1]
 
     @property
+    def n_samples(self):
+        return self.quad.n_samples
+
+    @property
     def n_blocks(self):
         return self.block_rows.shape[0] - 1
 
@@ -246,18 +257,7 @@ class KernelTable:
         """
         if not self._any_uncovered:
             return
-        bad = self.uncovered_rows()
-        if rows is not None:
-            bad = np.asarray(rows)[bad]
-        mask = np.zeros(int(bad.max(initial=0)) + 1, dtype=bool)
-        mask[bad] = True
-        raise ValueError(
-            f"With kernel={self.kernel!r}, bandwidth={self.bandwidth:g} and these "
-            f"centers the density is zero inside the targets of rows "
-            f"{row_list(mask)}, so the loss is infinite. Widen the bandwidth, "
-            "move or add centers to cover every target, or use a kernel with "
-            "unbounded support."
-        )
+        raise_zero_density(self, self.uncovered_rows(), rows)
 
     def block_loss(
         self, b, logits, sample_weight=None, exp_work=None, grad=None, shifted=False
@@ -301,28 +301,7 @@ class KernelTable:
         k = int(self._counts[r0])  # the same for every row of the block
         scaled = self._block_scaled(b)
 
-        # E = exp(z - shift) and S = E / sum_exp.  Any shift between
-        # max(z) - 700 and max(z) keeps every E finite and the largest >= 1,
-        # and no E underflows that would not with the maximum.  Any one logit
-        # of the row is such a shift unless the logits spread over hundreds
-        # (then the row is redone with its maximum), and costs no pass over
-        # the logits.  (Row sums use einsum, not BLAS: many small
-        # multithreaded BLAS calls stall on a loaded machine.)
-        E = np.empty_like(logits) if exp_work is None else exp_work
-        with np.errstate(over="ignore"):
-            if shifted:
-                shift = np.zeros(n_rows)
-                np.exp(logits, out=E)
-            else:
-                shift = logits[:, 0].copy()
-                np.subtract(logits, shift[:, None], out=E)
-                np.exp(E, out=E)
-        sum_exp = np.einsum("ij->i", E)
-        overflow = ~(sum_exp < np.inf)
-        if np.any(overflow):
-            shift[overflow] = np.max(logits[overflow], axis=1)
-            E[overflow] = np.exp(logits[overflow] - shift[overflow, None])
-            sum_exp[overflow] = np.sum(E[overflow], axis=1)
+        E, shift, sum_exp = shifted_exp(logits, shifted, exp_work)
 
         nodes, rows = slice(p0, p1), slice(r0, r1)
         weights = self._weights[nodes]
@@ -536,7 +515,10 @@ def training_table(
 
     Returns
     -------
-    table : KernelTable or IntervalMassTable
+    table : KernelTable, IntervalMassTable, GridTable or SplitTable
+        Intervals at least a grid panel wide go on a shared grid when
+        :func:`use_grid` says so (points and narrower intervals then keep
+        their per-row nodes, in a ``SplitTable``).
     """
     kw = dict(
         kernel=kernel, bandwidth=bandwidth, period=period, half_widths=half_widths
@@ -547,8 +529,61 @@ def training_table(
         raise ValueError(
             f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
         )
+    plain = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    # Box atoms (a neighbours model's) have per-row centers: never the grid.
+    if (
+        n_quadrature is None
+        and half_widths is None
+        and use_grid(lower, upper, centers, **plain)
+    ):
+        # Intervals narrower than a panel keep their own nodes: no less
+        # accurate than the grid, and no more costly.
+        on_grid = upper - lower >= GRID_PANEL_WIDTH * bandwidth
+        intervals = np.flatnonzero(on_grid)
+        grid = GridTable(lower[intervals], upper[intervals], centers, **plain)
+        if intervals.shape[0] == lower.shape[0]:
+            return grid
+        points = np.flatnonzero(~on_grid)
+        quad = quadrature_nodes(lower[points], upper[points], centers, **kw)
+        parts = [(KernelTable(quad, centers, **kw), points), (grid, intervals)]
+        return SplitTable(parts, lower.shape[0])
     quad = quadrature_nodes(lower, upper, centers, n_quadrature=n_quadrature, **kw)
     return KernelTable(quad, centers, **kw)
+
+
+def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):
+    """Whether :func:`training_table` puts the interval rows on a shared grid.
+
+    The shared grid (:class:`~skkdece._grid.GridTable`) needs shared centers.
+    It is used when its ``G x M`` table takes at most an eighth of
+    ``working_memory`` and either
+
+    * the intervals are on average at least ``_GRID_FROM_WIDTH`` bandwidths
+      wide: the grid's band of nodes per row then costs less than per-row
+      nodes (measured: about the same at one bandwidth, faster from two), or
+    * the per-row nodes' kernel values (about ``10 * ceil(width / h)``
+      nodes per row, times ``M``, times 8 bytes) exceed ``working_memory``:
+      per-row tables would be recomputed, an ``exp`` per value, at every
+      evaluation, where the grid's memory does not grow with the width.
+    """
+    centers = np.asarray(centers)
+    is_interval = upper > lower
+    if centers.ndim != 1 or not np.any(is_interval):
+        return False
+    budget = get_config()["working_memory"] * 2**20
+    n_nodes = grid_size(
+        lower[is_interval],
+        upper[is_interval],
+        centers,
+        kernel=kernel,
+        bandwidth=bandwidth,
+        period=period,
+    )
+    if 8 * n_nodes * centers.shape[0] > budget / 8:
+        return False
+    relative = (upper - lower)[is_interval] / bandwidth
+    per_row_bytes = 8 * centers.shape[0] * 10 * np.sum(np.ceil(relative))
+    return bool(np.mean(relative) >= _GRID_FROM_WIDTH or per_row_bytes > budget)
 
 
 _LOSS_PARAMETERS = {

@@ -111,7 +111,7 @@ class BlockedObjective:
         slower on a loaded 2-core machine).
         """
         self.n_threads = blas_threads()
-        n = self.table.quad.n_samples
+        n = self.table.n_samples
         small = n * (self.model.n_params + 1) < 2**24
         with threadpool_limits(limits=1 if small else None, user_api="blas"):
             try:

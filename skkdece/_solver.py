@@ -2,9 +2,10 @@
 
 :func:`minimize_lbfgs` runs SciPy's L-BFGS-B on ``fun(params) -> (value,
 grad)`` from any starting point, so a regularisation path can warm-start each
-fit from the previous solution.  It preconditions with a diagonal scale,
-prints a progress table under ``verbose``, calls a user callback once per
-iteration (from the optimiser's callback, not from inside the loss), and
+fit from the previous solution.  It works in coordinates of the caller's
+choosing (a diagonal scale, or centered and scaled features for the linear
+model), prints a progress table under ``verbose``, calls a user callback once
+per iteration (from the optimiser's callback, not from inside the loss), and
 warns with scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`
 whenever it stops early.
 """
@@ -44,6 +45,7 @@ def minimize_lbfgs(
     params,
     *,
     scale=None,
+    coordinates=None,
     bounds=None,
     max_iter=1000,
     tol=1e-6,
@@ -63,6 +65,12 @@ def minimize_lbfgs(
         Diagonal preconditioner: L-BFGS-B works on ``params * scale``, so
         parameters of badly scaled features converge like standard ones.
         Values, gradients, bounds and results stay in the caller's units.
+    coordinates : object or None, default=None
+        General coordinates for the solver, in place of ``scale``: an object
+        with ``to_solver(params)``, ``from_solver(u)`` and ``gradient(grad)``
+        (the caller's gradient in solver coordinates), such as
+        :class:`skkdece._linear.SolverCoordinates`.  ``fun`` is always called
+        at ``from_solver(u)``.  Bounds need a ``scale`` attribute.
     bounds : sequence of (low, high) or None, default=None
         Bounds in the caller's units, as for :func:`scipy.optimize.minimize`.
     max_iter : int, default=1000
@@ -81,16 +89,20 @@ def minimize_lbfgs(
     -------
     SolverResult
     """
-    scale = np.ones(params.shape[0]) if scale is None else np.asarray(scale)
+    if coordinates is None:
+        coordinates = _DiagonalScale(
+            np.ones(params.shape[0]) if scale is None else np.asarray(scale)
+        )
     state = {"n_iter": 0, "t0": time.perf_counter()}
 
-    def scaled_fun(p_scaled):
-        value, grad = fun(p_scaled / scale)
-        grad = grad / scale
+    def scaled_fun(u):
+        value, grad = fun(coordinates.from_solver(u))
+        grad = coordinates.gradient(grad)
         state["grad"] = grad
         return value, grad
 
     if bounds is not None:
+        scale = coordinates.scale
         bounds = [
             (None if lo is None else lo * s, None if hi is None else hi * s)
             for (lo, hi), s in zip(bounds, scale, strict=True)
@@ -111,11 +123,11 @@ def minimize_lbfgs(
                 f"{time.perf_counter() - state['t0']:>9.2f}"
             )
         if callback is not None:
-            callback(intermediate_result.x / scale, state["n_iter"])
+            callback(coordinates.from_solver(intermediate_result.x), state["n_iter"])
 
     result = minimize(
         scaled_fun,
-        params * scale,
+        coordinates.to_solver(params),
         method="L-BFGS-B",
         jac=True,
         bounds=bounds,
@@ -140,8 +152,24 @@ def minimize_lbfgs(
     if verbose:
         print(f"{result.message} ({n_iter} iterations)")
     return SolverResult(
-        params=result.x / scale,
+        params=coordinates.from_solver(result.x),
         objective=float(result.fun),
         n_iter=int(n_iter),
         converged=result.status == 0,
     )
+
+
+class _DiagonalScale:
+    """Solver coordinates ``params * scale``."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def to_solver(self, params):
+        return params * self.scale
+
+    def from_solver(self, u):
+        return u / self.scale
+
+    def gradient(self, grad):
+        return grad / self.scale

@@ -46,7 +46,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._linear import LinearLogits
+from ._linear import LinearLogits, feature_scale
 from ._linear_regressor import SoftmaxKDERegressor, _period, check_kernel_period
 from ._loss import training_table
 from ._objective import BlockedObjective
@@ -139,15 +139,19 @@ class _Rows:
         self.rows = rows
 
     def stats(self):
-        """``(reference or None, feature max, feature min, weight sum)``."""
+        """``(reference or None, feature max, feature min, weight sum,
+        weighted feature sums, weighted sums of squares)``."""
         if self.rows.size == 0:
-            return None, None, None, 0.0
+            return None, None, None, 0.0, None, None
         reference = 0.5 * (self.lower[0] + self.upper[0])
+        X = np.asarray(self.X, dtype=np.float64)
         return (
             float(reference),
             np.max(self.X, axis=0),
             np.min(self.X, axis=0),
             float(np.sum(self.sample_weight)),
+            self.sample_weight @ X,
+            self.sample_weight @ (X * X),
         )
 
     def summary(self, reference, period):
@@ -283,7 +287,12 @@ def _reduce_stats(stats):
     extremes = np.vstack(
         [np.max([s[1] for s in kept], axis=0), np.min([s[2] for s in kept], axis=0)]
     )
-    return kept[0][0], extremes, total
+    # The features' weighted moments, added in partition order, for the
+    # solver's coordinates (rounded there, so rounding here does not matter).
+    mean = np.sum([s[4] for s in kept], axis=0) / total
+    second = np.sum([s[5] for s in kept], axis=0) / total
+    std = np.sqrt(np.maximum(second - mean * mean, 0.0))
+    return kept[0][0], extremes, total, (mean, std)
 
 
 def _evaluate(objective, params):
@@ -488,7 +497,7 @@ default=None
         period = _period(self.period)
         parts = self._read_partitions(X, y, sample_weight, period)
         stats = dask.compute(*[dask.delayed(_Rows.stats)(p) for p in parts])
-        reference, extremes, total_weight = _reduce_stats(stats)
+        reference, extremes, total_weight, moments = _reduce_stats(stats)
         # Partitions without a weighted row take no further part.
         parts = [p for p, s in zip(parts, stats, strict=True) if s[0] is not None]
         summary = None
@@ -541,7 +550,8 @@ default=None
             value, penalty_grad = model.penalty(params)
             return loss + value, grad + penalty_grad
 
-        self._minimize(model, loss_gradient, model.coef_scale(extremes))
+        coordinates = model.coordinates_from(*moments, feature_scale(extremes))
+        self._minimize(model, loss_gradient, coordinates)
         return self
 
     def _read_partitions(self, X, y, sample_weight, period):

@@ -23,8 +23,9 @@ from sklearn.exceptions import ConvergenceWarning
 from test_loss import linear_objective
 
 from skkdece import KERNELS, KDEDistribution, SoftmaxKDERegressor, kde_cross_entropy
-from skkdece._kernels import KINK_OFFSETS, log_kernel
-from skkdece._loss import KernelTable
+from skkdece._grid import GridTable
+from skkdece._kernels import COMPACT_KERNELS, KINK_OFFSETS, log_kernel
+from skkdece._loss import KernelTable, cross_entropy_from_table
 from skkdece._quadrature import quadrature_nodes
 
 PERIODS = [None, 2 * np.pi, 360.0, 1.0]
@@ -150,11 +151,15 @@ def test_gradient_matches_finite_differences(p):
 @hypothesis_settings(max_examples=120)
 @given(kde_problems(logit_bound=900.0))
 def test_loss_and_gradient_are_finite_and_exact_for_any_logits(p):
-    """Logits up to +-900 give softmax weights far below 1e-300."""
+    """Logits up to +-900 give softmax weights far below 1e-300.
+
+    On per-row nodes, the reference's (``kde_cross_entropy`` may put wide
+    intervals on the shared grid: tests/test_grid.py checks that path).
+    """
     kw = {k: p[k] for k in ("kernel", "bandwidth", "period")}
-    loss, grad = kde_cross_entropy(
-        p["logits"], p["centers"], p["lower"], p["upper"], **kw
-    )
+    nodes = quadrature_nodes(p["lower"], p["upper"], p["centers"], **kw)
+    table = KernelTable(nodes, p["centers"], **kw)
+    loss, grad = cross_entropy_from_table(p["logits"], table)
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
     ref_loss, ref_grad = reference_loss_grad(p)
     assert_allclose(loss, ref_loss, rtol=1e-10, atol=1e-10)
@@ -164,6 +169,33 @@ def test_loss_and_gradient_are_finite_and_exact_for_any_logits(p):
     assert np.all(np.abs(grad) <= 1.0 + 1e-12)
     # No mixture is denser than its kernel's peak (a wrapped compact kernel
     # wider than half the period peaks away from its center).
+    peak = np.max(log_kernel(peak_offsets(p), p["kernel"], p["bandwidth"], p["period"]))
+    assert np.all(loss >= -peak - 1e-6)
+
+
+@hypothesis_settings(max_examples=120)
+@given(kde_problems(logit_bound=900.0))
+def test_grid_loss_and_gradient_are_finite_for_any_logits(p):
+    """The shared grid (interval rows only): finite, a softmax gradient, the
+    per-row nodes' loss for smooth kernels, and never above the peak."""
+    rows = p["upper"] > p["lower"]
+    if not np.any(rows):
+        return
+    kw = {k: p[k] for k in ("kernel", "bandwidth", "period")}
+    lower, upper, logits = p["lower"][rows], p["upper"][rows], p["logits"][rows]
+    table = GridTable(lower, upper, p["centers"], **kw)
+    loss, grad = cross_entropy_from_table(logits, table)
+    assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
+    assert_allclose(grad.sum(axis=1), 0.0, atol=1e-10)
+    assert np.all(np.abs(grad) <= 1.0 + 1e-12)
+    nodes = quadrature_nodes(lower, upper, p["centers"], **kw)
+    per_row = cross_entropy_from_table(
+        logits, KernelTable(nodes, p["centers"], **kw), gradient=False
+    )
+    if p["kernel"] not in COMPACT_KERNELS:
+        # (Where compact kernels' supports end, log p is rough and both rules
+        # lose accuracy: 3e-4 from quad for per-row nodes in one example.)
+        assert_allclose(loss, per_row, rtol=1e-6, atol=1e-9)
     peak = np.max(log_kernel(peak_offsets(p), p["kernel"], p["bandwidth"], p["period"]))
     assert np.all(loss >= -peak - 1e-6)
 

@@ -68,7 +68,8 @@ def test_gradient_matches_finite_differences(kernel, period, per_row):
     loss, grad = kde_cross_entropy(logits, points, lower, upper, **kw)
     assert np.all(np.isfinite(loss))
     for i in range(logits.shape[0]):
-        pts = points[i] if per_row else points
+        # Per-row centers stay per row (shape (1, M)): the same quadrature.
+        pts = points[i : i + 1] if per_row else points
 
         def f(z, i=i, pts=pts):
             return kde_cross_entropy(z[None], pts, lower[i], upper[i], **kw)[0][0]
