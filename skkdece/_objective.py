@@ -44,6 +44,14 @@ from scipy import sparse
 from sklearn import get_config
 from threadpoolctl import ThreadpoolController, threadpool_limits
 
+# NumPy 1.x keeps one global count of threads whose floating-point error
+# settings differ from the defaults: a thread leaving its np.errstate can make
+# another thread's ufuncs ignore that thread's own errstate, so the overflows
+# the tables expect (far logits, tiny densities) came out as RuntimeWarnings
+# on NumPy 1.24.  NumPy 2 keeps the settings per context; before it the loss
+# runs on one thread (the BLAS keeps its own threads).
+_THREADSAFE_ERRSTATE = int(np.__version__.split(".")[0]) >= 2
+
 # At most this many groups of blocks (partial sums) per evaluation: enough to
 # share the work evenly among a few threads, few enough that adding the
 # partial gradients costs nothing.
@@ -110,7 +118,7 @@ class BlockedObjective:
         between calls cost more than the product (fits of 1000 rows ran 7-15x
         slower on a loaded 2-core machine).
         """
-        self.n_threads = blas_threads()
+        self.n_threads = blas_threads() if _THREADSAFE_ERRSTATE else 1
         n = self.table.n_samples
         small = n * (self.model.n_params + 1) < 2**24
         with threadpool_limits(limits=1 if small else None, user_api="blas"):

@@ -7,6 +7,7 @@ from sklearn import config_context
 from sklearn.model_selection import GroupKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from skkdece import KDEDistribution, SoftmaxKDENeighborsRegressor, SoftmaxKDERegressor
 from skkdece._loss import training_table
@@ -338,10 +339,11 @@ def test_objective_is_bit_identical_on_any_thread_count():
         assert objective.table.n_blocks > 8
         params = rng.uniform(0.2, 1.5, size=n_params)
         results = []
-        for threads in (1, 2, 3):
-            objective.n_threads = threads
-            results.append(objective.loss_gradient(params))
-            objective.close()
+        with threadpool_limits(limits=1, user_api="blas"):
+            for threads in (1, 2, 3):
+                objective.n_threads = threads
+                results.append(objective.loss_gradient(params))
+                objective.close()
     for value, grad in results[1:]:
         assert value == results[0][0]
         np.testing.assert_array_equal(grad, results[0][1])
