@@ -121,10 +121,7 @@ def bench_simulated(seeds, n, k):
         print_rows(f"seed {seed}", rows)
         for label, v in rows.items():
             totals.setdefault(label, []).append(v)
-    print("  mean over seeds")
-    for label, vals in totals.items():
-        ll, hr = np.mean(vals, axis=0)
-        print(f"    {label:<28} log-lik {ll:8.4f}   hit rate {hr:.4f}")
+    print_rows("mean over seeds", {k: np.mean(v, axis=0) for k, v in totals.items()})
     return totals
 
 
@@ -145,10 +142,9 @@ def bench_real(k, opponents=None):
         print_rows(f"{opp} ({cut.sum()} train / {(~cut).sum()} held out)", rows)
         for label, v in rows.items():
             totals.setdefault(label, []).append(v)
-    print("  mean over opponents")
-    for label, vals in totals.items():
-        ll, hr = np.mean(vals, axis=0)
-        print(f"    {label:<28} log-lik {ll:8.4f}   hit rate {hr:.4f}")
+    print_rows(
+        "mean over opponents", {k: np.mean(v, axis=0) for k, v in totals.items()}
+    )
     return totals
 
 

@@ -39,7 +39,12 @@ def check_fit_weights(sample_weight, X):
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
     with np.errstate(over="ignore"):
-        total = float(np.sum(sample_weight))
+        check_weight_total(float(np.sum(sample_weight)))
+    return sample_weight
+
+
+def check_weight_total(total):
+    """Raise unless the sum of the sample weights is positive and finite."""
     if not total > 0:
         # The words of scikit-learn's own check (>= 1.8), for every version.
         raise ValueError(
@@ -51,7 +56,6 @@ def check_fit_weights(sample_weight, X):
             f"sample_weight sums to {total}; rescale the weights so that "
             "their sum is a finite float."
         )
-    return sample_weight
 
 
 def linear_model_tags(tags):

@@ -47,7 +47,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._linear import LinearLogits, feature_scale
-from ._linear_regressor import SoftmaxKDERegressor, _period, check_kernel_period
+from ._linear_regressor import (
+    SoftmaxKDERegressor,
+    _period,
+    check_kernel_period,
+    check_weight_total,
+)
 from ._loss import training_table
 from ._objective import BlockedObjective
 from ._targets import TargetSummary, resolve_geometry, row_list, split_targets
@@ -274,16 +279,7 @@ def _reduce_stats(stats):
     """Reference target, feature extremes and weight sum from partition stats."""
     kept = [s for s in stats if s[0] is not None]
     total = float(sum(s[3] for s in kept))
-    if not kept or not total > 0:
-        raise ValueError(
-            "Sample weights must contain at least one non-zero number "
-            "(sample_weight sums to zero)."
-        )
-    if not np.isfinite(total):
-        raise ValueError(
-            f"sample_weight sums to {total}; rescale the weights so that "
-            "their sum is a finite float."
-        )
+    check_weight_total(total)
     extremes = np.vstack(
         [np.max([s[1] for s in kept], axis=0), np.min([s[2] for s in kept], axis=0)]
     )
