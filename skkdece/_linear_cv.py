@@ -58,11 +58,12 @@ from ._linear_regressor import (
     validate_fit_data,
 )
 from ._solver import minimize_lbfgs
-from ._targets import TargetSummary, resolve_geometry
+from ._targets import TargetSummary, parse_bandwidth, resolve_geometry
 
 #: Parameters a path shares with every fit of SoftmaxKDERegressor.
 _SHARED = (
     "centers",
+    "placement",
     "kernel",
     "loss",
     "period",
@@ -93,6 +94,39 @@ def _grid(values, name, *, low_open):
         raise ValueError(
             f"{name} must be finite and {bound}; got {grid[bad].tolist()}."
         )
+    return grid
+
+
+def bandwidth_sets(values):
+    """The ``bandwidths`` grid given as values: one bandwidth or a set each.
+
+    Returns the sorted 1-D array of floats when every entry is one bandwidth
+    (the single-scale grid), else a list, in the given order, of floats and
+    1-D arrays (the sets, each validated as a multi-scale ``bandwidth``).
+    """
+    ragged = isinstance(values, list | tuple) and any(
+        isinstance(entry, list | tuple | np.ndarray) for entry in values
+    )
+    if not ragged:
+        return np.sort(_grid(values, "bandwidths", low_open=True))
+    if len(values) == 0:
+        raise ValueError("bandwidths must be an int or a non-empty list.")
+    grid = []
+    for entry in values:
+        if not isinstance(entry, list | tuple | np.ndarray):
+            entry = float(_grid([entry], "bandwidths", low_open=True)[0])
+        elif isinstance(entry, tuple | list) and any(isinstance(v, str) for v in entry):
+            raise ValueError(
+                "bandwidths holds absolute values, so that bandwidth_ means one "
+                "thing in every fold; give a rule's multiples as values (the "
+                f"rule's bandwidth is bandwidth_grid(summary, 1, ...)); got {entry!r}."
+            )
+        else:
+            _, entry = parse_bandwidth(list(entry), name="a bandwidths set")
+            entry = float(entry[0]) if entry.size == 1 else entry
+        grid.append(entry)
+    if all(np.ndim(entry) == 0 for entry in grid):
+        return np.sort(np.array(grid))
     return grid
 
 
@@ -134,9 +168,9 @@ def bandwidth_grid(summary, n_bandwidths, *, centers, kernel):
     return rule * np.geomspace(low, high, n_bandwidths)
 
 
-def fold_model(params, alpha, geometry, coef, intercept):
+def fold_model(params, alpha, bandwidth, geometry, coef, intercept):
     """A fitted SoftmaxKDERegressor from a path's solution, to be scored."""
-    model = SoftmaxKDERegressor(**params, alpha=alpha, bandwidth=geometry.bandwidth)
+    model = SoftmaxKDERegressor(**params, alpha=alpha, bandwidth=bandwidth)
     model.coef_ = coef.copy()
     model.intercept_ = np.array(intercept, dtype=np.float64)
     model.centers_ = geometry.centers
@@ -176,8 +210,8 @@ def path_fits(
         Training targets and their (positive) weights.
     alphas : ndarray of shape (n_alphas,)
         Penalties in the order of the path (smallest first).
-    bandwidths : ndarray of shape (n_bandwidths,)
-        Bandwidths.
+    bandwidths : ndarray of shape (n_bandwidths,) or list
+        Bandwidths, or sets of bandwidths (:func:`bandwidth_sets`).
     centers : list of (int or ndarray), one per bandwidth
         The ``centers`` parameter of each bandwidth's fits.
     params : dict
@@ -199,17 +233,19 @@ def path_fits(
     summary = TargetSummary.from_targets(
         lower, upper, sample_weight, period=params["period"]
     )
-    coordinates = None
+    coordinates = {}  # by number of atoms: sets of bandwidths have more
     for j, bandwidth in enumerate(bandwidths):
         geometry, table = place_kernels(
             summary,
             lower,
             upper,
             centers=centers[j],
-            bandwidth=float(bandwidth),
+            bandwidth=bandwidth,
             kernel=params["kernel"],
             loss=params["loss"],
             n_quadrature=params["n_quadrature"],
+            placement=params["placement"],
+            sample_weight=sample_weight,
         )
         table.check_covered(rows=rows)
         model, objective = linear_objective(
@@ -219,8 +255,8 @@ def path_fits(
             fit_intercept=params["fit_intercept"],
             alpha=alphas[0],
         )
-        if coordinates is None:
-            coordinates = model.solver_coordinates(X, sample_weight)
+        if model.n_params not in coordinates:
+            coordinates[model.n_params] = model.solver_coordinates(X, sample_weight)
         solution = np.zeros(model.n_params)
         with objective.running():
             for i, alpha in enumerate(alphas):
@@ -228,7 +264,7 @@ def path_fits(
                 result = minimize_lbfgs(
                     objective.loss_gradient,
                     solution,
-                    coordinates=coordinates,
+                    coordinates=coordinates[model.n_params],
                     max_iter=params["max_iter"],
                     tol=params["tol"],
                     name="SoftmaxKDERegressorCV",
@@ -279,8 +315,9 @@ def scoring_path(
     -------
     scores, n_iter : ndarray of shape (n_bandwidths, n_alphas)
         Held-out score and iterations of each fit.
-    solutions : ndarray of shape (n_bandwidths, n_alphas, n_params)
-        Only with ``return_params``.
+    solutions : list of ndarray of shape (n_alphas, n_params_j)
+        One per bandwidth (sets of bandwidths have more parameters); only
+        with ``return_params``.
     """
     # Zero weights remove rows from training; held out, they count for nothing.
     train = train[sample_weight[train] > 0]
@@ -292,7 +329,7 @@ def scoring_path(
         )
     X_test, y_test = X[test], y[test]
     score_kwargs = {"sample_weight": sample_weight[test]} if score_weights else {}
-    shape = (bandwidths.size, alphas.size)
+    shape = (len(bandwidths), alphas.size)
     scores, n_iter = np.empty(shape), np.zeros(shape, dtype=np.intp)
     solutions = []
     fits = path_fits(
@@ -310,10 +347,13 @@ def scoring_path(
         n_iter[j, i] = result.n_iter
         solutions.append(result.params)
         coef, intercept = model.unpack(result.params)
-        fitted = fold_model(params, alphas[i], geometry, coef, intercept)
+        fitted = fold_model(params, alphas[i], bandwidths[j], geometry, coef, intercept)
         scores[j, i] = scorer(fitted, X_test, y_test, **score_kwargs)
     if return_params:
-        return scores, n_iter, np.reshape(solutions, (*shape, -1))
+        per_bandwidth = [
+            solutions[j * shape[1] : (j + 1) * shape[1]] for j in range(shape[0])
+        ]
+        return scores, n_iter, [np.array(s) for s in per_bandwidth]
     return scores, n_iter
 
 
@@ -349,10 +389,17 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         compact kernels from 1 to 4 times the rule's bandwidth widened to the
         centers' spacing, so every bandwidth covers every target.  One gives
         Scott's bandwidth itself.  ``bandwidths_`` is sorted increasingly.
+        Entries may also be sets of bandwidths, each a multi-scale model
+        (``SoftmaxKDERegressor(bandwidth=[...])``), to be compared with each
+        other and with single bandwidths: ``[0.2, [0.05, 0.2], [0.05, 0.2,
+        0.8]]``; ``bandwidths_`` is then that list, in the given order.  See
+        Notes for how to choose the sets.
     centers : int or array-like of shape (n_centers,), default=32
-        As for :class:`SoftmaxKDERegressor`: an int places that many evenly
-        over each fold's targets widened by the bandwidth (around the circle
-        when periodic).
+        As for :class:`SoftmaxKDERegressor`: an int places that many (as
+        ``placement`` says) over each fold's targets.
+    placement : {"even", "quantile"}, default="even"
+        Where an int's worth of centers go, as for
+        :class:`SoftmaxKDERegressor`.
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
@@ -400,23 +447,28 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     ----------
     alphas_ : ndarray of shape (n_alphas,)
         Penalties tried, increasing (the order of the path).
-    bandwidths_ : ndarray of shape (n_bandwidths,)
-        Bandwidths tried, increasing.
+    bandwidths_ : ndarray of shape (n_bandwidths,) or list
+        Bandwidths tried, increasing; with sets, the list of single
+        bandwidths (floats) and sets (arrays) in the given order.
     scores_ : ndarray of shape (n_folds, n_bandwidths, n_alphas)
         Held-out score of every fold and grid point.
     n_iter_path_ : ndarray of shape (n_folds, n_bandwidths, n_alphas)
         L-BFGS-B iterations of every fit on the path.
-    alpha_, bandwidth_ : float
-        The pair with the best mean score over the folds (the first in
+    alpha_ : float
+        The penalty of the best mean score over the folds (the first in
         ``bandwidths_``, then ``alphas_`` order, on a tie).
+    bandwidth_ : float or ndarray of shape (n_atoms,)
+        The final model's bandwidth: the chosen one, or for a chosen set
+        each atom's (as :class:`SoftmaxKDERegressor`'s ``bandwidth_``; the
+        set itself is ``bandwidths_[best_index_[0]]``).
     best_index_ : tuple of int
         ``(j, i)`` with ``bandwidths_[j]``, ``alphas_[i]`` the chosen pair.
-    coef_ : ndarray of shape (n_centers, n_features)
+    coef_ : ndarray of shape (n_atoms, n_features)
         Coefficients of the final model.
-    intercept_ : ndarray of shape (n_centers,)
+    intercept_ : ndarray of shape (n_atoms,)
         Intercepts of the final model.
-    centers_ : ndarray of shape (n_centers,)
-        Kernel centers of the final model.
+    centers_ : ndarray of shape (n_atoms,)
+        Kernel centers of the final model's atoms.
     window_ : tuple of float or None
         Window of predicted angles when periodic; None otherwise.
     n_iter_ : int
@@ -447,6 +499,21 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     ``SoftmaxKDERegressor(alpha=alpha_, bandwidth=bandwidth_)``.  Only the
     folds run in parallel; inside a worker the loss follows
     ``threadpoolctl.threadpool_limits``.
+
+    Choosing sets of bandwidths.  A set pays off when the target's spread
+    changes several-fold with the features (one bandwidth must then be too
+    wide for the sharp rows or too narrow for the wide ones), or when rare
+    far targets stretch the range so that the centers sit far apart next to
+    the usual spread.  Start from the rule's bandwidth ``h`` (the middle of
+    the int grid, ``bandwidth_grid(summary, 1, ...)``): a set such as
+    ``[h / 4, h]`` or ``[h / 4, h, 4 h]`` should span the narrowest and the
+    widest conditional spreads expected, a factor of about 4 between
+    neighbours (closer scales are nearly interchangeable and only add
+    atoms).  The narrowest should still be a good fraction of the centers'
+    spacing (``placement="quantile"`` puts centers closer where the targets
+    crowd).  Put the best single bandwidths in the same grid, so the
+    search says whether the extra atoms earn their place: each set costs
+    about its number of scales times a single bandwidth's fits.
 
     Examples
     --------
@@ -482,6 +549,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         alphas=10,
         bandwidths=5,
         centers=32,
+        placement="even",
         kernel="gaussian",
         loss="cross_entropy",
         period=None,
@@ -499,6 +567,7 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         self.alphas = alphas
         self.bandwidths = bandwidths
         self.centers = centers
+        self.placement = placement
         self.kernel = kernel
         self.loss = loss
         self.period = period
@@ -583,19 +652,19 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
                 kernel=self.kernel,
             )
         else:
-            bandwidths = _grid(self.bandwidths, "bandwidths", low_open=True)
+            bandwidths = bandwidth_sets(self.bandwidths)
         self.alphas_ = np.sort(alphas)
-        self.bandwidths_ = np.sort(bandwidths)
+        self.bandwidths_ = bandwidths
         if self.refit:
-            centers = [self.centers] * self.bandwidths_.size
+            centers = [self.centers] * len(self.bandwidths_)
         else:
             # One geometry for all folds, so their coefficients can be averaged.
-            centers = [
-                resolve_geometry(
-                    summary, centers=self.centers, bandwidth=b, kernel=self.kernel
-                ).centers
+            geometries = [
+                self._geometry(summary, self.centers, b, lower, upper, sample_weight_)
                 for b in self.bandwidths_
             ]
+            # The centers of one scale: each fold's fit repeats them per scale.
+            centers = [g.centers[: g.centers.size // g.n_scales] for g in geometries]
 
         splitter = check_cv(self.cv, y, classifier=False)
         folds = list(splitter.split(X, y, groups))
@@ -627,30 +696,49 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         j, i = np.unravel_index(np.argmax(flat), flat.shape)
         self.best_index_ = (int(j), int(i))
         self.alpha_ = float(self.alphas_[i])
-        self.bandwidth_ = float(self.bandwidths_[j])
+        chosen = self.bandwidths_[j]
 
         if self.refit:
             final = SoftmaxKDERegressor(
                 **params,
                 alpha=self.alpha_,
-                bandwidth=self.bandwidth_,
+                bandwidth=chosen,
                 verbose=self.verbose,
             ).fit(X, y, sample_weight=sample_weight)
             self.coef_, self.intercept_ = final.coef_, final.intercept_
             self.centers_, self.window_ = final.centers_, final.window_
+            self.bandwidth_ = final.bandwidth_
             self.n_iter_, self.objective_ = final.n_iter_, final.objective_
             return self
-        solution = np.mean([path[2][j, i] for path in paths], axis=0)
+        geometry = self._geometry(
+            summary, centers[j], chosen, lower, upper, sample_weight_
+        )
+        solution = np.mean([path[2][j][i] for path in paths], axis=0)
         coef, intercept = LinearLogits(
-            centers[j].size, X.shape[1], fit_intercept=self.fit_intercept
+            geometry.centers.size, X.shape[1], fit_intercept=self.fit_intercept
         ).unpack(solution)
         self.coef_, self.intercept_ = coef.copy(), np.array(intercept, dtype=float)
-        self.centers_ = centers[j]
-        self.window_ = resolve_geometry(
-            summary, centers=centers[j], bandwidth=self.bandwidth_, kernel=self.kernel
-        ).window
+        self.centers_ = geometry.centers
+        self.bandwidth_ = geometry.bandwidth
+        self.window_ = geometry.window
         self.n_iter_, self.objective_ = 0, None
         return self
+
+    def _geometry(self, summary, centers, bandwidth, lower, upper, sample_weight):
+        """The kernels' geometry of all the (weighted) training targets."""
+        used = sample_weight > 0
+        targets = None
+        if self.placement == "quantile":
+            mid = 0.5 * (lower[used] + upper[used])
+            targets = (mid, sample_weight[used])
+        return resolve_geometry(
+            summary,
+            centers=centers,
+            bandwidth=bandwidth,
+            kernel=self.kernel,
+            placement=self.placement,
+            targets=targets,
+        )
 
     # The final model's coefficients and geometry are this estimator's own
     # fitted attributes, so the linear model's method applies as it is.

@@ -361,7 +361,7 @@ def quantile_centers(midpoints, weights, summary, n_centers, margin):
     return np.concatenate([ends[0], inner, ends[1]])
 
 
-def parse_bandwidth(bandwidth):
+def parse_bandwidth(bandwidth, name="bandwidth"):
     """A model's ``bandwidth`` parameter as ``(rule, values)``.
 
     ``rule`` is ``"scott"``, ``"silverman"`` or None; ``values`` a float
@@ -387,27 +387,24 @@ def parse_bandwidth(bandwidth):
             )
     elif isinstance(bandwidth, Real) and not isinstance(bandwidth, bool):
         return None, float(bandwidth)
-    what = "multipliers of the rule" if rule else "bandwidths"
+    what = f"{name}'s multipliers of the rule" if rule else f"{name}'s values"
     try:
         values = np.array(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(
-            "bandwidth must be a positive float, 'scott', 'silverman', a 1-D "
+            f"{name} must be a positive float, 'scott', 'silverman', a 1-D "
             "array-like of positive floats (one per scale) or a pair (rule, "
             f"multipliers); got {bandwidth!r}."
         ) from exc
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
-            f"bandwidth's {what} must form a non-empty 1-D array; got shape "
-            f"{values.shape}."
+            f"{what} must form a non-empty 1-D array; got shape {values.shape}."
         )
     if not np.all(np.isfinite(values) & (values > 0)):
-        raise ValueError(
-            f"bandwidth's {what} must be finite and > 0; got {values.tolist()}."
-        )
+        raise ValueError(f"{what} must be finite and > 0; got {values.tolist()}.")
     if np.unique(values).size != values.size:
         raise ValueError(
-            f"bandwidth's {what} must be distinct (equal scales would make "
+            f"{what} must be distinct (equal scales would make "
             f"identical atoms); got {values.tolist()}."
         )
     return rule, values

@@ -86,6 +86,11 @@ CASES = {
         True,
     ),
     "intervals": ("interval", dict(LINE_KERNELS), False),
+    "two bandwidths, quantile centers": (
+        "interval",
+        dict(centers=6, bandwidth=[0.3, 1.2], placement="quantile"),
+        True,
+    ),
     "periodic": (
         "periodic",
         dict(centers=8, kernel="vonmises", period=360.0, target_width=5.0),

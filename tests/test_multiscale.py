@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import quad
 from scipy.special import log_softmax, logsumexp
 from scipy.stats import kstest
+from sklearn.model_selection import KFold
 from sklearn.preprocessing import SplineTransformer
 from test_distribution import integrate
 from test_loss import five_point_gradient
@@ -15,6 +16,7 @@ from skkdece import (
     KDEDistribution,
     SoftmaxKDENeighborsRegressor,
     SoftmaxKDERegressor,
+    SoftmaxKDERegressorCV,
     interval_likelihood,
     kde_cross_entropy,
 )
@@ -532,3 +534,66 @@ def test_neighbours_model_takes_one_bandwidth():
     X, y = heteroscedastic(100, 0)
     with pytest.raises(ValueError, match="bandwidth"):
         SoftmaxKDENeighborsRegressor(bandwidth=[0.1, 0.3]).fit(X, y)
+
+
+# ------------------------------------------------------------- CV estimator
+SETS = [0.1, [0.05, 0.3], [0.03, 0.1, 0.4]]
+
+
+def test_cv_scores_sets_of_bandwidths_as_separate_fits_do():
+    X, y = heteroscedastic(300, 3)
+    folds = list(KFold(3).split(X))
+    cv = SoftmaxKDERegressorCV(
+        alphas=[1e-3], bandwidths=SETS, centers=10, cv=folds, tol=1e-8
+    ).fit(X, y)
+    assert cv.bandwidths_[0] == 0.1
+    assert_array_equal(cv.bandwidths_[2], [0.03, 0.1, 0.4])
+    for f, (train, test) in enumerate(folds):
+        for j, b in enumerate(SETS):
+            alone = SoftmaxKDERegressor(bandwidth=b, alpha=1e-3, centers=10, tol=1e-8)
+            score = alone.fit(X[train], y[train]).score(X[test], y[test])
+            assert cv.scores_[f, j, 0] == pytest.approx(score, rel=1e-9)
+    # The refit is the plain estimator with the chosen set.
+    j = cv.best_index_[0]
+    final = SoftmaxKDERegressor(bandwidth=SETS[j], alpha=1e-3, centers=10, tol=1e-8)
+    final.fit(X, y)
+    assert_array_equal(cv.coef_, final.coef_)
+    assert_array_equal(cv.bandwidth_, final.bandwidth_)
+    assert_array_equal(cv.centers_, final.centers_)
+
+
+def test_cv_prefers_a_set_where_the_spread_changes_and_refit_false_works():
+    X, y = heteroscedastic(400, 4)
+    cv = SoftmaxKDERegressorCV(
+        alphas=[1e-4], bandwidths=[0.1, [0.03, 0.3]], centers=24, cv=3
+    ).fit(X, y)
+    assert cv.best_index_ == (1, 0)
+    assert cv.bandwidth_.shape == cv.centers_.shape == (48,)
+    fixed = SoftmaxKDERegressorCV(
+        alphas=[1e-4],
+        bandwidths=[0.1, [0.03, 0.3]],
+        centers=24,
+        cv=3,
+        refit=False,
+        placement="quantile",
+    ).fit(X, y)
+    assert fixed.coef_.shape == (48, 1)
+    assert_array_equal(fixed.centers_[:24], fixed.centers_[24:])
+    assert np.all(np.isfinite(fixed.predict_std(X[:5])))
+
+
+@pytest.mark.parametrize(
+    "bandwidths, match",
+    [
+        ([0.1, [0.2, 0.2]], "must be distinct"),
+        ([[0.1, -1.0]], "finite and > 0"),
+        ([0.1, ("scott", [1.0, 2.0])], "absolute values"),
+        ([0.1, [[0.1]]], "1-D"),
+    ],
+)
+def test_cv_rejects_bad_sets(bandwidths, match):
+    X, y = heteroscedastic(60, 0)
+    with pytest.raises(ValueError, match=match):
+        SoftmaxKDERegressorCV(bandwidths=bandwidths, alphas=1, cv=2, centers=4).fit(
+            X, y
+        )
