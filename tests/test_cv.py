@@ -17,6 +17,8 @@ BANDWIDTHS = [0.4, 0.8]
 # neighbouring penalty and a fit from zero may stop in different local minima
 # (see skkdece/_linear_cv.py).  With five centers these problems have one.
 SETTINGS = dict(centers=5, tol=1e-10)
+# The path's fits at the separate fits' tolerance (its default is 10 tol).
+PATH = dict(path_tol=1e-10)
 
 
 def data(n=150, seed=0, intervals=False):
@@ -47,7 +49,7 @@ def test_path_scores_equal_separate_fits_in_fewer_iterations(intervals):
     X, y = data(intervals=intervals)
     folds = list(KFold(3, shuffle=True, random_state=0).split(X))
     cv = SoftmaxKDERegressorCV(
-        alphas=ALPHAS, bandwidths=BANDWIDTHS, cv=folds, **SETTINGS
+        alphas=ALPHAS, bandwidths=BANDWIDTHS, cv=folds, **SETTINGS, **PATH
     ).fit(X, y)
     assert_array_equal(cv.alphas_, ALPHAS)
     assert_array_equal(cv.bandwidths_, BANDWIDTHS)
@@ -119,7 +121,7 @@ def test_refit_false_fixes_the_geometry_and_averages_the_folds():
     X, y = data(n=120, seed=3)
     folds = list(KFold(3, shuffle=True, random_state=1).split(X))
     cv = SoftmaxKDERegressorCV(
-        alphas=ALPHAS[:2], bandwidths=[0.4], cv=folds, refit=False, **SETTINGS
+        alphas=ALPHAS[:2], bandwidths=[0.4], cv=folds, refit=False, **SETTINGS, **PATH
     ).fit(X, y)
     # The centers of all the data, for every fold: the scores are those of
     # plain fits with these explicit centers.
@@ -215,3 +217,24 @@ def test_bad_grids_raise(params, message):
     X, y = data(n=30)
     with pytest.raises(ValueError, match=message):
         SoftmaxKDERegressorCV(cv=2, **params).fit(X, y)
+
+
+def test_path_tol_loosens_only_the_path():
+    X, y = data(n=200, seed=5)
+    folds = list(KFold(3, shuffle=True, random_state=2).split(X))
+    kw = dict(alphas=[1e-4, 1e-2], bandwidths=[0.4], cv=folds, centers=8, tol=1e-7)
+    loose = SoftmaxKDERegressorCV(**kw, path_tol=1e-2).fit(X, y)
+    default = SoftmaxKDERegressorCV(**kw).fit(X, y)
+    assert loose.n_iter_path_.sum() < default.n_iter_path_.sum()
+    # The path's first fits are plain fits at path_tol (10 tol by default) ...
+    for (train, test), s_loose, s_default in zip(
+        folds, loose.scores_, default.scores_, strict=True
+    ):
+        for tol, scores in ((1e-2, s_loose), (1e-6, s_default)):
+            plain = SoftmaxKDERegressor(alpha=1e-4, bandwidth=0.4, centers=8, tol=tol)
+            assert scores[0, 0] == plain.fit(X[train], y[train]).score(X[test], y[test])
+    # ... and the final model is fitted at tol, whatever path_tol was.
+    final = SoftmaxKDERegressor(
+        alpha=loose.alpha_, bandwidth=0.4, centers=8, tol=1e-7
+    ).fit(X, y)
+    assert_array_equal(loose.coef_, final.coef_)

@@ -544,7 +544,7 @@ def test_cv_scores_sets_of_bandwidths_as_separate_fits_do():
     X, y = heteroscedastic(300, 3)
     folds = list(KFold(3).split(X))
     cv = SoftmaxKDERegressorCV(
-        alphas=[1e-3], bandwidths=SETS, centers=10, cv=folds, tol=1e-8
+        alphas=[1e-3], bandwidths=SETS, centers=10, cv=folds, tol=1e-8, path_tol=1e-8
     ).fit(X, y)
     assert cv.bandwidths_[0] == 0.1
     assert_array_equal(cv.bandwidths_[2], [0.03, 0.1, 0.4])
