@@ -13,13 +13,16 @@ target, pass):
     :class:`~sklearn.model_selection.GridSearchCV` of ``SoftmaxKDERegressor``
     over the very same ``alphas_ x bandwidths_`` grid and the same folds.
     Target: the path's refitted model scores at least as well on held-out
-    data as the grid search's best, in at most a third of its time.
+    data as the grid search's best, in at most a third of its time.  The
+    path runs twice, at the default ``path_tol`` (= ``tol``) and at
+    ``path_tol=1e-4`` (ten times ``tol``; the refit stays at ``tol``).
 (b) **Conditional density vs statsmodels** on the heteroscedastic problem of
     ``run_benchmarks.py`` (``y = sin(2x) + (0.2 + 0.3|x|) eps``, n = 1000):
     ``make_pipeline(SplineTransformer(...), SoftmaxKDERegressorCV(...))``
     (4 bandwidths x 3 penalties, 3 folds) against
     ``KDEMultivariateConditional(bw="cv_ml")`` (fit and predict).  Target: at
-    least its held-out log-likelihood, at least 5x faster.
+    least its held-out log-likelihood, at least 5x faster.  The CV runs at
+    the default ``path_tol`` and at ``path_tol=1e-3`` (ten times ``tol``).
 (c) **CV vs the default estimator** on ``make_guess_factor_waves`` and
     ``make_circular_regression``: held-out log-likelihood at least the
     default ``SoftmaxKDERegressor()``'s.
@@ -132,18 +135,28 @@ def bench_grid_search(table, n, n_jobs, repeats):
     X_train, X_test, y_train, y_test = waves(n)
     folds = KFold(5, shuffle=True, random_state=0)
     common = dict(centers=24, tol=1e-5)
+    # The path at the default path_tol (= tol) and at ten times tol.
+    path_tols = {"default path_tol": None, "path_tol=1e-4": 1e-4}
 
     counter, last = IterationCounter(), {}
 
-    def fit_path():
-        path = make_pipeline(
-            StandardScaler(),
-            SoftmaxKDERegressorCV(
-                alphas=8, bandwidths=5, cv=folds, n_jobs=n_jobs, **common
-            ),
-        )
-        last["path"] = path.fit(X_train, y_train)
-        return last["path"]
+    def path_fitter(path_tol):
+        def fit_path():
+            path = make_pipeline(
+                StandardScaler(),
+                SoftmaxKDERegressorCV(
+                    alphas=8,
+                    bandwidths=5,
+                    cv=folds,
+                    n_jobs=n_jobs,
+                    path_tol=path_tol,
+                    **common,
+                ),
+            )
+            last["path"] = path.fit(X_train, y_train)
+            return last["path"]
+
+        return fit_path
 
     def fit_grid():
         grid = last["path"][-1]  # the grid the path has just searched
@@ -160,73 +173,74 @@ def bench_grid_search(table, n, n_jobs, repeats):
         )
         return search.fit(X_train, y_train)
 
-    (path, t_path, c_path), (search, t_grid, c_grid) = alternate(
-        [fit_path, fit_grid], repeats
+    *paths, (search, t_grid, c_grid) = alternate(
+        [*(path_fitter(t) for t in path_tols.values()), fit_grid], repeats
     )
-    ll_path = path.score(X_test, y_test)
     ll_grid = search.score(X_test, y_test)
-    cv = path[-1]
-    size = f"{cv.bandwidths_.size}x{cv.alphas_.size} grid, 5 folds"
-    table.add(
-        f"(a) waves n={n}, {size}: time path / GridSearchCV",
-        t_path,
-        t_grid,
-        t_path / t_grid,
-        "<= 0.333",
-        t_path <= t_grid / 3,
-        fmt="{:.1f}s",
-    )
-    table.add(
-        "    CPU time, path / GridSearchCV",
-        c_path,
-        c_grid,
-        c_path / c_grid,
-        "-",
-        None,
-        fmt="{:.1f}s",
-    )
-    table.add(
-        "    held-out loglik, path vs GridSearchCV best",
-        ll_path,
-        ll_grid,
-        None,
-        ">= anchor - 1e-3",
-        ll_path >= ll_grid - 1e-3,
-    )
-    best = search.best_params_
-    table.add(
-        f"    chosen alpha {cv.alpha_:.3g} bw {cv.bandwidth_:.3g} | grid alpha "
-        f"{best['softmaxkderegressor__alpha']:.3g} bw "
-        f"{best['softmaxkderegressor__bandwidth']:.3g}",
-        np.max(np.mean(cv.scores_, axis=0)),
-        search.best_score_,
-        None,
-        "(CV means)",
-        None,
-    )
-    first = int(np.sum(cv.n_iter_path_[:, :, 0]))
-    path_iter = int(np.sum(cv.n_iter_path_)) + cv.n_iter_
-    # The grid's refit is not scored: add its iterations by hand.
     grid_iter = counter.n_iter + search.best_estimator_[-1].n_iter_
+    best = search.best_params_
     counted = n_jobs == 1
-    table.add(
-        "    L-BFGS iterations (with refits), path / GridSearchCV",
-        path_iter,
-        grid_iter if counted else None,
-        path_iter / grid_iter if counted else None,
-        "-",
-        None,
-        fmt="{:.0f}",
-    )
-    table.add(
-        "    of which the path's first (from zero) fits",
-        first,
-        grid_iter if counted else None,
-        first / grid_iter if counted else None,
-        "-",
-        None,
-        fmt="{:.0f}",
-    )
+    for label, (path, t_path, c_path) in zip(path_tols, paths, strict=True):
+        ll_path = path.score(X_test, y_test)
+        cv = path[-1]
+        size = f"{cv.bandwidths_.size}x{cv.alphas_.size} grid, 5 folds"
+        table.add(
+            f"(a) waves n={n}, {size}, {label}: time path / GridSearchCV",
+            t_path,
+            t_grid,
+            t_path / t_grid,
+            "<= 0.333",
+            t_path <= t_grid / 3,
+            fmt="{:.1f}s",
+        )
+        table.add(
+            "    CPU time, path / GridSearchCV",
+            c_path,
+            c_grid,
+            c_path / c_grid,
+            "-",
+            None,
+            fmt="{:.1f}s",
+        )
+        table.add(
+            "    held-out loglik, path vs GridSearchCV best",
+            ll_path,
+            ll_grid,
+            None,
+            ">= anchor - 1e-3",
+            ll_path >= ll_grid - 1e-3,
+        )
+        table.add(
+            f"    chosen alpha {cv.alpha_:.3g} bw {cv.bandwidth_:.3g} | grid alpha "
+            f"{best['softmaxkderegressor__alpha']:.3g} bw "
+            f"{best['softmaxkderegressor__bandwidth']:.3g}",
+            np.max(np.mean(cv.scores_, axis=0)),
+            search.best_score_,
+            None,
+            "(CV means)",
+            None,
+        )
+        first = int(np.sum(cv.n_iter_path_[:, :, 0]))
+        path_iter = int(np.sum(cv.n_iter_path_)) + cv.n_iter_
+        # The grid's refit is not scored: its iterations are added by hand.
+        table.add(
+            "    L-BFGS iterations (with refits), path / GridSearchCV",
+            path_iter,
+            grid_iter if counted else None,
+            path_iter / grid_iter if counted else None,
+            "-",
+            None,
+            fmt="{:.0f}",
+        )
+        table.add(
+            "    of which the path's first (from zero) fits",
+            first,
+            grid_iter if counted else None,
+            first / grid_iter if counted else None,
+            "-",
+            None,
+            fmt="{:.0f}",
+        )
 
 
 # ------------------------------------------------ (b) conditional density bench
@@ -258,55 +272,62 @@ def bench_statsmodels(table, n, n_test, n_jobs, repeats):
     # for the marginal of y), three penalties of the default rule, 3 folds.
     scott = float(np.std(y) * n**-0.2)
 
-    def cv_fit():
-        model = make_pipeline(
-            SplineTransformer(n_knots=14, degree=3),
-            SoftmaxKDERegressorCV(
-                alphas=3,
-                bandwidths=[f * scott for f in (0.6, 0.8, 1.0, 1.25)],
-                centers=32,
-                tol=1e-4,
-                cv=3,
-                n_jobs=n_jobs,
-            ),
-        )
-        return model.fit(x[:, None], y)
+    path_tols = {"default path_tol": None, "path_tol=1e-3": 1e-3}
 
-    (model, t_cv, c_cv), ((kde, density), t_sm, c_sm) = alternate(
-        [cv_fit, statsmodels_fit], repeats
+    def cv_fitter(path_tol):
+        def cv_fit():
+            model = make_pipeline(
+                SplineTransformer(n_knots=14, degree=3),
+                SoftmaxKDERegressorCV(
+                    alphas=3,
+                    bandwidths=[f * scott for f in (0.6, 0.8, 1.0, 1.25)],
+                    centers=32,
+                    tol=1e-4,
+                    path_tol=path_tol,
+                    cv=3,
+                    n_jobs=n_jobs,
+                ),
+            )
+            return model.fit(x[:, None], y)
+
+        return cv_fit
+
+    *fits, ((kde, density), t_sm, c_sm) = alternate(
+        [*(cv_fitter(t) for t in path_tols.values()), statsmodels_fit], repeats
     )
     with np.errstate(divide="ignore"):
         ll_sm = float(np.mean(np.log(density)))
-    ll_cv = model.score(x_test[:, None], y_test)
-    cv = model[-1]
-    table.add(
-        f"(b) heteroscedastic n={n}: time CV pipeline / cv_ml",
-        t_cv,
-        t_sm,
-        t_cv / t_sm,
-        "<= 0.2",
-        t_cv <= t_sm / 5,
-        fmt="{:.1f}s",
-    )
-    table.add(
-        "    CPU time, CV pipeline / cv_ml",
-        c_cv,
-        c_sm,
-        c_cv / c_sm,
-        "-",
-        None,
-        fmt="{:.1f}s",
-    )
     bw_sm = ",".join(f"{b:.2g}" for b in kde.bw)
-    table.add(
-        f"    held-out loglik (alpha {cv.alpha_:.2g}, bw {cv.bandwidth_:.3g} | "
-        f"sm bw {bw_sm})",
-        ll_cv,
-        ll_sm,
-        None,
-        ">= anchor",
-        ll_cv >= ll_sm,
-    )
+    for label, (model, t_cv, c_cv) in zip(path_tols, fits, strict=True):
+        ll_cv = model.score(x_test[:, None], y_test)
+        cv = model[-1]
+        table.add(
+            f"(b) heteroscedastic n={n}, {label}: time CV pipeline / cv_ml",
+            t_cv,
+            t_sm,
+            t_cv / t_sm,
+            "<= 0.2",
+            t_cv <= t_sm / 5,
+            fmt="{:.1f}s",
+        )
+        table.add(
+            "    CPU time, CV pipeline / cv_ml",
+            c_cv,
+            c_sm,
+            c_cv / c_sm,
+            "-",
+            None,
+            fmt="{:.1f}s",
+        )
+        table.add(
+            f"    held-out loglik (alpha {cv.alpha_:.2g}, bw {cv.bandwidth_:.3g} | "
+            f"sm bw {bw_sm})",
+            ll_cv,
+            ll_sm,
+            None,
+            ">= anchor",
+            ll_cv >= ll_sm,
+        )
 
 
 # ----------------------------------------------- (c) CV vs the default estimator
