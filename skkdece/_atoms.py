@@ -291,7 +291,9 @@ def atom_kinks(centers, half, kernel, bandwidth):
     Each kernel kink ``o h`` of the kernel at ``c`` moves to ``c +- r + o h``
     for a box of half-width ``r``.
     """
-    offsets = np.array(KINK_OFFSETS[kernel], dtype=np.float64) * bandwidth
+    offsets = np.array(KINK_OFFSETS[kernel], dtype=np.float64)
+    # A bandwidth per atom scales each atom's offsets: (M, K); one: (1, K).
+    offsets = np.asarray(bandwidth, dtype=np.float64)[..., None] * offsets
     c = np.asarray(centers, dtype=np.float64)[..., None]
     if half is None:
         return c + offsets

@@ -35,7 +35,10 @@ from ._kernels import (
     KERNELS,
     KINK_OFFSETS,
     _logsumexp_last,
+    atom_bandwidths,
+    finest_bandwidth,
     first_trig_moment,
+    widest_bandwidth,
 )
 from ._loss import _FALLBACK_BELOW, cross_entropy_from_table, training_table
 from ._targets import check_intervals, check_row_centers, row_list
@@ -115,8 +118,10 @@ class KDEDistribution:
         Kernel centers, shared by all rows or each row's own.
     kernel : str
         Kernel name, one of :data:`skkdece.KERNELS`.
-    bandwidth : float
-        Kernel bandwidth (positive).
+    bandwidth : float or array-like of shape (n_centers,)
+        Kernel bandwidth (positive), or one per center: atom ``m`` is then
+        the kernel of bandwidth ``bandwidth[m]`` at ``centers[..., m]`` (a
+        multi-scale model's atoms).  Not with ``half_widths``.
     period : float or None, default=None
         Period of a circular target; ``kernel="vonmises"`` needs one.
     window_start : float, default=0.0
@@ -174,7 +179,6 @@ class KDEDistribution:
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
         self.kernel = kernel
-        self.bandwidth = _check_positive(bandwidth, "bandwidth")
         self.period = _check_positive(period, "period", allow_none=True)
         if kernel == "vonmises" and self.period is None:
             raise ValueError(
@@ -205,7 +209,18 @@ class KDEDistribution:
             )
         self.log_weights = log_weights
         self.centers = centers
+        if isinstance(bandwidth, bool):
+            raise ValueError(f"bandwidth must be a positive float; got {bandwidth!r}.")
+        try:
+            self.bandwidth = atom_bandwidths(bandwidth, centers.shape[-1])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "bandwidth must be a positive finite float, or one per center "
+                f"(shape ({centers.shape[-1]},)); {exc}"
+            ) from None
         self.half_widths = self._check_half_widths(half_widths)
+        if self.half_widths is not None and np.ndim(self.bandwidth):
+            raise ValueError("Box atoms (half_widths) take a single bandwidth.")
 
     def _check_half_widths(self, half_widths):
         if half_widths is None:
@@ -259,6 +274,11 @@ class KDEDistribution:
     def shape(self):
         """``(n_samples,)``: one distribution per row, for scikit-learn's scorers."""
         return (len(self),)
+
+    @property
+    def _finest(self):
+        """The smallest bandwidth: the scale of search grids and tolerances."""
+        return finest_bandwidth(self.bandwidth)
 
     @property
     def shared_centers(self):
@@ -512,7 +532,7 @@ class KDEDistribution:
         n_candidates), each row sorted over its own hull, and each row's grid
         step.
         """
-        h = self.bandwidth
+        h = self._finest
         # Kink offsets, per row when the window half-widths are: (1 or n, K).
         spread = np.asarray(spread, dtype=np.float64).reshape(-1, 1, 1)
         C, half = self._row_centers(), self._row_half()
@@ -520,7 +540,7 @@ class KDEDistribution:
         if rowwise:
             C = np.broadcast_to(C, (len(self), C.shape[1]))
             half = None if half is None else np.broadcast_to(half, C.shape)
-        kinks = atom_kinks(C, half, self.kernel, h)
+        kinks = atom_kinks(C, half, self.kernel, self.bandwidth)
         if np.any(spread > 0):
             kinks = np.concatenate([kinks - spread, kinks + spread], axis=2)
         kinks = kinks.reshape(C.shape[0], -1)
@@ -577,7 +597,7 @@ class KDEDistribution:
         compact kernel's edge) the parabola does not fit, the vertex is lower,
         and ``x`` stays.  The step stays inside the bracket ``[lo, hi]``.
         """
-        d = _POLISH_STEP * self.bandwidth
+        d = _POLISH_STEP * self._finest
         f_lo, f_hi = objective(self, x - d), objective(self, x + d)
         # Compact kernels give -inf outside their support: nan, then no step.
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -620,7 +640,7 @@ class KDEDistribution:
             n_cand = cand.shape[0]
         else:
             hull = np.ptp(self.centers) if not periodic else self.period
-            n_cand = int(min(hull / (0.25 * self.bandwidth), 8192)) + 1
+            n_cand = int(min(hull / (0.25 * self._finest), 8192)) + 1
             n_kinks = 2 * max(len(KINK_OFFSETS[self.kernel]), 1)
             n_kinks *= 1 if self.half_widths is None else 2
             n_cand += self.centers.shape[-1] * (1 + n_kinks)
@@ -814,7 +834,7 @@ class KDEDistribution:
         than the differences between separate peaks.  The optimum itself is
         then found exactly (:meth:`_window_optimum`).
         """
-        step = self.bandwidth / 8.0
+        step = self._finest / 8.0
         first = np.min(lower) - step
         n_fine = int(np.ceil((np.max(upper) + step - first) / step)) + 1
         fine = first + step * np.arange(n_fine)
@@ -862,7 +882,7 @@ class KDEDistribution:
             exact = bracketed & ((ga == 0) | (gb == 0))
             active = bracketed & ~exact
             side = np.zeros(a.shape, dtype=np.int8)  # the end that moved last
-            tol = _ROOT_TOL * self.bandwidth
+            tol = _ROOT_TOL * self._finest
             for step in range(_ROOT_STEPS):
                 active &= b - a > tol
                 idx = np.flatnonzero(active)
@@ -1055,7 +1075,7 @@ class KDEDistribution:
         a, b = a.astype(np.float64), b.astype(np.float64)
         fa, fb = self._cumulative(a) - target, self._cumulative(b) - target
         side = np.zeros(a.shape, dtype=np.int8)
-        tol = _ROOT_TOL * self.bandwidth
+        tol = _ROOT_TOL * self._finest
         for step in range(_BISECTION_STEPS):
             if np.all(b - a <= tol):
                 break
@@ -1111,7 +1131,7 @@ class KDEDistribution:
 
     def _support(self):
         """Angles below/above which each row's CDF is exactly 0/1 (or nearly)."""
-        c, h = self.centers, self.bandwidth
+        c, h = self.centers, widest_bandwidth(self.bandwidth)
         if self.period is not None:
             return self.window_start, self.window_start + self.period
         reach = {"gaussian": 40.0, "exponential": 750.0}.get(self.kernel, 1.0)
@@ -1194,7 +1214,7 @@ class KDEDistribution:
         if self.period is None:
             return self.quantiles([(1 - coverage) / 2, (1 + coverage) / 2])
         P, w0 = self.period, self.window_start
-        n_grid = int(min(max(128, np.ceil(16 * P / self.bandwidth)), 8192))
+        n_grid = int(min(max(128, np.ceil(16 * P / self._finest)), 8192))
         starts = w0 + P * np.arange(n_grid) / n_grid
         out = np.empty((len(self), 2))
         for rows in row_batches(8 * 8 * n_grid, len(self)):
@@ -1232,8 +1252,11 @@ class KDEDistribution:
         """First trigonometric moment ``E[exp(2 pi i t / P)]`` of each row."""
         theta = (2 * np.pi / self.period) * self.centers
         boxes = atom_trig_factor(self.half_widths, self.period)
+        rho = first_trig_moment(self.kernel, self.bandwidth, self.period)
+        if np.ndim(rho):  # a bandwidth per atom: each atom's own shrinkage
+            return _row_dot(self.weights, np.exp(1j * theta) * boxes * rho)
         z = _row_dot(self.weights, np.exp(1j * theta) * boxes)
-        return z * first_trig_moment(self.kernel, self.bandwidth, self.period)
+        return z * rho
 
     @with_example(
         _ON_A_CIRCLE,
@@ -1280,6 +1303,8 @@ class KDEDistribution:
             kernel_sd = KERNEL_STD[self.kernel] * self.bandwidth
             if self.half_widths is not None:
                 var_c += _row_dot(self.weights, atom_variance(self.half_widths))
+            if np.ndim(kernel_sd):  # a bandwidth per atom
+                return np.sqrt(var_c + self.weights @ kernel_sd**2)
             return np.sqrt(var_c + kernel_sd**2)
         R = np.minimum(np.abs(self._trig_moment()), 1.0)
         with np.errstate(divide="ignore"):
@@ -1330,7 +1355,8 @@ class KDEDistribution:
         half = self._row_half()
         if half is not None:
             half = np.take_along_axis(np.broadcast_to(half, (n, M)), comp, axis=1)
+        h = self.bandwidth if np.ndim(self.bandwidth) == 0 else self.bandwidth[comp]
         draws = np.take_along_axis(centers, comp, axis=1) + atom_offsets(
-            gen, (n, n_draws), half, self.kernel, self.bandwidth, self.period
+            gen, (n, n_draws), half, self.kernel, h, self.period
         )
         return self.to_window(draws)

@@ -32,7 +32,7 @@ import numpy as np
 from numpy.polynomial import legendre
 from sklearn import get_config
 
-from ._kernels import KINK_OFFSETS, log_kernel
+from ._kernels import KINK_OFFSETS, atom_bandwidths, finest_bandwidth, log_kernel
 from ._targets import row_list
 
 GRID_PANEL_WIDTH = 0.5
@@ -89,8 +89,10 @@ def raise_zero_density(table, bad, rows=None):
         bad = np.asarray(rows)[bad]
     mask = np.zeros(int(bad.max(initial=0)) + 1, dtype=bool)
     mask[bad] = True
+    h = np.unique(table.bandwidth)
+    bandwidth = f"{h[0]:g}" if h.size == 1 else f"bandwidths {h.tolist()}"
     raise ValueError(
-        f"With kernel={table.kernel!r}, bandwidth={table.bandwidth:g} and these "
+        f"With kernel={table.kernel!r}, bandwidth={bandwidth} and these "
         f"centers the density is zero inside the targets of rows "
         f"{row_list(mask)}, so the loss is infinite. Widen the bandwidth, "
         "move or add centers to cover every target, or use a kernel with "
@@ -147,7 +149,8 @@ def panel_edges(start, stop, centers, *, kernel, bandwidth, period=None):
 
     The kernel's kinks relative to every center cut the window into smooth
     pieces (``log p`` is smooth between them), and each piece into equal
-    panels at most ``GRID_PANEL_WIDTH`` bandwidths wide (the tophat's pieces
+    panels at most ``GRID_PANEL_WIDTH`` bandwidths (the smallest, with a
+    bandwidth per atom) wide (the tophat's pieces
     stay whole: its ``log p`` is constant on each).  With a period the
     window is one period and the kinks are taken modulo it.
 
@@ -158,7 +161,7 @@ def panel_edges(start, stop, centers, *, kernel, bandwidth, period=None):
     """
     cuts = [np.array([start, stop])]
     for offset in KINK_OFFSETS[kernel]:
-        kinks = np.asarray(centers, dtype=np.float64) + offset * bandwidth
+        kinks = np.asarray(centers, dtype=np.float64) + offset * np.asarray(bandwidth)
         if period is not None:
             kinks = start + np.mod(kinks - start, period)
         cuts.append(kinks[(kinks > start) & (kinks < stop)])
@@ -167,7 +170,9 @@ def panel_edges(start, stop, centers, *, kernel, bandwidth, period=None):
     if kernel == "tophat":
         n_panels = np.ones(length.shape[0], dtype=np.intp)
     else:
-        n_panels = np.ceil(length / (GRID_PANEL_WIDTH * bandwidth) - 1e-9)
+        # With a bandwidth per atom the narrowest atoms set the panels.
+        h = finest_bandwidth(bandwidth)
+        n_panels = np.ceil(length / (GRID_PANEL_WIDTH * h) - 1e-9)
         n_panels = np.maximum(n_panels, 1).astype(np.intp)
     piece = np.repeat(np.arange(length.shape[0]), n_panels)
     index = np.arange(piece.shape[0]) - np.repeat(
@@ -258,7 +263,7 @@ class GridTable(_RowBlocks):
         if np.any(upper <= lower):
             raise ValueError("GridTable holds interval rows only (lower < upper).")
         self.kernel = kernel
-        self.bandwidth = float(bandwidth)
+        self.bandwidth = atom_bandwidths(bandwidth, self.centers.shape[0])
         self.period = period
         k = _nodes_per_panel(kernel)
         self.nodes_per_panel = k

@@ -14,7 +14,7 @@ normal for wide gaussians, and a closed form for the exponential kernel.
 """
 
 import numpy as np
-from scipy.special import erfc, i0e, ive, log_ndtr, ndtr
+from scipy.special import erfc, i0e, i1e, ive, log_ndtr, ndtr
 
 KERNELS = (
     "gaussian",
@@ -106,6 +106,90 @@ def _logsumexp_last(a):
         return np.log(np.sum(np.exp(a - m_safe[..., None]), axis=-1)) + m_safe
 
 
+# ---------------------------------------------------------------------------
+# Per-atom bandwidths.
+# ---------------------------------------------------------------------------
+
+
+def atom_bandwidths(bandwidth, n_atoms=None):
+    """One bandwidth as a float, or one per atom as a 1-D float array.
+
+    Raises a ValueError naming the problem for a non-finite or non-positive
+    value, or for an array that is not 1-D with ``n_atoms`` values.
+    """
+    if np.ndim(bandwidth) == 0:
+        h = float(bandwidth)
+        if not (np.isfinite(h) and h > 0):
+            raise ValueError(f"bandwidth must be finite and > 0; got {bandwidth!r}.")
+        return h
+    h = np.array(bandwidth, dtype=np.float64)
+    if h.ndim != 1 or h.size == 0 or (n_atoms is not None and h.size != n_atoms):
+        want = "" if n_atoms is None else f" with one value per atom ({n_atoms})"
+        raise ValueError(
+            f"A bandwidth per atom must be a non-empty 1-D array{want}; got an "
+            f"array of shape {h.shape}."
+        )
+    bad = ~(np.isfinite(h) & (h > 0))
+    if np.any(bad):
+        raise ValueError(
+            f"bandwidth must be finite and > 0; got {h[bad].tolist()} at atoms "
+            f"{np.flatnonzero(bad).tolist()}."
+        )
+    return h
+
+
+def finest_bandwidth(bandwidth):
+    """The smallest of the atoms' bandwidths (a float for one bandwidth).
+
+    Steps that must resolve every atom (quadrature panels, search grids,
+    tolerances) are sized by it.
+    """
+    return float(np.min(bandwidth))
+
+
+def widest_bandwidth(bandwidth):
+    """The largest of the atoms' bandwidths (a float for one bandwidth)."""
+    return float(np.max(bandwidth))
+
+
+def _bandwidth_groups(bandwidth):
+    """``(value, columns)`` for each distinct value of a 1-D bandwidth array.
+
+    ``columns`` is a slice where the atoms of one bandwidth are contiguous
+    (as a model lays them out, scale after scale), else an index array.
+    """
+    values, inverse = np.unique(bandwidth, return_inverse=True)
+    groups = []
+    for k, value in enumerate(values):
+        cols = np.flatnonzero(inverse == k)
+        if cols[-1] - cols[0] + 1 == cols.size:
+            cols = slice(int(cols[0]), int(cols[-1]) + 1)
+        groups.append((float(value), cols))
+    return groups
+
+
+def _per_bandwidth(function, arrays, bandwidth):
+    """``function(*arrays, h)`` with a bandwidth per atom on the last axis.
+
+    ``bandwidth`` has one value per atom (the last axis of the broadcast
+    ``arrays``); each distinct value is one call of the single-bandwidth
+    ``function`` on its atoms' columns, so atoms of one bandwidth cost what
+    they cost alone and the results are those of a single bandwidth.
+    """
+    bandwidth = np.asarray(bandwidth, dtype=np.float64)
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in arrays))
+    shape = arrays[0].shape
+    if bandwidth.ndim != 1 or not shape or shape[-1] != bandwidth.shape[0]:
+        raise ValueError(
+            f"A bandwidth per atom must be 1-D with one value per atom (the last "
+            f"axis, {shape[-1] if shape else 0}); got shape {bandwidth.shape}."
+        )
+    out = np.empty(shape)
+    for value, cols in _bandwidth_groups(bandwidth):
+        out[..., cols] = function(*(a[..., cols] for a in arrays), value)
+    return out
+
+
 def vonmises_kappa(bandwidth, period):
     """Concentration of the von Mises kernel with circular scale ``bandwidth``."""
     return (period / (2.0 * np.pi * bandwidth)) ** 2
@@ -120,8 +204,8 @@ def log_kernel(u, kernel, bandwidth, period=None):
         Offsets ``t - c`` between angles and kernel centers.
     kernel : str
         One of :data:`KERNELS`.
-    bandwidth : float
-        Kernel bandwidth ``h > 0``.
+    bandwidth : float or ndarray of shape (n_atoms,)
+        Kernel bandwidth ``h > 0``, or one per atom (the last axis of ``u``).
     period : float or None
         Period of the target; ``None`` for a target on the real line.
 
@@ -130,6 +214,10 @@ def log_kernel(u, kernel, bandwidth, period=None):
     log_k : ndarray of the shape of ``u``
         ``log K_h(u)``; ``-inf`` outside the support of compact kernels.
     """
+    if np.ndim(bandwidth):
+        return _per_bandwidth(
+            lambda v, h: log_kernel(v, kernel, h, period), (u,), bandwidth
+        )
     u = np.asarray(u, dtype=np.float64)
     h = float(bandwidth)
     if period is None:
@@ -467,8 +555,13 @@ def cumulative_mass(u, kernel, bandwidth, period=None):
     For a period ``P`` this is the continuous antiderivative that is zero at
     ``u = -P/2`` and grows by exactly one per period, so that the mass of any
     arc ``[lo, hi]`` with ``hi - lo <= P`` is
-    ``cumulative_mass(hi) - cumulative_mass(lo)``.
+    ``cumulative_mass(hi) - cumulative_mass(lo)``.  ``bandwidth`` may hold
+    one value per atom (the last axis of ``u``).
     """
+    if np.ndim(bandwidth):
+        return _per_bandwidth(
+            lambda v, h: cumulative_mass(v, kernel, h, period), (u,), bandwidth
+        )
     u = np.asarray(u, dtype=np.float64)
     h = float(bandwidth)
     if period is None:
@@ -535,13 +628,20 @@ def log_interval_mass(lo, hi, kernel, bandwidth, period=None):
         Interval ends relative to the kernel center (``a - c`` and ``b - c``);
         with a period, ``hi - lo <= period``.
     kernel, bandwidth, period :
-        As for :func:`log_kernel`.
+        As for :func:`log_kernel` (a bandwidth per atom is one per value on
+        the last axis of ``lo`` and ``hi``).
 
     Returns
     -------
     log_mass : ndarray
         ``log integral_lo^hi K(u) du``; ``-inf`` for no mass.
     """
+    if np.ndim(bandwidth):
+        return _per_bandwidth(
+            lambda a, b, h: log_interval_mass(a, b, kernel, h, period),
+            (lo, hi),
+            bandwidth,
+        )
     lo, hi = np.broadcast_arrays(
         np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)
     )
@@ -621,18 +721,26 @@ def unit_characteristic(a, kernel):
 
 
 def first_trig_moment(kernel, bandwidth, period):
-    """``E[cos(2 pi U / P)]`` of the wrapped kernel (its mean resultant length)."""
-    if kernel == "vonmises":
-        from scipy.special import i1e
+    """``E[cos(2 pi U / P)]`` of the wrapped kernel (its mean resultant length).
 
+    A float, or one value per atom for a bandwidth per atom.
+    """
+    bandwidth = np.asarray(bandwidth, dtype=np.float64)
+    if kernel == "vonmises":
         kappa = vonmises_kappa(bandwidth, period)
-        return float(i1e(kappa) / i0e(kappa))
-    return float(unit_characteristic(2.0 * np.pi * bandwidth / period, kernel))
+        rho = i1e(kappa) / i0e(kappa)
+    else:
+        rho = unit_characteristic(2.0 * np.pi * bandwidth / period, kernel)
+    return float(rho) if rho.ndim == 0 else rho
 
 
 def sample_offsets(rng, size, kernel, bandwidth, period=None):
-    """Draws ``u`` from the kernel (unwrapped; wrap them for a circle)."""
-    h = float(bandwidth)
+    """Draws ``u`` from the kernel (unwrapped; wrap them for a circle).
+
+    ``bandwidth`` is a float or one value per draw (an array of shape
+    ``size``).
+    """
+    h = float(bandwidth) if np.ndim(bandwidth) == 0 else np.asarray(bandwidth)
     if kernel == "gaussian":
         return h * rng.standard_normal(size)
     if kernel == "exponential":
@@ -651,11 +759,16 @@ def sample_offsets(rng, size, kernel, bandwidth, period=None):
         return h * (2.0 / np.pi) * np.arcsin(rng.uniform(-1.0, 1.0, size))
     if kernel == "vonmises":
         kappa = vonmises_kappa(h, period)
-        if kappa > 1e6:
-            # numpy's sampler slows down without bound as kappa grows; here the
-            # von Mises is normal with sd 1/sqrt(kappa) to within 1e-6.
-            theta = rng.standard_normal(size) / np.sqrt(kappa)
+        # numpy's sampler slows down without bound as kappa grows; above 1e6
+        # the von Mises is normal with sd 1/sqrt(kappa) to within 1e-6.
+        if np.ndim(kappa) == 0:
+            if kappa > 1e6:
+                theta = rng.standard_normal(size) / np.sqrt(kappa)
+            else:
+                theta = rng.vonmises(0.0, kappa, size)
         else:
-            theta = rng.vonmises(0.0, kappa, size)
+            sharp = kappa > 1e6
+            theta = rng.standard_normal(size) / np.sqrt(kappa)
+            theta[~sharp] = rng.vonmises(0.0, kappa[~sharp])
         return (period / (2.0 * np.pi)) * theta
     raise ValueError(f"Unknown kernel {kernel!r}.")  # pragma: no cover

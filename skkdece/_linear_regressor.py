@@ -115,7 +115,17 @@ def read_fit_targets(X, y, sample_weight, *, target_width, period):
 
 
 def place_kernels(
-    summary, lower, upper, *, centers, bandwidth, kernel, loss, n_quadrature
+    summary,
+    lower,
+    upper,
+    *,
+    centers,
+    bandwidth,
+    kernel,
+    loss,
+    n_quadrature,
+    placement="even",
+    sample_weight=None,
 ):
     """The kernels' geometry and the training table of the targets under them.
 
@@ -125,8 +135,10 @@ def place_kernels(
         Summary of the training targets (with positive weights).
     lower, upper : ndarray of shape (n_samples,)
         The training targets.
-    centers, bandwidth, kernel, loss, n_quadrature :
+    centers, bandwidth, kernel, loss, n_quadrature, placement :
         As the estimator's parameters.
+    sample_weight : ndarray of shape (n_samples,) or None
+        The targets' weights, for ``placement="quantile"``.
 
     Returns
     -------
@@ -135,8 +147,17 @@ def place_kernels(
     table : KernelTable or IntervalMassTable
         The kernel table of the targets (coverage not yet checked).
     """
+    targets = None
+    if placement == "quantile":
+        weights = np.ones(lower.shape) if sample_weight is None else sample_weight
+        targets = (0.5 * (lower + upper), weights)
     geometry = resolve_geometry(
-        summary, centers=centers, bandwidth=bandwidth, kernel=kernel
+        summary,
+        centers=centers,
+        bandwidth=bandwidth,
+        kernel=kernel,
+        placement=placement,
+        targets=targets,
     )
     table = training_table(
         lower,
@@ -191,12 +212,21 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
     Parameters
     ----------
     centers : int or array-like of shape (n_centers,), default=32
-        An int spreads that many centers evenly over the training targets'
-        range widened by one bandwidth on each side, or around the whole
-        circle when ``period`` is set.  An array gives their locations.
-    bandwidth : float or {"scott", "silverman"}, default="scott"
+        An int places that many centers as ``placement`` says.  An array
+        gives their locations.
+    bandwidth : float, {"scott", "silverman"}, array-like or (rule, multipliers), \
+default="scott"
         Kernel bandwidth (support radius for the compact kernels, as in
-        :class:`sklearn.neighbors.KernelDensity`).  The rules give
+        :class:`sklearn.neighbors.KernelDensity`).  Several values, such as
+        ``[0.05, 0.2]``, make a multi-scale model: every center gets a kernel
+        of each bandwidth, and the softmax weighs all these atoms, so that
+        one row can put its mass on narrow kernels and another on wide ones.
+        ``("scott", [0.5, 2.0])`` gives multipliers of a rule's bandwidth,
+        the convention of :class:`SoftmaxKDERegressorCV`'s grid.  The atoms
+        are laid out scale after scale (``centers_`` repeats the centers,
+        ``bandwidth_`` gives each atom's bandwidth), and each has its own
+        logit, coefficients and the same L2 penalty; with one bandwidth the
+        model is exactly the single-scale one.  The rules give
         ``sigma * n**(-1/5)`` ("scott") or ``sigma * (3n/4)**(-1/5)``
         ("silverman"), with ``sigma`` the weighted spread of the targets
         (circular spread when periodic) and ``n`` the sum of the sample
@@ -206,6 +236,16 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         that every target is covered.  When the spread is zero the
         bandwidth falls back to 1.0 (``period / n_centers`` when periodic)
         with a warning.
+    placement : {"even", "quantile"}, default="even"
+        Where an int's worth of centers go.  ``"even"``: evenly over the
+        training targets' range widened by one (the smallest) bandwidth on
+        each side, or around the whole circle when ``period`` is set.
+        ``"quantile"``: the two outer centers where ``"even"`` puts them,
+        the others at weighted quantiles of the target intervals' midpoints
+        (equal shares of the weight between neighbours; around a circle, at
+        levels ``(k + 1/2) / n_centers``), so that they crowd where the
+        targets do: for a target whose rare jumps stretch its range far
+        beyond the usual spread.
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
@@ -255,14 +295,15 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_centers, n_features)
-        Weights of the features in each center's logit.
-    intercept_ : ndarray of shape (n_centers,)
-        Intercept of each center's logit (zeros if ``fit_intercept=False``).
-    centers_ : ndarray of shape (n_centers,)
-        Kernel centers.
-    bandwidth_ : float
-        Kernel bandwidth used.
+    coef_ : ndarray of shape (n_atoms, n_features)
+        Weights of the features in each atom's logit (one atom per center
+        and bandwidth: ``n_atoms = n_centers * n_bandwidths``).
+    intercept_ : ndarray of shape (n_atoms,)
+        Intercept of each atom's logit (zeros if ``fit_intercept=False``).
+    centers_ : ndarray of shape (n_atoms,)
+        Each atom's kernel center.
+    bandwidth_ : float or ndarray of shape (n_atoms,)
+        Kernel bandwidth used, or with several bandwidths each atom's.
     window_ : tuple of float or None
         ``(start, start + period)``: the window of predicted angles when
         periodic; None otherwise.
@@ -311,6 +352,8 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
     _parameter_constraints: dict = {
         **SHARED_CONSTRAINTS,
         "centers": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "bandwidth": [*SHARED_CONSTRAINTS["bandwidth"], "array-like"],
+        "placement": [StrOptions({"even", "quantile"})],
         "loss": [StrOptions({"cross_entropy", "interval_likelihood"})],
         "fit_intercept": ["boolean"],
         "n_quadrature": [Interval(Integral, 1, None, closed="left"), None],
@@ -321,6 +364,7 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
         *,
         centers=32,
         bandwidth="scott",
+        placement="even",
         kernel="gaussian",
         loss="cross_entropy",
         period=None,
@@ -336,6 +380,7 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
     ):
         self.centers = centers
         self.bandwidth = bandwidth
+        self.placement = placement
         self.kernel = kernel
         self.loss = loss
         self.period = period
@@ -411,6 +456,8 @@ class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
             kernel=self.kernel,
             loss=self.loss,
             n_quadrature=self.n_quadrature,
+            placement=self.placement,
+            sample_weight=sample_weight,
         )
         self.centers_ = geometry.centers
         self.bandwidth_ = geometry.bandwidth

@@ -37,7 +37,7 @@ from ._grid import (
     raise_zero_density,
     shifted_exp,
 )
-from ._kernels import KERNELS
+from ._kernels import KERNELS, atom_bandwidths, finest_bandwidth
 from ._quadrature import QuadratureNodes, quadrature_nodes
 from ._targets import check_intervals, check_row_centers
 
@@ -121,7 +121,9 @@ class KernelTable:
             None if half_widths is None else np.asarray(half_widths, dtype=np.float64)
         )
         self.kernel = kernel
-        self.bandwidth = float(bandwidth)
+        self.bandwidth = atom_bandwidths(bandwidth, self.centers.shape[-1])
+        if self.half_widths is not None and np.ndim(self.bandwidth):
+            raise ValueError("Box atoms (half_widths) take a single bandwidth.")
         self.period = period
         counts = quad.counts
         if quad.nodes_per_row is not None or counts.size == 0:
@@ -538,7 +540,7 @@ def training_table(
     ):
         # Intervals narrower than a panel keep their own nodes: no less
         # accurate than the grid, and no more costly.
-        on_grid = upper - lower >= GRID_PANEL_WIDTH * bandwidth
+        on_grid = upper - lower >= GRID_PANEL_WIDTH * finest_bandwidth(bandwidth)
         intervals = np.flatnonzero(on_grid)
         grid = GridTable(lower[intervals], upper[intervals], centers, **plain)
         if intervals.shape[0] == lower.shape[0]:
@@ -559,8 +561,9 @@ def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):
     ``working_memory`` and either
 
     * the intervals are on average at least ``_GRID_FROM_WIDTH`` bandwidths
-      wide: the grid's band of nodes per row then costs less than per-row
-      nodes (measured: about the same at one bandwidth, faster from two), or
+      (the smallest, with a bandwidth per atom) wide: the grid's band of
+      nodes per row then costs less than per-row nodes (measured: about the
+      same at one bandwidth, faster from two), or
     * the per-row nodes' kernel values (about ``10 * ceil(width / h)``
       nodes per row, times ``M``, times 8 bytes) exceed ``working_memory``:
       per-row tables would be recomputed, an ``exp`` per value, at every
@@ -581,7 +584,7 @@ def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):
     )
     if 8 * n_nodes * centers.shape[0] > budget / 8:
         return False
-    relative = (upper - lower)[is_interval] / bandwidth
+    relative = (upper - lower)[is_interval] / finest_bandwidth(bandwidth)
     per_row_bytes = 8 * centers.shape[0] * 10 * np.sum(np.ceil(relative))
     return bool(np.mean(relative) >= _GRID_FROM_WIDTH or per_row_bytes > budget)
 
@@ -592,12 +595,12 @@ _LOSS_PARAMETERS = {
     "lower": ["array-like", Real],
     "upper": ["array-like", Real],
     "kernel": [StrOptions(set(KERNELS))],
-    "bandwidth": [Interval(Real, 0, np.inf, closed="neither")],
+    "bandwidth": [Interval(Real, 0, np.inf, closed="neither"), "array-like"],
     "period": [Interval(Real, 0, np.inf, closed="neither"), None],
 }
 
 
-def _check_loss_inputs(logits, centers, lower, upper, kernel, period):
+def _check_loss_inputs(logits, centers, lower, upper, kernel, bandwidth, period):
     """The arrays of the public loss functions, validated beyond their types."""
     if kernel == "vonmises" and period is None:
         raise ValueError("kernel='vonmises' needs a period.")
@@ -607,8 +610,9 @@ def _check_loss_inputs(logits, centers, lower, upper, kernel, period):
     if not np.all(np.isfinite(logits)):
         raise ValueError("logits contain NaN or infinite values.")
     centers = check_row_centers(centers, logits.shape, "logits")
+    bandwidth = atom_bandwidths(bandwidth, logits.shape[1])
     lower, upper = check_intervals(lower, upper, logits.shape[0], period)
-    return logits, centers, lower, upper
+    return logits, centers, lower, upper, bandwidth
 
 
 @validate_params(
@@ -655,13 +659,14 @@ def kde_cross_entropy(
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
-    bandwidth : float, default=1.0
-        Kernel bandwidth (support radius for the compact kernels).
+    bandwidth : float or array-like of shape (n_centers,), default=1.0
+        Kernel bandwidth (support radius for the compact kernels), or one per
+        center: a multi-scale model's atoms.
     period : float or None, default=None
         Period of a circular target (e.g. ``2 * np.pi`` or ``360``).
     n_quadrature : int or None, default=None
         Gauss-Legendre nodes on each smooth piece of an interval.  ``None``
-        chooses panels at most one bandwidth wide.
+        chooses panels at most one (the smallest) bandwidth wide.
 
     Returns
     -------
@@ -681,8 +686,8 @@ def kde_cross_entropy(
     >>> grad.sum(axis=1).round(12)  # softmax gradients sum to zero
     array([0., 0.])
     """
-    logits, centers, lower, upper = _check_loss_inputs(
-        logits, centers, lower, upper, kernel, period
+    logits, centers, lower, upper, bandwidth = _check_loss_inputs(
+        logits, centers, lower, upper, kernel, bandwidth, period
     )
     table = training_table(
         lower,
@@ -726,8 +731,8 @@ def interval_likelihood(
     >>> float(np.exp(-loss[0])).__round__(4)  # mass of [-1, 1]
     0.4772
     """
-    logits, centers, lower, upper = _check_loss_inputs(
-        logits, centers, lower, upper, kernel, period
+    logits, centers, lower, upper, bandwidth = _check_loss_inputs(
+        logits, centers, lower, upper, kernel, bandwidth, period
     )
     table = IntervalMassTable(
         lower, upper, centers, kernel=kernel, bandwidth=bandwidth, period=period

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._atoms import atom_kinks
-from ._kernels import KINK_OFFSETS
+from ._kernels import KINK_OFFSETS, finest_bandwidth
 
 # Automatic rule (``n_quadrature=None``): panels at most one bandwidth wide,
 # with ceil(2 + 8 * width / bandwidth) Gauss-Legendre nodes, between 3 and 10.
@@ -94,8 +94,9 @@ def quadrature_nodes(
         Kernel centers, shared or per row; their kinks split the intervals.
     kernel : str
         Kernel name; decides where the integrand has kinks.
-    bandwidth : float
-        Kernel bandwidth; automatic panels are at most this wide.
+    bandwidth : float or ndarray of shape (n_centers,)
+        Kernel bandwidth, or one per atom; automatic panels are at most the
+        smallest one wide, and every atom's kinks split the intervals.
     period : float or None
         Period of the target, to find kinks across the seam.
     n_quadrature : int or None
@@ -153,6 +154,8 @@ def quadrature_nodes(
         n_panels = np.ones(piece_row.shape[0], dtype=np.intp)
         per_panel = np.ones(piece_row.shape[0], dtype=np.intp)
     elif n_quadrature is None:
+        # With a bandwidth per atom the narrowest atoms set the panels.
+        bandwidth = finest_bandwidth(bandwidth)
         # The slack keeps rounding in ``upper - lower`` from adding a panel or
         # a node: intervals of one width get the same nodes wherever they lie.
         n_panels = np.ceil(piece_len / (MAX_PANEL_WIDTH * bandwidth) - _SLACK)

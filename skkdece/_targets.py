@@ -14,7 +14,7 @@ gets the same geometry as an in-memory one.
 
 import warnings
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
@@ -323,30 +323,140 @@ def even_centers(summary, n_centers, bandwidth):
     return np.linspace(lo, hi, n_centers)
 
 
+def weighted_quantiles(values, weights, levels):
+    """Weighted quantiles of ``values`` at ``levels`` in [0, 1].
+
+    The inverse of the weighted empirical CDF: the smallest value whose
+    cumulative weight reaches ``level`` times the total (numpy's
+    ``"inverted_cdf"`` with unit weights).  A weight of ``k`` gives exactly
+    the quantiles of ``k`` repetitions.
+    """
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    index = np.searchsorted(cum, np.asarray(levels) * cum[-1], side="left")
+    return values[order][np.minimum(index, cum.size - 1)]
+
+
+def quantile_centers(midpoints, weights, summary, n_centers, margin):
+    """``n_centers`` centers at the training targets' weighted quantiles.
+
+    On the line the outer two centers sit one ``margin`` beyond the targets'
+    extremes, where evenly spaced centers would (so the range is covered as
+    before), and the others at the quantiles of the interval midpoints at
+    levels ``k / (n_centers - 1)``: as many targets between two neighbours
+    as between any other two.  On a circle, the quantiles at levels
+    ``(k + 1/2) / n_centers`` of the midpoints wrapped into the window.
+    """
+    midpoints = np.asarray(midpoints, dtype=np.float64)
+    if summary.period is not None:
+        P, start = summary.period, summary.window_start
+        wrapped = start + np.mod(midpoints - start, P)
+        levels = (np.arange(n_centers) + 0.5) / n_centers
+        return weighted_quantiles(wrapped, weights, levels)
+    if n_centers <= 2:
+        return even_centers(summary, n_centers, margin)
+    levels = np.arange(1, n_centers - 1) / (n_centers - 1)
+    inner = weighted_quantiles(midpoints, weights, levels)
+    ends = [summary.lower_min - margin], [summary.upper_max + margin]
+    return np.concatenate([ends[0], inner, ends[1]])
+
+
+def parse_bandwidth(bandwidth):
+    """A model's ``bandwidth`` parameter as ``(rule, values)``.
+
+    ``rule`` is ``"scott"``, ``"silverman"`` or None; ``values`` a float
+    (one bandwidth, or the rule itself when ``rule`` is set and ``values``
+    is None) or a 1-D array: absolute bandwidths without a rule, multipliers
+    of the rule's bandwidth with one.  Accepted forms: a positive float, a
+    rule name, an array-like of positive floats, or ``(rule, multipliers)``.
+    """
+    if isinstance(bandwidth, str):
+        return bandwidth, None
+    rule = None
+    values = bandwidth
+    if (
+        isinstance(bandwidth, tuple | list)
+        and len(bandwidth) == 2
+        and isinstance(bandwidth[0], str)
+    ):
+        rule, values = bandwidth
+        if rule not in ("scott", "silverman"):
+            raise ValueError(
+                "A (rule, multipliers) bandwidth needs the rule 'scott' or "
+                f"'silverman'; got {rule!r}."
+            )
+    elif isinstance(bandwidth, Real) and not isinstance(bandwidth, bool):
+        return None, float(bandwidth)
+    what = "multipliers of the rule" if rule else "bandwidths"
+    try:
+        values = np.array(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            "bandwidth must be a positive float, 'scott', 'silverman', a 1-D "
+            "array-like of positive floats (one per scale) or a pair (rule, "
+            f"multipliers); got {bandwidth!r}."
+        ) from exc
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"bandwidth's {what} must form a non-empty 1-D array; got shape "
+            f"{values.shape}."
+        )
+    if not np.all(np.isfinite(values) & (values > 0)):
+        raise ValueError(
+            f"bandwidth's {what} must be finite and > 0; got {values.tolist()}."
+        )
+    if np.unique(values).size != values.size:
+        raise ValueError(
+            f"bandwidth's {what} must be distinct (equal scales would make "
+            f"identical atoms); got {values.tolist()}."
+        )
+    return rule, values
+
+
 @dataclass(frozen=True)
 class Geometry:
-    """Where the kernels sit: centers, bandwidth and the reporting window."""
+    """Where the kernels sit: the atoms' centers and bandwidths, and the window.
+
+    With several bandwidths (scales) the atoms are every (center, bandwidth)
+    pair, scale after scale: ``centers`` repeats the centers once per scale
+    and ``bandwidth`` holds each atom's bandwidth; with one, ``bandwidth`` is
+    a float.
+    """
 
     centers: np.ndarray
-    bandwidth: float
+    bandwidth: float | np.ndarray
     window: tuple | None
 
+    @property
+    def n_scales(self):
+        return 1 if np.ndim(self.bandwidth) == 0 else np.unique(self.bandwidth).size
 
-def resolve_geometry(summary, *, centers, bandwidth, kernel):
-    """Centers, bandwidth and window from a model's parameters and the targets.
+
+def resolve_geometry(
+    summary, *, centers, bandwidth, kernel, placement="even", targets=None
+):
+    """Centers, bandwidths and window from a model's parameters and the targets.
 
     Parameters
     ----------
     summary : TargetSummary
         The training targets.
     centers : int or array-like
-        How many evenly spaced centers, or their locations.
-    bandwidth : float or {"scott", "silverman"}
-        A bandwidth, or the rule that gives one.  For compact kernels a rule's
-        result is widened to at least the spacing of the centers (one center:
-        the targets' range, or one period) so that every target is covered.
+        How many centers, or their locations.
+    bandwidth : float, {"scott", "silverman"}, array-like or (rule, multipliers)
+        A bandwidth or the rule that gives one; or several (absolute values,
+        or multipliers of a rule's bandwidth), one per scale.  For compact
+        kernels a rule's result is widened to at least the spacing of the
+        centers (one center: the targets' range, or one period) before any
+        multipliers, so that every target is covered.
     kernel : str
         Kernel name.
+    placement : {"even", "quantile"}, default="even"
+        Where an int's worth of centers go (:func:`even_centers`,
+        :func:`quantile_centers`).
+    targets : tuple of ndarray or None
+        ``(midpoints, weights)`` of the training targets; needed by
+        ``placement="quantile"``.
 
     Returns
     -------
@@ -355,12 +465,22 @@ def resolve_geometry(summary, *, centers, bandwidth, kernel):
     period = summary.period
     explicit = None if isinstance(centers, Integral) else check_centers(centers)
     n_centers = int(centers) if explicit is None else explicit.size
-    if isinstance(bandwidth, str):
-        h = rule_of_thumb_bandwidth(summary, bandwidth, kernel, n_centers)
+    rule, values = parse_bandwidth(bandwidth)
+    if rule is not None:
+        h = rule_of_thumb_bandwidth(summary, rule, kernel, n_centers)
     else:
-        h = float(bandwidth)
-    c = even_centers(summary, n_centers, h) if explicit is None else explicit
-    if isinstance(bandwidth, str) and kernel in COMPACT_KERNELS:
+        h = values if np.ndim(values) == 0 else float(np.min(values))
+    # The margin of the line's outer centers: the (smallest) bandwidth.
+    margin = h if rule is None or values is None else h * float(np.min(values))
+    if explicit is not None:
+        c = explicit
+    elif placement == "quantile":
+        if targets is None:
+            raise ValueError("placement='quantile' needs the training targets.")
+        c = quantile_centers(*targets, summary, n_centers, margin)
+    else:
+        c = even_centers(summary, n_centers, margin)
+    if rule is not None and kernel in COMPACT_KERNELS:
         if period is not None:
             spacing = period / c.size
         elif c.size > 1:
@@ -371,4 +491,13 @@ def resolve_geometry(summary, *, centers, bandwidth, kernel):
         h = max(h, spacing)
     start = summary.window_start
     window = None if period is None else (start, start + period)
-    return Geometry(centers=c, bandwidth=float(h), window=window)
+    if np.ndim(values) == 0:
+        return Geometry(centers=c, bandwidth=float(h), window=window)
+    scales = h * values if rule is not None else values
+    if scales.size == 1:
+        return Geometry(centers=c, bandwidth=float(scales[0]), window=window)
+    return Geometry(
+        centers=np.tile(c, scales.size),
+        bandwidth=np.repeat(scales, c.size),
+        window=window,
+    )

@@ -102,6 +102,13 @@ def to_dict(estimator):
     """
     scaler, model = _split(estimator)
     check_is_fitted(model)
+    if np.ndim(model.bandwidth_):
+        raise ValueError(
+            "This model has kernels of several bandwidths (bandwidth_ holds one "
+            f"per atom: {np.unique(model.bandwidth_).tolist()}); format version "
+            f"{FORMAT_VERSION} holds a single bandwidth. Export a model fitted "
+            "with one bandwidth."
+        )
     n_features = int(model.coef_.shape[1])
     scaling = None
     if scaler is not None:

@@ -104,7 +104,7 @@ def plot_densities(
         if period is not None:
             grid = dist.window_start + period * np.linspace(0.0, 1.0, int(n_grid))
         else:
-            h = dist.bandwidth
+            h = float(np.max(dist.bandwidth))
             lo, hi = dist.centers.min() - 3 * h, dist.centers.max() + 3 * h
             grid = np.linspace(lo, hi, int(n_grid))
     grid = np.asarray(grid, dtype=np.float64)
