@@ -38,11 +38,15 @@ ARMA series unshuffled folds, contiguous stretches of the series):
   ``{1/8, 1/4, 1/2, 1, 2} x`` Scott's bandwidth of the training targets
   and ``alpha in {1e-6, 1e-5, 1e-4, 1e-3}``.
 * ``multi``: ``bandwidth=[h1, h2, ...]``, every (center, bandwidth) pair an
-  atom, over the scale sets of ``MULTI_SETS`` (multiples of the same Scott
-  bandwidth) and the same alphas.
+  atom, over the scale sets ``(1/2, 2)``, ``(1/2, 1, 2)`` and ``(1/4, 1, 4)
+  x`` the same Scott bandwidth (``MULTI_SETS``: factors of 4 and 16 around
+  the rule, two of them holding the rule itself) and the same alphas.
 * centers ``even`` (the default), ``quantile`` (``placement="quantile"``) or
   ``kmeans`` (``KMeans(32)`` on the training targets, passed as
   ``centers=``).
+* ``multi, quant, =atoms``: the quantile multi model with ``32 // n_scales``
+  centers per bandwidth (about as many atoms, hence parameters, as
+  ``single``), the number of centers following the set in the search.
 * ``truth``: the mean true log-density of the test rows.
 
 Per simulator it prints the mean over seeds of each model's held-out
@@ -55,11 +59,14 @@ least half the gap closed on simulators 1 and 2, and on 3 and 4 a difference
 to ``single`` no worse than two seed-to-seed standard errors below zero.
 
 The **fit-time** lines fit ``SoftmaxKDERegressor`` on simulator 1's spline
-features with the same 32 centers and alpha, one bandwidth against lists of
-1, 2, 3 and 4 bandwidths, alternately (``--repeats`` rounds, medians), and
-report ``(time multi / time single) / (atoms multi / atoms single)``: at most
-1 means no worse than linear in the number of atoms.  The iteration counts
-are shown, since a fit with more atoms may take more L-BFGS-B iterations.
+features (n = 800, then n = 20 000) with the same 32 evenly spread centers
+and ``alpha=1e-4``: one bandwidth (Scott's / 2) against lists of the first
+1, 2, 3 and 4 of ``(1/2, 1, 1/4, 2) x`` Scott's, alternately (``--repeats``
+rounds, medians), and report ``(time multi / time single) / (atoms multi /
+atoms single)``: at most 1 means no worse than linear in the number of
+atoms.  ``fit`` lines run to convergence (``tol=1e-5``; the iteration counts
+are shown, as more atoms may take more L-BFGS-B iterations); ``30 it`` lines
+stop after 30 iterations (``tol=0``), the cost of an iteration alone.
 
 Timings on a shared machine vary from run to run, so the script prints the
 load average at the start and at the end.
@@ -86,16 +93,17 @@ N_CENTERS = 32
 ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3)
 SINGLE_FACTORS = (0.125, 0.25, 0.5, 1.0, 2.0)
 # Scale sets of the multi model, as multiples of Scott's bandwidth.
-MULTI_SETS = ((0.25, 1.0), (0.5, 2.0), (0.25, 0.5, 1.0, 2.0))
+MULTI_SETS = ((0.5, 2.0), (0.5, 1.0, 2.0), (0.25, 1.0, 4.0))
 MODELS = (
     "single, even",
     "single, quantile",
     "multi, even",
     "multi, quantile",
     "multi, kmeans",
+    "multi, quant, =atoms",
 )
 # Bandwidths added one by one in the fit-time lines (multiples of Scott's).
-TIMING_FACTORS = (0.5, 1.0, 0.25, 2.0)
+TIMING_FACTORS = (0.5, 1.0, 0.25, 2.0)  # the first is the single model's
 
 
 # ------------------------------------------------------------------ simulators
@@ -203,6 +211,17 @@ def searches(y, seed, quick):
         "bandwidth": [[f * scott for f in s] for s in multi_sets],
         "alpha": alphas,
     }
+    # The same scale sets with about N_CENTERS atoms in all: as many
+    # parameters as the single model, fewer centers per bandwidth.
+    budget = [
+        {
+            "bandwidth": [[f * scott for f in s]],
+            "alpha": alphas,
+            "centers": [N_CENTERS // len(s)],
+            "placement": ["quantile"],
+        }
+        for s in multi_sets
+    ]
     kmeans = kmeans_centers(y, seed)
     return scott, {
         "single, even": single,
@@ -210,12 +229,23 @@ def searches(y, seed, quick):
         "multi, even": multi,
         "multi, quantile": {**multi, "placement": ["quantile"]},
         "multi, kmeans": {**multi, "centers": [kmeans]},
+        "multi, quant, =atoms": budget,
     }
+
+
+def prefixed(grid):
+    """The grid (a dict or a list of dicts) with the pipeline step's prefix."""
+    if isinstance(grid, list):
+        return [prefixed(g) for g in grid]
+    return {f"softmaxkderegressor__{k}": v for k, v in grid.items()}
 
 
 def describe(params, scott):
     bw = np.atleast_1d(params["bandwidth"]) / scott
-    return f"a={params['alpha']:.0e} h=" + ",".join(f"{b:.3g}" for b in bw)
+    text = f"a={params['alpha']:.0e} h=" + ",".join(f"{b:.3g}" for b in bw)
+    if np.ndim(params.get("centers")) == 0 and "centers" in params:
+        text += f" M={params['centers']}"
+    return text
 
 
 def run_simulator(key, seeds, n_train, n_test, n_jobs, quick, models):
@@ -240,7 +270,7 @@ def run_simulator(key, seeds, n_train, n_test, n_jobs, quick, models):
                 make_pipeline(
                     features(), SoftmaxKDERegressor(centers=N_CENTERS, tol=1e-5)
                 ),
-                {f"softmaxkderegressor__{k}": v for k, v in grids[name].items()},
+                prefixed(grids[name]),
                 cv=3,
                 n_jobs=n_jobs,
             )
@@ -248,7 +278,7 @@ def run_simulator(key, seeds, n_train, n_test, n_jobs, quick, models):
             params = {
                 k.split("__")[1]: v
                 for k, v in search.best_params_.items()
-                if k.endswith(("alpha", "bandwidth"))
+                if k.endswith(("alpha", "bandwidth", "centers"))
             }
             results.setdefault(name, []).append(search.score(X_test, y_test))
             chosen.setdefault(name, []).append(
@@ -298,15 +328,15 @@ def summarise(results):
 
 def print_rows(summary, results, chosen):
     print(
-        f"  {'model':<18} {'mean LL':>9} {'seed sd':>8} {'gap':>8} "
+        f"  {'model':<20} {'mean LL':>9} {'seed sd':>8} {'gap':>8} "
         f"{'closed':>7} {'- single':>9} {'+- se':>7}"
     )
     for name, s in summary.items():
         if name == "truth":
-            print(f"  {name:<18} {s['mean']:9.4f} {s['sd']:8.4f}")
+            print(f"  {name:<20} {s['mean']:9.4f} {s['sd']:8.4f}")
             continue
         print(
-            f"  {name:<18} {s['mean']:9.4f} {s['sd']:8.4f} {s['gap']:8.4f} "
+            f"  {name:<20} {s['mean']:9.4f} {s['sd']:8.4f} {s['gap']:8.4f} "
             f"{s['closed']:7.3f} {s['diff']:9.4f} {s['se']:7.4f}"
         )
     print("  per seed: held-out LL, chosen alpha and bandwidths / Scott (search time)")
@@ -314,7 +344,7 @@ def print_rows(summary, results, chosen):
         cells = [f"{v:.4f}" for v in values]
         if name in chosen:
             cells = [f"{c} {d}" for c, d in zip(cells, chosen[name], strict=True)]
-        print(f"    {name:<18} " + " | ".join(cells))
+        print(f"    {name:<20} " + " | ".join(cells))
 
 
 # -------------------------------------------------------------------- fit time
@@ -324,28 +354,32 @@ def bench_fit_time(table, n, repeats):
     scott = float(np.std(y) * n**-0.2)
     pad = max(TIMING_FACTORS) * scott
     centers = np.linspace(y.min() - pad, y.max() + pad, N_CENTERS)
-    common = dict(centers=centers, alpha=1e-4, tol=1e-5)
+    scales = [[f * scott for f in TIMING_FACTORS[:k]] for k in range(1, 5)]
+    for label, stop in (("fit", dict(tol=1e-5)), ("30 it", dict(tol=0.0, max_iter=30))):
 
-    def fitter(bandwidth):
-        return lambda: SoftmaxKDERegressor(bandwidth=bandwidth, **common).fit(Z, y)
+        def fitter(bandwidth, stop=stop):
+            model = SoftmaxKDERegressor(
+                centers=centers, bandwidth=bandwidth, alpha=1e-4, **stop
+            )
+            return lambda: model.fit(Z, y)
 
-    fits = [fitter(TIMING_FACTORS[1] * scott)]
-    for k in range(1, len(TIMING_FACTORS) + 1):
-        fits.append(fitter([f * scott for f in TIMING_FACTORS[:k]]))
-    runs = alternate(fits, repeats)
-    (single, t_single), multis = runs[0], runs[1:]
-    for k, (model, t) in enumerate(multis, start=1):
-        ratio = (t / t_single) / k
-        table.add(
-            f"fit n={n}: {k} scale{'s' if k > 1 else ''} "
-            f"({model.n_iter_} it vs {single.n_iter_}): (time ratio) / {k}",
-            t,
-            t_single,
-            ratio,
-            "info" if k == 1 else "<= 1",
-            None if k == 1 else ratio <= 1.0,
-            fmt="{:.3f}s",
-        )
+        fits = [fitter(TIMING_FACTORS[0] * scott)] + [fitter(b) for b in scales]
+        runs = alternate(fits, repeats)
+        (single, t_single), multis = runs[0], runs[1:]
+        for k, (model, t) in enumerate(multis, start=1):
+            ratio = (t / t_single) / k
+            iterations = f", {model.n_iter_} vs {single.n_iter_} it"
+            table.add(
+                f"{label} n={n}: {k} scale{'s' if k > 1 else ''}"
+                f"{iterations if label == 'fit' else ''}: "
+                f"time ratio / {k}",
+                t,
+                t_single,
+                ratio,
+                "info" if k == 1 or label != "fit" else "<= 1",
+                None if k == 1 or label != "fit" else ratio <= 1.0,
+                fmt="{:.3f}s",
+            )
 
 
 def alternate(functions, repeats):
@@ -420,7 +454,9 @@ def add_targets(table, key, summary, check):
             "diff >= -2 se",
             bool(proposed["diff"] >= -2.0 * proposed["se"]),
         )
-    for name in ("multi, even", "multi, kmeans", "single, quantile"):
+    for name in MODELS[1:]:
+        if name == "multi, quantile":
+            continue
         if name in summary:
             s = summary[name]
             table.add(
@@ -471,8 +507,9 @@ def main(argv=None):
         )
         add_targets(table, key, summary, check)
     if not args.skip_timing and len(models) > 1:
-        for n in (800,) if args.quick else (800, 20_000):
-            bench_fit_time(table, n, repeats)
+        bench_fit_time(table, 800, repeats)
+        if not args.quick:
+            bench_fit_time(table, 20_000, repeats)
     print()
     table.print()
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
