@@ -245,7 +245,11 @@ default="scott"
         (equal shares of the weight between neighbours; around a circle, at
         levels ``(k + 1/2) / n_centers``), so that they crowd where the
         targets do: for a target whose rare jumps stretch its range far
-        beyond the usual spread.
+        beyond the usual spread, with several bandwidths (on the issue-17
+        benchmark's jumps they closed 0.67 of the gap to the true density
+        against 0.47 for even centers).  ``"even"`` stays the default: with
+        one bandwidth, quantile centers did worse on those jumps (their few
+        outer centers need wide kernels).
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
