@@ -165,6 +165,22 @@ BAD_FIT_INPUTS = {
         dict(params=dict(kernel="vonmises")),
         "kernel='vonmises' is only defined on a circle; set period",
     ),
+    "a bandwidth listed twice": (
+        dict(params=dict(bandwidth=[0.5, 0.5])),
+        r"bandwidth's values must be distinct .* got \[0.5, 0.5\]",
+    ),
+    "a non-positive bandwidth in a list": (
+        dict(params=dict(bandwidth=[0.5, 0.0])),
+        r"bandwidth's values must be finite and > 0; got \[0.5, 0.0\]",
+    ),
+    "bandwidth as a 2-D array": (
+        dict(params=dict(bandwidth=[[0.5, 1.0]])),
+        r"bandwidth's values must form a non-empty 1-D array; got shape \(1, 2\)",
+    ),
+    "an unknown rule with multipliers": (
+        dict(params=dict(bandwidth=("median", [0.5, 2.0]))),
+        r"\(rule, multipliers\) bandwidth needs the rule 'scott' or 'silverman'",
+    ),
 }
 
 
@@ -227,6 +243,7 @@ BAD_PARAMS = [
     ("bandwidth", -0.5),
     ("bandwidth", np.nan),
     ("bandwidth", "auto"),
+    ("placement", "random"),
     ("kernel", "box"),
     ("loss", "squared"),
     ("centers", 0),
