@@ -113,15 +113,23 @@ class BlockedObjective:
         """Context for a run of evaluations (a solver's): threads, then cleanup.
 
         The loss is shared out to as many threads as the BLAS may use (one
-        where the user or joblib's workers set that limit).  Small problems
-        run with a single-threaded BLAS: its threads' wake-ups and spinning
-        between calls cost more than the product (fits of 1000 rows ran 7-15x
-        slower on a loaded 2-core machine).
+        where the user or joblib's workers set that limit).  Small problems,
+        and runs whose loss is shared out to several threads, run with a
+        single-threaded BLAS: its threads' wake-ups and spinning between
+        calls cost more than the product (fits of 1000 rows ran 7-15x slower
+        on a loaded 2-core machine).
         """
         self.n_threads = blas_threads() if _THREADSAFE_ERRSTATE else 1
         n = self.table.n_samples
         small = n * (self.model.n_params + 1) < 2**24
-        with threadpool_limits(limits=1 if small else None, user_api="blas"):
+        # Shared out to several threads, every block's products already run on
+        # a single-threaded BLAS, and between evaluations only small vectors
+        # remain: BLAS threads there would only spin against the loss's own
+        # threads (a 64-atom fit of 20 000 rows ran 1.3x slower on two
+        # threads than on one).
+        shared_out = len(self._bind()[2]) > 1
+        one = small or shared_out
+        with threadpool_limits(limits=1 if one else None, user_api="blas"):
             try:
                 yield self
             finally:
