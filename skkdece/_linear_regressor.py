@@ -474,12 +474,11 @@ default="scott"
             fit_intercept=self.fit_intercept,
             alpha=self.alpha,
         )
+        # The coordinates' temporaries (X's size) are gone before running()
+        # allocates the evaluation buffers.
+        coordinates = model.solver_coordinates(X, sample_weight)
         with objective.running():
-            self._minimize(
-                model,
-                objective.loss_gradient,
-                model.solver_coordinates(X, sample_weight),
-            )
+            self._minimize(model, objective.loss_gradient, coordinates)
         return self
 
     def _minimize(self, model, loss_gradient, coordinates):
