@@ -79,6 +79,7 @@ import time
 import warnings
 
 import numpy as np
+from cv_benchmarks import Table  # a sibling script: run from this folder
 from scipy import stats
 from scipy.integrate import trapezoid
 from sklearn.cluster import KMeans
@@ -391,35 +392,6 @@ def alternate(functions, repeats):
             result = function()
             runs[k].append((result, time.perf_counter() - t0))
     return [(run[-1][0], float(np.median([r[1] for r in run]))) for run in runs]
-
-
-class Table:
-    """Rows of (name, value, anchor, ratio, target, passed), printed at the end."""
-
-    def __init__(self):
-        self.rows = []
-
-    def add(self, name, value, anchor, ratio, target, passed, fmt="{:.4f}"):
-        def show(v):
-            return "-" if v is None else fmt.format(v)
-
-        ratio = "-" if ratio is None else f"{ratio:.3f}"
-        verdict = "-" if passed is None else ("yes" if passed else "NO")
-        self.rows.append((name, show(value), show(anchor), ratio, target, verdict))
-
-    def print(self):
-        header = ("benchmark", "value", "anchor", "ratio", "target", "pass")
-        widths = [max(len(str(r[k])) for r in [header, *self.rows]) for k in range(6)]
-        for r in [header, None, *self.rows]:
-            if r is None:
-                print("  ".join("-" * w for w in widths))
-                continue
-            print(
-                "  ".join(
-                    str(c).ljust(w) if k in (0, 4) else str(c).rjust(w)
-                    for k, (c, w) in enumerate(zip(r, widths, strict=True))
-                )
-            )
 
 
 def add_targets(table, key, summary, check):

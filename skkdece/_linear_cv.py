@@ -51,6 +51,7 @@ from ._kernels import COMPACT_KERNELS
 from ._linear import LinearLogits
 from ._linear_regressor import (
     SoftmaxKDERegressor,
+    kernel_geometry,
     linear_model_tags,
     linear_objective,
     place_kernels,
@@ -749,18 +750,15 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
 
     def _geometry(self, summary, centers, bandwidth, lower, upper, sample_weight):
         """The kernels' geometry of all the (weighted) training targets."""
-        used = sample_weight > 0
-        targets = None
-        if self.placement == "quantile":
-            mid = 0.5 * (lower[used] + upper[used])
-            targets = (mid, sample_weight[used])
-        return resolve_geometry(
+        return kernel_geometry(
             summary,
+            lower,
+            upper,
+            sample_weight,
             centers=centers,
             bandwidth=bandwidth,
             kernel=self.kernel,
             placement=self.placement,
-            targets=targets,
         )
 
     # The final model's coefficients and geometry are this estimator's own

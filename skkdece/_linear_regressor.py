@@ -114,6 +114,29 @@ def read_fit_targets(X, y, sample_weight, *, target_width, period):
     return lower, upper, check_fit_weights(sample_weight, X)
 
 
+def kernel_geometry(
+    summary, lower, upper, sample_weight, *, centers, bandwidth, kernel, placement
+):
+    """:func:`resolve_geometry` of the training targets, rows of zero weight aside.
+
+    ``placement="quantile"`` needs the targets themselves: their midpoints and
+    weights (``sample_weight=None``: all one) are handed over only then.
+    """
+    targets = None
+    if placement == "quantile":
+        weights = np.ones(lower.shape) if sample_weight is None else sample_weight
+        used = weights > 0
+        targets = (0.5 * (lower[used] + upper[used]), weights[used])
+    return resolve_geometry(
+        summary,
+        centers=centers,
+        bandwidth=bandwidth,
+        kernel=kernel,
+        placement=placement,
+        targets=targets,
+    )
+
+
 def place_kernels(
     summary,
     lower,
@@ -147,17 +170,15 @@ def place_kernels(
     table : KernelTable or IntervalMassTable
         The kernel table of the targets (coverage not yet checked).
     """
-    targets = None
-    if placement == "quantile":
-        weights = np.ones(lower.shape) if sample_weight is None else sample_weight
-        targets = (0.5 * (lower + upper), weights)
-    geometry = resolve_geometry(
+    geometry = kernel_geometry(
         summary,
+        lower,
+        upper,
+        sample_weight,
         centers=centers,
         bandwidth=bandwidth,
         kernel=kernel,
         placement=placement,
-        targets=targets,
     )
     table = training_table(
         lower,
