@@ -32,6 +32,7 @@ import numpy as np
 from numpy.polynomial import legendre
 from sklearn import get_config
 
+from ._chunking import row_batches
 from ._kernels import KINK_OFFSETS, atom_bandwidths, finest_bandwidth, log_kernel
 from ._targets import row_list
 
@@ -46,6 +47,10 @@ _FALLBACK_BELOW = 1e-200
 
 # Elements (rows x band nodes) of one block's dense arrays: 4 MiB each.
 _BLOCK_ELEMENTS = 2**19
+
+# Bytes per row and per k * k values that partial_panel_weights allocates
+# (Legendre values at k points for k degrees, and their products).
+_PARTIAL_ROW_BYTES = 32
 
 
 def shifted_exp(logits, shifted, out=None):
@@ -339,6 +344,15 @@ class GridTable(_RowBlocks):
         # Per block: fallback nodes and rows of its latest evaluation.
         self._fallbacks = np.zeros((self.n_blocks, 2), dtype=np.intp)
 
+        # Each row's weights on its first and last (partial) panels, scaled to
+        # its width: 2k values a row, kept for every row, so that rebuilding a
+        # block's weights at each evaluation is only filling in the whole
+        # panels (the polynomial integrals cost twice the rest of the block's
+        # loss).
+        self._partial = np.empty((2, n, k))
+        for rows in row_batches(_PARTIAL_ROW_BYTES * k * k, n):
+            self._partial[:, rows] = self._partial_weights(rows)
+
         # Keep the weights of the leading blocks that fit in half of
         # working_memory (the products' buffers use the rest).
         budget = int(get_config()["working_memory"] * 2**20) // 2
@@ -400,33 +414,55 @@ class GridTable(_RowBlocks):
         """
         r0, r1, g0, g1 = self._band(b)
         k = self.nodes_per_panel
-        cols = np.arange(g0, g1)
-        width = self._width[r0:r1, None]
-        band_start = self._band_start[r0:r1, None]
-        band_stop = self._band_stop[r0:r1, None]
-        skip = (cols < band_start) | (cols >= band_stop)
-        inner = (cols >= band_start + k) & (cols < band_stop - k)
-        W = np.where(inner, self._base[g0:g1] / width, 0.0)
-        # The first and last panels, covered in part (or the only panel).
-        rows = np.arange(r1 - r0)
+        band_start = self._band_start[r0:r1]
+        # Node offsets from each row's band start; as unsigned, those before
+        # it wrap around to huge values, so one comparison finds the band.
+        offset = np.arange(g0, g1) - band_start[:, None]
+        length = (self._band_stop[r0:r1] - band_start)[:, None]
+        in_band = np.less(offset.view(np.uintp), length.astype(np.uintp))
+        # Whole panels' Gauss weights over the row's width; the first and last
+        # panels (or the only one) are overwritten with their partial weights.
+        W = np.zeros(offset.shape)
+        np.divide(self._base[g0:g1], self._width[r0:r1, None], out=W, where=in_band)
+        n_rows = r1 - r0
         fp, lp = self._first_panel[r0:r1], self._last_panel[r0:r1]
-        a, bb = self._a[r0:r1], self._b[r0:r1]
+        two = np.flatnonzero(fp < lp)  # rows whose interval is not in one panel
+        first, last = self._partial[:, r0:r1]
+        flat = W.reshape(-1)
+        band = g1 - g0
+        nodes = np.arange(k) - g0
+        for sel, panel, part in (
+            (np.arange(n_rows), fp, first),
+            (two, lp[two], last[two]),
+        ):
+            flat[(sel * band + panel * k)[:, None] + nodes] = part
+        skip = ~in_band
+        skip |= self._uncovered[g0:g1]
+        # As floats: adding them costs a tenth of a masked assignment.
+        skip = skip.astype(np.float64)
+        return W, skip, np.einsum("ij->i", W), W @ self._log_scale[g0:g1]
+
+    def _partial_weights(self, rows):
+        """Weights of the first and last panels of ``rows`` (table order), per
+        unit width: shape (2, n_rows, k); the last is unused (and zero) where
+        the interval lies inside one panel."""
+        k = self.nodes_per_panel
+        fp, lp = self._first_panel[rows], self._last_panel[rows]
+        a, b, width = self._a[rows], self._b[rows], self._width[rows]
         two = fp < lp  # rows whose interval is not inside one panel
-        for sel, panel, lo, hi in (
-            (rows, fp, a, np.minimum(bb, self._edges[fp + 1])),
-            (rows[two], lp[two], np.maximum(a, self._edges[lp])[two], bb[two]),
+        out = np.zeros((2, fp.shape[0], k))
+        for j, sel, panel, lo, hi in (
+            (0, slice(None), fp, a, np.minimum(b, self._edges[fp + 1])),
+            (1, two, lp[two], np.maximum(a, self._edges[lp])[two], b[two]),
         ):
             edge, half = self._edges[panel], self._half[panel]
             # Positions from the panel's edge: exact where lo is the edge.
             alpha = np.clip((lo - edge) / half - 1.0, -1.0, 1.0)
             beta = np.clip((hi - edge) / half - 1.0, -1.0, 1.0)
             part = partial_panel_weights(alpha, beta, k, span=(hi - lo) / half)
-            part *= (half / width[sel, 0])[:, None]
-            W[sel[:, None], panel[:, None] * k - g0 + np.arange(k)] = part
-        skip |= self._uncovered[g0:g1]
-        # As floats: adding them costs a tenth of a masked assignment.
-        skip = skip.astype(np.float64)
-        return W, skip, np.einsum("ij->i", W), W @ self._log_scale[g0:g1]
+            part *= (half / width[sel])[:, None]
+            out[j, sel] = part
+        return out
 
     def _weights(self, b):
         return self._kept[b] if b < len(self._kept) else self._compute_weights(b)

@@ -265,6 +265,32 @@ def test_objective_is_the_same_with_any_memory_and_thread_count():
     assert_allclose(grad3, grad, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("period", [None, 8.0])
+def test_rebuilt_weights_equal_kept_weights(period):
+    """Blocks past working_memory rebuild their weights from the per-row
+    partial panels at each evaluation: the same weights as kept blocks, for
+    rows inside one panel, across several panels and across the seam."""
+    rng = np.random.default_rng(11)
+    n = 4000
+    lower = rng.uniform(-3.5, 3.0, n) if period is None else rng.uniform(0, 8, n)
+    upper = lower + rng.choice([0.02, 0.07, 0.3, 1.1], n)
+    centers = np.linspace(-4, 4, 24) if period is None else np.arange(24) / 3.0
+    kw = dict(kernel="gaussian", bandwidth=0.15, period=period)
+    table = GridTable(lower, upper, centers, **kw)
+    with config_context(working_memory=0.05):
+        small = GridTable(lower, upper, centers, **kw)
+    assert len(table._kept) == table.n_blocks > len(small._kept)
+    assert np.any(table._first_panel == table._last_panel)
+    assert np.any(table._last_panel > table._first_panel + 1)
+    for b in range(table.n_blocks):
+        for kept, rebuilt in zip(table._kept[b], small._weights(b), strict=True):
+            assert_allclose(rebuilt, kept, rtol=1e-14, atol=1e-17)
+        W, skip = table._kept[b][:2]
+        # Weights only inside the band, each row's summing to one.
+        assert np.all(W[skip == 1.0] == 0.0)
+        assert_allclose(W.sum(axis=1), 1.0, rtol=1e-13)
+
+
 @pytest.mark.parametrize("period", [None, 360.0])
 def test_predicted_mean_log_density_uses_the_grid(period):
     """KDEDistribution.mean_log_density over wide intervals: the same table."""
