@@ -402,7 +402,9 @@ def run_child_fit(n, kind, max_iter, one_thread=False):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_scaling_and_memory(report, sizes, interval_n, max_iter):
+def bench_scaling_and_memory(
+    report, sizes, interval_n, max_iter, floor_n=100_000, floor_rounds=5
+):
     results = {n: run_child_fit(n, "point", max_iter) for n in sizes}
     per_eval = {n: r["seconds"] / r["evaluations"] for n, r in results.items()}
     small, big = sizes[0], sizes[-1]
@@ -477,6 +479,7 @@ def bench_scaling_and_memory(report, sizes, interval_n, max_iter):
         t_wide / t_point <= 3,
         f"{wide['peak_mb']:.0f}",
     )
+    bench_wide_floor(report, floor_n, floor_rounds, interval_n)
     report.add(
         f"peak memory: fit {nstr(interval_n)} intervals y +- 0.2 (6.3h)",
         None,
@@ -494,6 +497,75 @@ def heteroscedastic(n, seed):
     x = rng.uniform(-3.0, 3.0, n)
     y = np.sin(2.0 * x) + (0.2 + 0.3 * np.abs(x)) * rng.normal(size=n)
     return x, y
+
+
+def bench_wide_floor(report, n, rounds, like_n):
+    """The floor under ``fit ..., y +- 0.2``'s ratio, in process on n rows.
+
+    The bandwidth is Scott's rule at ``like_n`` rows, as in that fit, so each
+    row covers as many grid nodes.
+
+    Any exact evaluation on the grid computes, for each row and each grid node
+    its interval covers, one density (a product with the M kernel values),
+    its log, and one more product for the gradient; it also needs the logits
+    and their gradient product, which the point fit needs too.  Timed here:
+    the point fit's whole evaluation, and the logits' two products plus the
+    grid's two products and log over each row's own nodes, in blocks of 2048
+    rows (no partial-panel weights, no fallbacks): what the wide evaluation
+    cannot go below.  Their ratio is the floor of the time-per-iteration ratio.  Both
+    run on one thread: the evaluation shares its blocks out to threads, where
+    bare products would run on the BLAS's own, and the two would not compare.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from skkdece._grid import GridTable
+    from skkdece._linear import LinearLogits
+    from skkdece._loss import training_table
+    from skkdece._objective import BlockedObjective
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(n, 20))
+    mid = 0.5 * (X[:, :3].sum(axis=1) + rng.normal(size=n))
+    h = float(np.std(mid) * like_n**-0.2)
+    centers = np.linspace(mid.min() - 0.2 - h, mid.max() + 0.2 + h, 32)
+    grid = GridTable(mid - 0.2, mid + 0.2, centers, kernel="gaussian", bandwidth=h)
+    nodes = int(np.median(grid.band_lengths()))
+    points = training_table(mid, mid, centers, kernel="gaussian", bandwidth=h)
+    objective = BlockedObjective(
+        points,
+        LinearLogits(32, 20, fit_intercept=True, alpha=1e-4),
+        X,
+        np.full(n, 1.0 / n),
+    )
+    params = np.zeros(objective.model.n_params)
+    W = np.zeros((20, 32))
+    S = np.full((n, 32), 1.0 / 32)
+    K = np.full((32, nodes), 0.5)
+    back = np.empty((n, 32))
+    rows = 2048  # blocks whose densities stay in the cache, as the table's
+
+    def floor():
+        logits = X @ W
+        for start in range(0, n, rows):
+            dens = S[start : start + rows] @ K
+            np.log(dens, out=dens)
+            np.matmul(dens, K.T, out=back[start : start + rows])
+        return logits, back.T @ X
+
+    # One thread for both: the evaluation's own threads and the BLAS's
+    # would not otherwise be comparable.
+    with threadpool_limits(limits=1), objective.running():
+        t_point, t_floor = interleaved_medians(
+            [lambda: objective.loss_gradient(params), floor], rounds
+        )
+    report.add(
+        f"  its floor, one thread, n={nstr(n)} ({nodes} nodes a row)",
+        t_floor,
+        t_point,
+        t_floor / t_point,
+        "info",
+        None,
+    )
 
 
 def bench_statsmodels(report, sizes, n_test):
@@ -594,6 +666,7 @@ def main(argv=None):
             degen_rounds=1,
             sizes=(2_000, 20_000),
             interval_n=20_000,
+            floor_n=20_000,
             max_iter=5,
             sm_sizes=(200, 400),
             sm_test=2_000,
@@ -607,6 +680,7 @@ def main(argv=None):
             degen_rounds=5,
             sizes=(10_000, 100_000, 1_000_000),
             interval_n=1_000_000,
+            floor_n=100_000,
             max_iter=10,
             sm_sizes=(1_000, 2_000),
             sm_test=10_000,
@@ -623,7 +697,14 @@ def main(argv=None):
     bench_loss_gradient(report, cfg["lg_n"], cfg["lg_rounds"])
     bench_widths(report, cfg["lg_n"], cfg["width_rounds"])
     bench_degenerate_fit(report, cfg["degen_n"], cfg["degen_rounds"])
-    bench_scaling_and_memory(report, cfg["sizes"], cfg["interval_n"], cfg["max_iter"])
+    bench_scaling_and_memory(
+        report,
+        cfg["sizes"],
+        cfg["interval_n"],
+        cfg["max_iter"],
+        floor_n=cfg["floor_n"],
+        floor_rounds=cfg["width_rounds"],
+    )
     bench_statsmodels(report, cfg["sm_sizes"], cfg["sm_test"])
     print()
     report.print()
