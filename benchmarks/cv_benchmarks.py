@@ -81,6 +81,16 @@ class Table:
             )
 
 
+def print_machine(details):
+    """The machine, its load average at the start, and the run's ``details``."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
+        f"{details}"
+    )
+
+
 def timed(function, *args, **kwargs):
     t0 = time.perf_counter()
     result = function(*args, **kwargs)
@@ -381,12 +391,7 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
-        f"n_jobs={args.n_jobs}, repeats={args.repeats}"
-    )
+    print_machine(f"n_jobs={args.n_jobs}, repeats={args.repeats}")
     table = Table()
     if "a" in args.parts:
         bench_grid_search(table, 600 if args.quick else 1000, args.n_jobs, args.repeats)

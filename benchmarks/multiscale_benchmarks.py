@@ -74,12 +74,12 @@ load average at the start and at the end.
 
 import argparse
 import os
-import platform
-import time
 import warnings
 
 import numpy as np
-from cv_benchmarks import Table  # a sibling script: run from this folder
+
+# Sibling script: run from this folder.
+from cv_benchmarks import Table, alternate, print_machine, timed
 from scipy import stats
 from scipy.integrate import trapezoid
 from sklearn.cluster import KMeans
@@ -291,12 +291,6 @@ def run_simulator(key, seeds, n_train, n_test, n_jobs, quick, models):
     return summary, max(check)
 
 
-def timed(function, *args):
-    t0 = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - t0
-
-
 def issue_17_models():
     """The models this checkout can fit: all, or the single-bandwidth ones."""
     try:
@@ -365,7 +359,8 @@ def bench_fit_time(table, n, repeats):
             return lambda: model.fit(Z, y)
 
         fits = [fitter(TIMING_FACTORS[0] * scott)] + [fitter(b) for b in scales]
-        runs = alternate(fits, repeats)
+        # Last results and median wall times (CPU times unused).
+        runs = [(result, wall) for result, wall, _ in alternate(fits, repeats)]
         (single, t_single), multis = runs[0], runs[1:]
         for k, (model, t) in enumerate(multis, start=1):
             ratio = (t / t_single) / k
@@ -381,17 +376,6 @@ def bench_fit_time(table, n, repeats):
                 None if k == 1 or label != "fit" else ratio <= 1.0,
                 fmt="{:.3f}s",
             )
-
-
-def alternate(functions, repeats):
-    """Call the functions in turn ``repeats`` times: last results, median times."""
-    runs = [[] for _ in functions]
-    for _ in range(repeats):
-        for k, function in enumerate(functions):
-            t0 = time.perf_counter()
-            result = function()
-            runs[k].append((result, time.perf_counter() - t0))
-    return [(run[-1][0], float(np.median([r[1] for r in run]))) for run in runs]
 
 
 def add_targets(table, key, summary, check):
@@ -463,12 +447,7 @@ def main(argv=None):
     n_train, n_test = (400, 2000) if args.quick else (800, 10_000)
     repeats = args.repeats or (1 if args.quick else 5)
     warnings.simplefilter("ignore", ConvergenceWarning)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start; "
-        f"n_jobs={args.n_jobs}{', quick' if args.quick else ''}"
-    )
+    print_machine(f"n_jobs={args.n_jobs}{', quick' if args.quick else ''}")
     models = MODELS if issue_17_models() else MODELS[:1]
     if len(models) == 1:
         print("no bandwidth lists or placement in this checkout: single only")
