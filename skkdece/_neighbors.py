@@ -18,12 +18,19 @@ distance in ``E``, so that the neighbours in the learned metric are found by
 slopes the pieces add up to the plain distance ``|x_if - x_jf|``.
 
 :class:`NeighborLogits` is the logits model of :mod:`skkdece._objective`: its
-parameters are ``s`` and ``w``; the distances ``|E_i - E_j|`` of a block's pairs are
-kept while they fit in ``working_memory`` and recomputed otherwise, in pieces
-of rows.  :func:`training_neighbors` finds each row's neighbours among the
-other rows, leaving out the row itself, rows of its group and rows within a
-given number of positions (near-duplicates in time, which would otherwise
-teach the metric to find a row's twin).
+parameters are ``s`` and ``w``.  Each evaluation needs, for every pair and
+output, ``|E_ip - E_jp|`` twice: in the logits and in the gradient.  The
+compiled kernels of ``_skkdece_pairs`` (``csrc/``, built at install) make
+each pair's distances in registers and use them there, and need no memory
+beyond the logits; without them (an install that could not compile them)
+NumPy makes them in pieces of rows, keeping them while they fit in
+``working_memory`` and recomputing them otherwise: the same sums, to
+rounding, several times slower.
+
+:func:`training_neighbors` finds each row's neighbours among the other rows,
+leaving out the row itself, rows of its group and rows within a given number
+of positions (near-duplicates in time, which would otherwise teach the metric
+to find a row's twin).
 """
 
 import numpy as np
@@ -32,6 +39,11 @@ from sklearn.neighbors import KDTree, NearestNeighbors
 from sklearn.utils import gen_batches
 
 from ._targets import row_list
+
+try:  # the compiled pair kernels (setup.py); optional, see the module docstring
+    import _skkdece_pairs as _pairs
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _pairs = None
 
 
 class NeighborEmbedding:
@@ -241,7 +253,11 @@ def locality_order(points):
 
 
 class _BoundNeighbors:
-    """Per-fit state of :class:`NeighborLogits`: the pairs' distances by block."""
+    """Per-fit state of :class:`NeighborLogits`: the pairs' distances by block.
+
+    With the compiled kernels (``compiled``) it holds only E, the neighbour
+    lists and each block's rows; otherwise NumPy pieces of distances.
+    """
 
     def __init__(self, E, neighbors, table, budget):
         self.E = E
@@ -249,6 +265,13 @@ class _BoundNeighbors:
         self.index = [table.block_row_index(b) for b in range(table.n_blocks)]
         k, d = neighbors.shape[1], E.shape[1]
         self.pair_bytes = 8 * k * d
+        self.compiled = _pairs is not None
+        if self.compiled:
+            self.E = np.ascontiguousarray(E, dtype=np.float64)
+            self.neighbors = np.ascontiguousarray(neighbors, dtype=np.intp)
+            self.piece_rows = 0
+            self.kept = []
+            return
         max_rows = int(np.max(np.diff(table.block_rows)))
         # A thread's buffer holds a whole block when a sixteenth of the
         # working memory allows (then the backward pass reuses the forward
@@ -277,8 +300,17 @@ class _BoundNeighbors:
         return self.piece_rows * self.pair_bytes
 
     def buffer(self):
+        if self.compiled:
+            return None
         k, d = self.neighbors.shape[1], self.E.shape[1]
         return np.empty((self.piece_rows, k, d))
+
+    def rows(self, b):
+        """Block ``b``'s rows as an index array (for the compiled kernels)."""
+        rows = self.index[b]
+        if isinstance(rows, slice):
+            return np.arange(rows.start, rows.stop, dtype=np.intp)
+        return np.ascontiguousarray(rows, dtype=np.intp)
 
     def _distances(self, rows, out):
         np.take(self.E, self.neighbors[rows], axis=0, out=out)
@@ -335,7 +367,8 @@ class NeighborLogits:
         Strength of the penalty.
     """
 
-    shifted = False
+    # forward leaves each row's first logit zero (saves the table a pass)
+    shifted = True
 
     def __init__(self, n_outputs, start, alpha):
         self.n_params = int(n_outputs) + 1
@@ -364,14 +397,28 @@ class NeighborLogits:
 
     def forward(self, state, bound, b, buffer, out):
         phi = state[3]
+        if bound.compiled:
+            _pairs.pair_logits(bound.E, bound.neighbors, bound.rows(b), phi, out)
+            return
         k = out.shape[1]
         for part, D in bound.pieces(b, buffer):
             n_rows = D.shape[0]
             np.matmul(D.reshape(n_rows * k, -1), phi, out=out[part].reshape(-1))
             out[part] *= -1.0
+        # (-d_c) - (-d_0), as the compiled kernel makes it: the first is 0.
+        out -= out[:, :1].copy()
 
     def backward(self, state, bound, b, buffer, grad_logits, ones, out):
         s, v, total, _ = state
+        if bound.compiled:
+            g_phi = np.zeros(bound.E.shape[1])
+            _pairs.pair_gradient(
+                bound.E, bound.neighbors, bound.rows(b), grad_logits, g_phi
+            )
+            g_phi *= -1.0
+            out[0] += s * (g_phi @ v)
+            out[1:] += _through_normalisation(s * g_phi, v, total)
+            return
         k = grad_logits.shape[1]
         for part, D in bound.pieces(b, buffer, again=True):
             n_rows = D.shape[0]

@@ -50,7 +50,9 @@ def _objective(X, lower, upper, *, embedding, target, period, kernel, k=6):
 @pytest.mark.parametrize("target", ["center", "interval"])
 @pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
 @pytest.mark.parametrize("period", [None, 2 * np.pi])
-def test_gradient_matches_finite_differences(embedding, target, targets, period):
+def test_gradient_matches_finite_differences(
+    embedding, target, targets, period, pair_path
+):
     rng = np.random.default_rng(1)
     n = 60
     X = rng.normal(size=(n, 3))
@@ -321,7 +323,7 @@ def test_groups_must_match_rows_and_too_many_neighbours_warns():
     assert model.n_neighbors_ == 9
 
 
-def test_objective_is_bit_identical_on_any_thread_count():
+def test_objective_is_bit_identical_on_any_thread_count(pair_path):
     rng = np.random.default_rng(12)
     X = rng.normal(size=(2000, 4))
     y = X[:, 0] + 0.3 * rng.normal(size=2000)

@@ -1,0 +1,513 @@
+/*
+ * Fused pair kernels of skkdece's neighbours model (skkdece/_neighbors.py).
+ *
+ * For rows i = rows[r] of a block and their neighbours j = neighbors[i, c]:
+ *
+ *   pair_logits:    out[r, c] = z[r, c] - z[r, 0],
+ *                   z[r, c] = -sum_p phi[p] |E[i, p] - E[j, p]|
+ *                   (the logits, shifted so that each row's first is zero)
+ *   pair_gradient:  out[p]   +=  sum_{r, c} g[r, c] |E[i, p] - E[j, p]|
+ *
+ * NumPy makes the n * k * d distances with a gather, a subtraction and an
+ * absolute value, and a matrix-vector product reads them back: passes
+ * through memory where the linear model has one matrix product.  Here every
+ * pair's distances are made and used while in registers.
+ * Both functions release the GIL, so the objective's threads run them side
+ * by side, and sum in a fixed order (rows, then neighbours, then features),
+ * so a block's result does not depend on the thread that computes it.
+ *
+ * Arguments are buffers (NumPy arrays): E float64 (n, d), neighbors intp
+ * (n, k), rows intp (m,), phi float64 (d,), g float64 (m, k), all
+ * C-contiguous; out is written.  Indices are checked against n.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buffer;
+
+static void release(Buffer *b)
+{
+    if (b->held) {
+        PyBuffer_Release(&b->view);
+        b->held = 0;
+    }
+}
+
+/* A C-contiguous buffer of `ndim` dimensions holding `kind` ('d': float64,
+ * 'i': Py_ssize_t-sized integers). */
+static int get(PyObject *obj, Buffer *b, int ndim, char kind, int writable,
+               const char *name)
+{
+    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;
+    if (writable) {
+        flags |= PyBUF_WRITABLE;
+    }
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s must be a C-contiguous%s array", name,
+                     writable ? " writable" : "");
+        return -1;
+    }
+    b->held = 1;
+    const char *fmt = b->view.format ? b->view.format : "B";
+    if (*fmt == '<' || *fmt == '=' || *fmt == '@') {
+        fmt++;
+    }
+    int ok;
+    if (kind == 'd') {
+        ok = strcmp(fmt, "d") == 0 && b->view.itemsize == sizeof(double);
+    }
+    else {
+        ok = strchr("ilqn", *fmt) != NULL && fmt[1] == '\0' &&
+             b->view.itemsize == sizeof(Py_ssize_t);
+    }
+    if (!ok) {
+        PyErr_Format(PyExc_TypeError, "%s must hold %s, not format '%s'",
+                     name, kind == 'd' ? "float64" : "intp", fmt);
+        release(b);
+        return -1;
+    }
+    if (b->view.ndim != ndim) {
+        PyErr_Format(PyExc_ValueError, "%s must have %d dimension(s), not %d",
+                     name, ndim, b->view.ndim);
+        release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether every row and neighbour index is within [0, n). */
+static int indices_ok(const Py_ssize_t *nb, const Py_ssize_t *rows,
+                      Py_ssize_t n, Py_ssize_t k, Py_ssize_t m)
+{
+    for (Py_ssize_t r = 0; r < m; r++) {
+        Py_ssize_t i = rows[r];
+        if (i < 0 || i >= n) {
+            return 0;
+        }
+        const Py_ssize_t *nbi = nb + i * k;
+        for (Py_ssize_t c = 0; c < k; c++) {
+            if (nbi[c] < 0 || nbi[c] >= n) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+/* Both kernels work on pairs of features: lane 0 holds the even features,
+ * lane 1 the odd ones (and lane 0 the last feature when d is odd).
+ *
+ * - Logits: each pair's two lanes are summed over p in increasing order,
+ *   then added: z = -(lane 0 + lane 1).  Four pairs go through the loop at
+ *   once, so the adders have eight independent chains of work.
+ * - Gradient: acc[p] gathers its terms in the order of the rows, then of
+ *   their neighbours: one chain of additions per feature.
+ *
+ * With GCC or Clang the lanes are vectors (two doubles, SSE2 on x86-64);
+ * elsewhere the same operations run on scalars, in the same order, so every
+ * build sums exactly the same terms the same way (SKKDECE_SCALAR_PAIRS
+ * selects the scalar code anywhere, for the test that compares the two). */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(SKKDECE_SCALAR_PAIRS)
+#define VECTOR_PAIRS 1
+#endif
+
+#ifdef VECTOR_PAIRS
+typedef double pair2 __attribute__((vector_size(16)));
+typedef long long mask2 __attribute__((vector_size(16)));
+
+static inline pair2 load2(const double *p)
+{
+    pair2 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void store2(double *p, pair2 v) { memcpy(p, &v, sizeof v); }
+
+static inline pair2 abs2(pair2 v)
+{
+    const mask2 magnitude = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
+    return (pair2)((mask2)v & magnitude);
+}
+
+static inline pair2 splat2(double x) { return (pair2){x, x}; }
+static inline double lane0(pair2 v) { return v[0]; }
+static inline double lane1(pair2 v) { return v[1]; }
+#else
+typedef struct {
+    double v0, v1;
+} pair2;
+
+static inline pair2 load2(const double *p) { return (pair2){p[0], p[1]}; }
+
+static inline void store2(double *p, pair2 v)
+{
+    p[0] = v.v0;
+    p[1] = v.v1;
+}
+
+static inline pair2 abs2(pair2 v) { return (pair2){fabs(v.v0), fabs(v.v1)}; }
+static inline pair2 splat2(double x) { return (pair2){x, x}; }
+static inline double lane0(pair2 v) { return v.v0; }
+static inline double lane1(pair2 v) { return v.v1; }
+#endif
+
+/* a + w |x - y|, lane by lane; `madd` spells it once for both builds. */
+static inline pair2 madd(pair2 a, pair2 w, pair2 x, pair2 y)
+{
+#ifdef VECTOR_PAIRS
+    return a + w * abs2(x - y);
+#else
+    pair2 t = abs2((pair2){x.v0 - y.v0, x.v1 - y.v1});
+    return (pair2){a.v0 + w.v0 * t.v0, a.v1 + w.v1 * t.v1};
+#endif
+}
+
+/* sum_p w[p] |x[p] - y[p]| for one pair. */
+static inline double weighted_distance(const double *restrict x,
+                                       const double *restrict y,
+                                       const double *restrict w, Py_ssize_t d)
+{
+    pair2 s = splat2(0.0);
+    Py_ssize_t p = 0;
+    for (; p + 2 <= d; p += 2) {
+        s = madd(s, load2(w + p), load2(x + p), load2(y + p));
+    }
+    double a = lane0(s);
+    if (p < d) {
+        a += w[p] * fabs(x[p] - y[p]);
+    }
+    return a + lane1(s);
+}
+
+/* The same sums for four pairs (x, y0) ... (x, y3), into out[0..3]. */
+static inline void weighted_distance4(const double *restrict x,
+                                      const double *restrict y0,
+                                      const double *restrict y1,
+                                      const double *restrict y2,
+                                      const double *restrict y3,
+                                      const double *restrict w, Py_ssize_t d,
+                                      double *restrict out)
+{
+    pair2 s0 = splat2(0.0), s1 = s0, s2 = s0, s3 = s0;
+    Py_ssize_t p = 0;
+    for (; p + 2 <= d; p += 2) {
+        const pair2 wp = load2(w + p), xp = load2(x + p);
+        s0 = madd(s0, wp, xp, load2(y0 + p));
+        s1 = madd(s1, wp, xp, load2(y1 + p));
+        s2 = madd(s2, wp, xp, load2(y2 + p));
+        s3 = madd(s3, wp, xp, load2(y3 + p));
+    }
+    double a0 = lane0(s0), a1 = lane0(s1), a2 = lane0(s2), a3 = lane0(s3);
+    if (p < d) {
+        const double wp = w[p], xp = x[p];
+        a0 += wp * fabs(xp - y0[p]);
+        a1 += wp * fabs(xp - y1[p]);
+        a2 += wp * fabs(xp - y2[p]);
+        a3 += wp * fabs(xp - y3[p]);
+    }
+    out[0] = a0 + lane1(s0);
+    out[1] = a1 + lane1(s1);
+    out[2] = a2 + lane1(s2);
+    out[3] = a3 + lane1(s3);
+}
+
+/* The shifted logits of rows rows[0..m-1], into z (m, k). */
+static inline void logits_rows(const double *restrict e,
+                               const Py_ssize_t *restrict nb,
+                               const Py_ssize_t *restrict rows, Py_ssize_t m,
+                               Py_ssize_t k, Py_ssize_t d,
+                               const double *restrict w, double *restrict z)
+{
+    for (Py_ssize_t r = 0; r < m; r++) {
+        const double *ei = e + rows[r] * d;
+        const Py_ssize_t *nbi = nb + rows[r] * k;
+        double *zr = z + r * k;
+        Py_ssize_t c = 0;
+        for (; c + 4 <= k; c += 4) {
+            weighted_distance4(ei, e + nbi[c] * d, e + nbi[c + 1] * d,
+                               e + nbi[c + 2] * d, e + nbi[c + 3] * d, w, d,
+                               zr + c);
+        }
+        for (; c < k; c++) {
+            zr[c] = weighted_distance(ei, e + nbi[c] * d, w, d);
+        }
+        /* -dist_c - (-dist_0): the logits shifted so that the first is 0 */
+        const double first = zr[0];
+        for (c = 0; c < k; c++) {
+            zr[c] = first - zr[c];
+        }
+    }
+}
+
+/* acc[p] = sum_{r, c} g[r, c] |E[i, p] - E[j, p]|.  `lanes` holds the
+ * running sums of the feature pairs (d / 2 of them). */
+static inline void gradient_rows(const double *restrict e,
+                                 const Py_ssize_t *restrict nb,
+                                 const Py_ssize_t *restrict rows,
+                                 Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
+                                 const double *restrict g,
+                                 pair2 *restrict lanes, double *restrict acc)
+{
+    const Py_ssize_t half = d / 2;
+    double last = 0.0;
+    for (Py_ssize_t q = 0; q < half; q++) {
+        lanes[q] = splat2(0.0);
+    }
+    for (Py_ssize_t r = 0; r < m; r++) {
+        const double *ei = e + rows[r] * d;
+        const Py_ssize_t *nbi = nb + rows[r] * k;
+        const double *gr = g + r * k;
+        for (Py_ssize_t c = 0; c < k; c++) {
+            const double *y = e + nbi[c] * d;
+            const pair2 gc = splat2(gr[c]);
+            for (Py_ssize_t q = 0; q < half; q++) {
+                lanes[q] = madd(lanes[q], gc, load2(ei + 2 * q),
+                                load2(y + 2 * q));
+            }
+            if (d % 2) {
+                last += gr[c] * fabs(ei[d - 1] - y[d - 1]);
+            }
+        }
+    }
+    for (Py_ssize_t q = 0; q < half; q++) {
+        store2(acc + 2 * q, lanes[q]);
+    }
+    if (d % 2) {
+        acc[d - 1] = last;
+    }
+}
+
+/* The row loops specialised for each number of outputs up to FIXED_D, where
+ * the compiler keeps every feature's sums in registers (a loop over a run-
+ * time d kept them in memory: 3x slower), and for any d beyond. */
+#define FIXED_D 16
+
+#define SPECIALISE(D)                                                        \
+    static void logits_##D(const double *e, const Py_ssize_t *nb,            \
+                           const Py_ssize_t *rows, Py_ssize_t m,             \
+                           Py_ssize_t k, const double *w, double *z)         \
+    {                                                                        \
+        logits_rows(e, nb, rows, m, k, D, w, z);                             \
+    }                                                                        \
+    static void gradient_##D(const double *e, const Py_ssize_t *nb,          \
+                             const Py_ssize_t *rows, Py_ssize_t m,           \
+                             Py_ssize_t k, const double *g, double *acc)     \
+    {                                                                        \
+        pair2 lanes[D / 2 + 1];                                              \
+        gradient_rows(e, nb, rows, m, k, D, g, lanes, acc);                  \
+    }
+
+SPECIALISE(1)
+SPECIALISE(2)
+SPECIALISE(3)
+SPECIALISE(4)
+SPECIALISE(5)
+SPECIALISE(6)
+SPECIALISE(7)
+SPECIALISE(8)
+SPECIALISE(9)
+SPECIALISE(10)
+SPECIALISE(11)
+SPECIALISE(12)
+SPECIALISE(13)
+SPECIALISE(14)
+SPECIALISE(15)
+SPECIALISE(16)
+
+typedef void (*logits_fn)(const double *, const Py_ssize_t *,
+                          const Py_ssize_t *, Py_ssize_t, Py_ssize_t,
+                          const double *, double *);
+typedef void (*gradient_fn)(const double *, const Py_ssize_t *,
+                            const Py_ssize_t *, Py_ssize_t, Py_ssize_t,
+                            const double *, double *);
+
+static const logits_fn fixed_logits[FIXED_D + 1] = {
+    NULL, logits_1, logits_2, logits_3, logits_4, logits_5, logits_6,
+    logits_7, logits_8, logits_9, logits_10, logits_11, logits_12,
+    logits_13, logits_14, logits_15, logits_16,
+};
+static const gradient_fn fixed_gradient[FIXED_D + 1] = {
+    NULL, gradient_1, gradient_2, gradient_3, gradient_4, gradient_5,
+    gradient_6, gradient_7, gradient_8, gradient_9, gradient_10,
+    gradient_11, gradient_12, gradient_13, gradient_14, gradient_15,
+    gradient_16,
+};
+
+static void logits(const double *e, const Py_ssize_t *nb,
+                   const Py_ssize_t *rows, Py_ssize_t m, Py_ssize_t k,
+                   Py_ssize_t d, const double *w, double *z)
+{
+    if (d >= 1 && d <= FIXED_D) {
+        fixed_logits[d](e, nb, rows, m, k, w, z);
+    }
+    else {
+        logits_rows(e, nb, rows, m, k, d, w, z);
+    }
+}
+
+/* `lanes`: room for d / 2 + 1 running sums, used past FIXED_D. */
+static void gradient(const double *e, const Py_ssize_t *nb,
+                     const Py_ssize_t *rows, Py_ssize_t m, Py_ssize_t k,
+                     Py_ssize_t d, const double *g, pair2 *lanes, double *acc)
+{
+    if (d >= 1 && d <= FIXED_D) {
+        fixed_gradient[d](e, nb, rows, m, k, g, acc);
+    }
+    else {
+        gradient_rows(e, nb, rows, m, k, d, g, lanes, acc);
+    }
+}
+
+/* The arguments of both functions: E, neighbors, rows, then a per-pair
+ * array (m, k) and a per-output vector (d,), in either order; the last one
+ * is written. */
+typedef struct {
+    Buffer E, nb, rows, pairs, vector;
+    Py_ssize_t n, d, k, m;
+} Call;
+
+static void release_call(Call *c)
+{
+    release(&c->E);
+    release(&c->nb);
+    release(&c->rows);
+    release(&c->pairs);
+    release(&c->vector);
+}
+
+/* Parse and check a call; on failure the exception is set and nothing is
+ * held.  `pairs_first`: the per-pair array comes before the vector (and the
+ * vector is written), else after it (and it is written). */
+static int parse_call(PyObject *args, const char *format, int pairs_first,
+                      const char *pairs_name, const char *vector_name,
+                      Call *c)
+{
+    PyObject *o[5];
+    if (!PyArg_ParseTuple(args, format, &o[0], &o[1], &o[2], &o[3], &o[4])) {
+        return -1;
+    }
+    PyObject *opairs = pairs_first ? o[3] : o[4];
+    PyObject *ovector = pairs_first ? o[4] : o[3];
+    if (get(o[0], &c->E, 2, 'd', 0, "E") ||
+        get(o[1], &c->nb, 2, 'i', 0, "neighbors") ||
+        get(o[2], &c->rows, 1, 'i', 0, "rows") ||
+        get(opairs, &c->pairs, 2, 'd', !pairs_first, pairs_name) ||
+        get(ovector, &c->vector, 1, 'd', pairs_first, vector_name)) {
+        release_call(c);
+        return -1;
+    }
+    c->n = c->E.view.shape[0];
+    c->d = c->E.view.shape[1];
+    c->k = c->nb.view.shape[1];
+    c->m = c->rows.view.shape[0];
+    if (c->nb.view.shape[0] != c->n) {
+        PyErr_Format(PyExc_ValueError, "neighbors has %zd rows, E has %zd",
+                     c->nb.view.shape[0], c->n);
+    }
+    else if (c->pairs.view.shape[0] != c->m ||
+             c->pairs.view.shape[1] != c->k) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s must have shape (%zd, %zd), not (%zd, %zd)",
+                     pairs_name, c->m, c->k, c->pairs.view.shape[0],
+                     c->pairs.view.shape[1]);
+    }
+    else if (c->vector.view.shape[0] != c->d) {
+        PyErr_Format(PyExc_ValueError, "%s has %zd values, E has %zd columns",
+                     vector_name, c->vector.view.shape[0], c->d);
+    }
+    else {
+        return 0;
+    }
+    release_call(c);
+    return -1;
+}
+
+static PyObject *index_error(void)
+{
+    PyErr_SetString(PyExc_IndexError,
+                    "a row or neighbour index is outside E's rows");
+    return NULL;
+}
+
+static PyObject *pair_logits(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Call c = {0};
+    if (parse_call(args, "OOOOO:pair_logits", 0, "out", "phi", &c)) {
+        return NULL;
+    }
+    const double *e = c.E.view.buf, *w = c.vector.view.buf;
+    const Py_ssize_t *nb = c.nb.view.buf, *rows = c.rows.view.buf;
+    double *z = c.pairs.view.buf;
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = indices_ok(nb, rows, c.n, c.k, c.m);
+    if (ok) {
+        logits(e, nb, rows, c.m, c.k, c.d, w, z);
+    }
+    Py_END_ALLOW_THREADS
+    release_call(&c);
+    return ok ? Py_NewRef(Py_None) : index_error();
+}
+
+static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    Call c = {0};
+    if (parse_call(args, "OOOOO:pair_gradient", 1, "g", "out", &c)) {
+        return NULL;
+    }
+    const Py_ssize_t d = c.d;
+    double *acc = PyMem_Calloc(d > 0 ? d : 1, sizeof(double));
+    pair2 *lanes = PyMem_Malloc((d / 2 + 1) * sizeof(pair2));
+    if (acc == NULL || lanes == NULL) {
+        PyMem_Free(acc);
+        PyMem_Free(lanes);
+        release_call(&c);
+        return PyErr_NoMemory();
+    }
+    const double *e = c.E.view.buf, *g = c.pairs.view.buf;
+    const Py_ssize_t *nb = c.nb.view.buf, *rows = c.rows.view.buf;
+    double *out = c.vector.view.buf;
+    int ok;
+    Py_BEGIN_ALLOW_THREADS
+    ok = indices_ok(nb, rows, c.n, c.k, c.m);
+    if (ok) {
+        gradient(e, nb, rows, c.m, c.k, d, g, lanes, acc);
+        for (Py_ssize_t p = 0; p < d; p++) {
+            out[p] += acc[p];
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(acc);
+    PyMem_Free(lanes);
+    release_call(&c);
+    return ok ? Py_NewRef(Py_None) : index_error();
+}
+
+static PyMethodDef methods[] = {
+    {"pair_logits", pair_logits, METH_VARARGS,
+     "pair_logits(E, neighbors, rows, phi, out): out[r, c] = z[r, c] - "
+     "z[r, 0] with z[r, c] = -sum_p phi[p] |E[rows[r], p] - "
+     "E[neighbors[rows[r], c], p]|."},
+    {"pair_gradient", pair_gradient, METH_VARARGS,
+     "pair_gradient(E, neighbors, rows, g, out): out[p] += "
+     "sum_{r, c} g[r, c] |E[rows[r], p] - E[neighbors[rows[r], c], p]|."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_skkdece_pairs",
+    "Fused pair kernels of skkdece's neighbours model.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__skkdece_pairs(void)
+{
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,274 @@
+"""The compiled pair kernels of the neighbours model against NumPy.
+
+``_skkdece_pairs`` (csrc/, built by setup.py) computes each pair's weighted
+Manhattan distance and the gradient's per-feature sums without the NumPy
+path's gathered arrays.  Both paths must give the same objective: these
+tests compare them term by term, and run the neighbours objective's own
+checks (finite differences, thread counts) on each.
+"""
+
+import os
+
+import numpy as np
+import pytest
+from sklearn import config_context
+
+from skkdece import SoftmaxKDENeighborsRegressor, _neighbors
+from skkdece._loss import training_table
+from skkdece._neighbors import (
+    NeighborEmbedding,
+    NeighborLogits,
+    start_weights,
+    training_neighbors,
+    weighted_points,
+)
+from skkdece._objective import BlockedObjective
+
+pairs = _neighbors._pairs
+compiled = pytest.mark.skipif(pairs is None, reason="_skkdece_pairs not built")
+
+
+def test_compiled_kernels_are_built_where_ci_requires_them():
+    # .ci/run sets this: a CI install that silently fell back to NumPy would
+    # pass every other test and lose the neighbours model's speed.
+    if os.environ.get("SKKDECE_REQUIRE_COMPILED") != "1":
+        pytest.skip("SKKDECE_REQUIRE_COMPILED is not set")
+    assert pairs is not None
+
+
+def _case(n, d, k, seed):
+    rng = np.random.default_rng(seed)
+    E = rng.normal(size=(n, d))
+    E[rng.random((n, d)) < 0.1] = 0.0  # ties: |0 - 0| = 0
+    neighbors = np.stack([rng.choice(n, size=k, replace=False) for _ in range(n)])
+    return rng, E, neighbors
+
+
+@compiled
+@pytest.mark.parametrize("d", [1, 2, 3, 10, 16, 17, 23])
+@pytest.mark.parametrize("k", [1, 3, 4, 6, 32])
+def test_kernels_equal_the_numpy_sums(d, k):
+    """Every specialised width (d <= 16), the general one, and k's remainders."""
+    rng, E, neighbors = _case(50, d, k, seed=d * 100 + k)
+    rows = rng.permutation(50)[:37]
+    phi = rng.uniform(0.0, 2.0, size=d)
+    D = np.abs(E[rows][:, None, :] - E[neighbors[rows]])
+    z = np.empty((rows.size, k))
+    pairs.pair_logits(E, neighbors, rows, phi, z)
+    dist = D @ phi
+    # The logits -dist, shifted so that each row's first is zero.
+    np.testing.assert_allclose(z, dist[:, :1] - dist, rtol=1e-13, atol=1e-13)
+    assert np.all(z[:, 0] == 0.0)
+
+    g = rng.normal(size=(rows.size, k))
+    out = np.full(d, 0.5)  # the kernel adds to what is there
+    pairs.pair_gradient(E, neighbors, rows, g, out)
+    expected = 0.5 + np.einsum("rc,rcp->p", g, D)
+    np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
+
+
+@compiled
+def test_kernels_sum_in_the_documented_order():
+    """Distances: even features, odd ones, then both; gradient: row order."""
+    rng, E, neighbors = _case(30, 7, 5, seed=3)
+    E *= 10.0 ** rng.integers(-8, 8, size=E.shape)  # rounding shows any reorder
+    rows = np.arange(30)
+    phi = rng.uniform(0.1, 1.0, size=7)
+    z = np.empty((30, 5))
+    pairs.pair_logits(E, neighbors, rows, phi, z)
+    g = rng.normal(size=(30, 5))
+    out = np.zeros(7)
+    pairs.pair_gradient(E, neighbors, rows, g, out)
+    acc = np.zeros(7)
+    for r in rows:
+        dist = []
+        for c in range(5):
+            t = [phi[p] * abs(E[r, p] - E[neighbors[r, c], p]) for p in range(7)]
+            even = 0.0
+            for p in (0, 2, 4, 6):
+                even += t[p]
+            odd = 0.0
+            for p in (1, 3, 5):
+                odd += t[p]
+            dist.append(even + odd)
+            assert z[r, c] == dist[0] - dist[c]
+            for p in range(7):
+                acc[p] += g[r, c] * abs(E[r, p] - E[neighbors[r, c], p])
+    np.testing.assert_array_equal(out, acc)
+
+
+@compiled
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (lambda a: {**a, "E": a["E"].astype(np.float32)}, TypeError, "E must hold"),
+        (lambda a: {**a, "E": a["E"][:, ::2]}, TypeError, "E must be a C-contig"),
+        (
+            lambda a: {**a, "neighbors": a["neighbors"].astype(np.int32)},
+            TypeError,
+            "neighbors must hold intp",
+        ),
+        (lambda a: {**a, "rows": a["rows"][:, None]}, ValueError, "rows must have 1"),
+        (lambda a: {**a, "phi": a["phi"][:2]}, ValueError, "phi has 2 values"),
+        (lambda a: {**a, "out": a["out"][:, :2]}, TypeError, "out must be a C-contig"),
+        (lambda a: {**a, "out": a["out"][:3]}, ValueError, r"out must have shape"),
+        (
+            lambda a: {**a, "neighbors": a["neighbors"][:5]},
+            ValueError,
+            "neighbors has 5 rows",
+        ),
+        (lambda a: {**a, "rows": a["rows"] + 10}, IndexError, "outside E's rows"),
+        (lambda a: {**a, "rows": a["rows"] - 10}, IndexError, "outside E's rows"),
+    ],
+)
+def test_bad_kernel_arguments_raise_instead_of_reading_past_arrays(
+    change, error, match
+):
+    _, E, neighbors = _case(12, 3, 4, seed=0)
+    args = {
+        "E": E,
+        "neighbors": neighbors,
+        "rows": np.arange(4, 12),
+        "phi": np.ones(3),
+        "out": np.empty((8, 4)),
+    }
+    bad = change(args)
+    with pytest.raises(error, match=match):
+        pairs.pair_logits(*bad.values())
+
+
+@compiled
+def test_out_of_range_neighbours_raise_in_the_gradient_too():
+    _, E, neighbors = _case(12, 3, 4, seed=1)
+    neighbors[5, 2] = 12
+    with pytest.raises(IndexError, match="outside E's rows"):
+        pairs.pair_gradient(E, neighbors, np.arange(12), np.ones((12, 4)), np.zeros(3))
+    out = np.zeros(3)
+    with pytest.raises(TypeError, match="out must be a C-contiguous writable"):
+        out.flags.writeable = False
+        pairs.pair_gradient(E, neighbors, np.arange(5), np.ones((5, 4)), out)
+
+
+def _objective(X, y, *, embedding, interval, k=6):
+    emb = NeighborEmbedding.from_data(X, n_pieces=4 if embedding else 1)
+    E = emb.transform(X)
+    start = start_weights(emb)
+    nbrs = training_neighbors(weighted_points(E, start), k)
+    half = np.full(y.size, 0.2) if interval else None
+    table = training_table(
+        y - 0.2,
+        y + 0.2,
+        y[nbrs],
+        kernel="gaussian",
+        bandwidth=0.4,
+        half_widths=None if half is None else half[nbrs],
+    )
+    model = NeighborLogits(E.shape[1], start, alpha=0.01)
+    n = X.shape[0]
+    return BlockedObjective(table, model, (E, nbrs), np.full(n, 1.0 / n))
+
+
+@compiled
+@pytest.mark.parametrize("embedding", [False, True])
+@pytest.mark.parametrize("interval", [False, True])
+def test_both_paths_give_the_same_objective(monkeypatch, embedding, interval):
+    """The objective on the kernels and on NumPy, each built from scratch.
+
+    (Finite differences and thread counts are checked on both paths in
+    test_neighbors.py, through the ``pair_path`` fixture.)
+    """
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(80, 3))
+    y = np.sin(X[:, 0]) + 0.3 * rng.normal(size=80)
+    with config_context(working_memory=1):  # several blocks
+        objective = _objective(X, y, embedding=embedding, interval=interval)
+        phi = rng.uniform(0.2, 1.5, size=objective.model.n_params)
+        value, grad = objective.loss_gradient(phi)
+        monkeypatch.setattr(_neighbors, "_pairs", None)
+        value2, grad2 = _objective(
+            X, y, embedding=embedding, interval=interval
+        ).loss_gradient(phi)
+    np.testing.assert_allclose(value2, value, rtol=1e-13)
+    np.testing.assert_allclose(grad2, grad, rtol=1e-11, atol=1e-15)
+
+
+def test_fitted_models_agree_on_both_paths(monkeypatch):
+    if pairs is None:
+        pytest.skip("_skkdece_pairs not built")
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(300, 4))
+    y = X[:, 0] - 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
+    params = dict(n_neighbors=8, bandwidth=0.3, n_rounds=2, max_iter=40)
+    fast = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+    monkeypatch.setattr(_neighbors, "_pairs", None)
+    slow = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+    # The paths differ in rounding only; L-BFGS-B follows the same path for
+    # 40 iterations to within that, and the fits agree closely.
+    np.testing.assert_allclose(
+        fast.feature_weights_, slow.feature_weights_, rtol=1e-6, atol=1e-9
+    )
+    X_new = rng.normal(size=(20, 4))
+    np.testing.assert_allclose(
+        fast.predict_weights(X_new), slow.predict_weights(X_new), rtol=1e-6
+    )
+
+
+def _build_scalar_kernels(tmp_path):
+    """The extension compiled with SKKDECE_SCALAR_PAIRS (no vector types)."""
+    import importlib.machinery
+    import importlib.util
+    import shutil
+    import subprocess
+    import sysconfig
+    from pathlib import Path
+
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    if shutil.which(cc[0]) is None:
+        pytest.skip("no C compiler")
+    source = Path(__file__).parents[1] / "csrc" / "_skkdece_pairs.c"
+    if not source.exists():
+        pytest.skip("csrc/ is not in this checkout")
+    target = tmp_path / ("_skkdece_pairs" + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run(
+        [
+            *cc,
+            "-O3",
+            "-shared",
+            "-fPIC",
+            "-DSKKDECE_SCALAR_PAIRS",
+            f"-I{sysconfig.get_paths()['include']}",
+            str(source),
+            "-o",
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    loader = importlib.machinery.ExtensionFileLoader("_skkdece_pairs", str(target))
+    spec = importlib.util.spec_from_file_location(
+        "_skkdece_pairs", str(target), loader=loader
+    )
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+@compiled
+@pytest.mark.skipif(os.name != "posix", reason="builds with the POSIX compiler")
+def test_scalar_build_gives_the_same_bits(tmp_path):
+    """The code for compilers without vector types sums the same way."""
+    scalar = _build_scalar_kernels(tmp_path)
+    for d, k in [(1, 3), (5, 4), (10, 32), (16, 7), (19, 9)]:
+        rng, E, neighbors = _case(40, d, k, seed=d + k)
+        rows = rng.permutation(40)[:29]
+        phi = rng.uniform(0.0, 2.0, size=d)
+        g = rng.normal(size=(rows.size, k))
+        results = []
+        for module in (pairs, scalar):
+            z = np.empty((rows.size, k))
+            module.pair_logits(E, neighbors, rows, phi, z)
+            out = np.zeros(d)
+            module.pair_gradient(E, neighbors, rows, g, out)
+            results.append((z, out))
+        np.testing.assert_array_equal(results[0][0], results[1][0])
+        np.testing.assert_array_equal(results[0][1], results[1][1])
