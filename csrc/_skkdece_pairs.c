@@ -1,29 +1,34 @@
 /*
  * Fused pair kernels of skkdece's neighbours model (skkdece/_neighbors.py).
  *
- * For rows i = rows[r] of a block and their neighbours j = neighbors[i, c]:
+ * A block of m rows arrives with the coordinates it needs gathered into E:
+ * its own rows first (row r is E[r]), then the other rows its neighbours
+ * are; neighbors[r, c] is the position in E of row r's c-th neighbour j.
  *
  *   pair_logits:    out[r, c] = z[r, c] - z[r, 0],
- *                   z[r, c] = -sum_p phi[p] |E[i, p] - E[j, p]|
+ *                   z[r, c] = -sum_p phi[p] |E[r, p] - E[j, p]|
  *                   (the logits, shifted so that each row's first is zero)
- *   pair_gradient:  out[p]   +=  sum_{r, c} g[r, c] |E[i, p] - E[j, p]|
+ *   pair_gradient:  out[p]   +=  sum_{r, c} g[r, c] |E[r, p] - E[j, p]|
  *
- * NumPy makes the n * k * d distances with a gather, a subtraction and an
+ * NumPy makes the m * k * d distances with a gather, a subtraction and an
  * absolute value, and a matrix-vector product reads them back: passes
  * through memory where the linear model has one matrix product.  Here every
- * pair's distances are made and used while in registers.
- * Both functions release the GIL, so the objective's threads run them side
- * by side, and sum in a fixed order (rows, then neighbours, then features),
- * so a block's result does not depend on the thread that computes it.
+ * pair's distances are made and used while in registers, from a block's
+ * compact copy of E that stays in the caches.  Both functions release the
+ * GIL, so the objective's threads run them side by side, and sum in a fixed
+ * order, so a block's result does not depend on the thread that computes it.
  *
- * Arguments are buffers (NumPy arrays): E float64 (n, d), neighbors intp
- * (n, k), rows intp (m,), phi float64 (d,), g float64 (m, k), all
- * C-contiguous; out is written.  Indices are checked against n.
+ * Arguments are buffers (NumPy arrays), all C-contiguous: E float64 (n, d),
+ * neighbors int32 (m, k) with m <= n, phi float64 (d,), g float64 (m, k);
+ * out is written.  Positions are checked against n.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+typedef int32_t position;
 
 typedef struct {
     Py_buffer view;
@@ -39,7 +44,7 @@ static void release(Buffer *b)
 }
 
 /* A C-contiguous buffer of `ndim` dimensions holding `kind` ('d': float64,
- * 'i': Py_ssize_t-sized integers). */
+ * 'i': int32). */
 static int get(PyObject *obj, Buffer *b, int ndim, char kind, int writable,
                const char *name)
 {
@@ -63,12 +68,12 @@ static int get(PyObject *obj, Buffer *b, int ndim, char kind, int writable,
         ok = strcmp(fmt, "d") == 0 && b->view.itemsize == sizeof(double);
     }
     else {
-        ok = strchr("ilqn", *fmt) != NULL && fmt[1] == '\0' &&
-             b->view.itemsize == sizeof(Py_ssize_t);
+        ok = strchr("il", *fmt) != NULL && fmt[1] == '\0' &&
+             b->view.itemsize == sizeof(position);
     }
     if (!ok) {
         PyErr_Format(PyExc_TypeError, "%s must hold %s, not format '%s'",
-                     name, kind == 'd' ? "float64" : "intp", fmt);
+                     name, kind == 'd' ? "float64" : "int32", fmt);
         release(b);
         return -1;
     }
@@ -81,20 +86,12 @@ static int get(PyObject *obj, Buffer *b, int ndim, char kind, int writable,
     return 0;
 }
 
-/* Whether every row and neighbour index is within [0, n). */
-static int indices_ok(const Py_ssize_t *nb, const Py_ssize_t *rows,
-                      Py_ssize_t n, Py_ssize_t k, Py_ssize_t m)
+/* Whether every position is within [0, n). */
+static int positions_ok(const position *nb, Py_ssize_t n, Py_ssize_t count)
 {
-    for (Py_ssize_t r = 0; r < m; r++) {
-        Py_ssize_t i = rows[r];
-        if (i < 0 || i >= n) {
+    for (Py_ssize_t q = 0; q < count; q++) {
+        if (nb[q] < 0 || nb[q] >= n) {
             return 0;
-        }
-        const Py_ssize_t *nbi = nb + i * k;
-        for (Py_ssize_t c = 0; c < k; c++) {
-            if (nbi[c] < 0 || nbi[c] >= n) {
-                return 0;
-            }
         }
     }
     return 1;
@@ -218,25 +215,24 @@ static inline void weighted_distance4(const double *restrict x,
     out[3] = a3 + lane1(s3);
 }
 
-/* The shifted logits of rows rows[0..m-1], into z (m, k). */
+/* The shifted logits of rows 0..m-1, into z (m, k). */
 static inline void logits_rows(const double *restrict e,
-                               const Py_ssize_t *restrict nb,
-                               const Py_ssize_t *restrict rows, Py_ssize_t m,
+                               const position *restrict nb, Py_ssize_t m,
                                Py_ssize_t k, Py_ssize_t d,
                                const double *restrict w, double *restrict z)
 {
     for (Py_ssize_t r = 0; r < m; r++) {
-        const double *ei = e + rows[r] * d;
-        const Py_ssize_t *nbi = nb + rows[r] * k;
+        const double *ei = e + r * d;
+        const position *nbi = nb + r * k;
         double *zr = z + r * k;
         Py_ssize_t c = 0;
         for (; c + 4 <= k; c += 4) {
-            weighted_distance4(ei, e + nbi[c] * d, e + nbi[c + 1] * d,
-                               e + nbi[c + 2] * d, e + nbi[c + 3] * d, w, d,
+            weighted_distance4(ei, e + (Py_ssize_t)nbi[c] * d, e + (Py_ssize_t)nbi[c + 1] * d,
+                               e + (Py_ssize_t)nbi[c + 2] * d, e + (Py_ssize_t)nbi[c + 3] * d, w, d,
                                zr + c);
         }
         for (; c < k; c++) {
-            zr[c] = weighted_distance(ei, e + nbi[c] * d, w, d);
+            zr[c] = weighted_distance(ei, e + (Py_ssize_t)nbi[c] * d, w, d);
         }
         /* -dist_c - (-dist_0): the logits shifted so that the first is 0 */
         const double first = zr[0];
@@ -249,9 +245,8 @@ static inline void logits_rows(const double *restrict e,
 /* acc[p] = sum_{r, c} g[r, c] |E[i, p] - E[j, p]|.  `lanes` holds the
  * running sums of the feature pairs (d / 2 of them). */
 static inline void gradient_rows(const double *restrict e,
-                                 const Py_ssize_t *restrict nb,
-                                 const Py_ssize_t *restrict rows,
-                                 Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
+                                 const position *restrict nb, Py_ssize_t m,
+                                 Py_ssize_t k, Py_ssize_t d,
                                  const double *restrict g,
                                  pair2 *restrict lanes, double *restrict acc)
 {
@@ -261,11 +256,11 @@ static inline void gradient_rows(const double *restrict e,
         lanes[q] = splat2(0.0);
     }
     for (Py_ssize_t r = 0; r < m; r++) {
-        const double *ei = e + rows[r] * d;
-        const Py_ssize_t *nbi = nb + rows[r] * k;
+        const double *ei = e + r * d;
+        const position *nbi = nb + r * k;
         const double *gr = g + r * k;
         for (Py_ssize_t c = 0; c < k; c++) {
-            const double *y = e + nbi[c] * d;
+            const double *y = e + (Py_ssize_t)nbi[c] * d;
             const pair2 gc = splat2(gr[c]);
             for (Py_ssize_t q = 0; q < half; q++) {
                 lanes[q] = madd(lanes[q], gc, load2(ei + 2 * q),
@@ -284,24 +279,36 @@ static inline void gradient_rows(const double *restrict e,
     }
 }
 
+/* On x86-64 Linux with GCC, each entry point is compiled twice, for AVX2
+ * and for the baseline (SSE2), and the loader picks the one the processor
+ * runs (6% faster per evaluation of the objective at a million rows).  The
+ * AVX2 code does the same operations lane by lane, without fused
+ * multiply-adds, so both give the same bits. */
+#if defined(VECTOR_PAIRS) && defined(__GNUC__) && !defined(__clang__) && \
+    defined(__x86_64__) && defined(__linux__) && defined(__GLIBC__)
+#define CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CLONES
+#endif
+
 /* The row loops specialised for each number of outputs up to FIXED_D, where
  * the compiler keeps every feature's sums in registers (a loop over a run-
  * time d kept them in memory: 3x slower), and for any d beyond. */
 #define FIXED_D 16
 
 #define SPECIALISE(D)                                                        \
-    static void logits_##D(const double *e, const Py_ssize_t *nb,            \
-                           const Py_ssize_t *rows, Py_ssize_t m,             \
-                           Py_ssize_t k, const double *w, double *z)         \
+    CLONES static void logits_##D(const double *e, const position *nb,       \
+                                  Py_ssize_t m, Py_ssize_t k,                \
+                                  const double *w, double *z)                \
     {                                                                        \
-        logits_rows(e, nb, rows, m, k, D, w, z);                             \
+        logits_rows(e, nb, m, k, D, w, z);                                   \
     }                                                                        \
-    static void gradient_##D(const double *e, const Py_ssize_t *nb,          \
-                             const Py_ssize_t *rows, Py_ssize_t m,           \
-                             Py_ssize_t k, const double *g, double *acc)     \
+    CLONES static void gradient_##D(const double *e, const position *nb,     \
+                                    Py_ssize_t m, Py_ssize_t k,              \
+                                    const double *g, double *acc)            \
     {                                                                        \
         pair2 lanes[D / 2 + 1];                                              \
-        gradient_rows(e, nb, rows, m, k, D, g, lanes, acc);                  \
+        gradient_rows(e, nb, m, k, D, g, lanes, acc);                        \
     }
 
 SPECIALISE(1)
@@ -321,12 +328,10 @@ SPECIALISE(14)
 SPECIALISE(15)
 SPECIALISE(16)
 
-typedef void (*logits_fn)(const double *, const Py_ssize_t *,
-                          const Py_ssize_t *, Py_ssize_t, Py_ssize_t,
-                          const double *, double *);
-typedef void (*gradient_fn)(const double *, const Py_ssize_t *,
-                            const Py_ssize_t *, Py_ssize_t, Py_ssize_t,
-                            const double *, double *);
+typedef void (*logits_fn)(const double *, const position *, Py_ssize_t,
+                          Py_ssize_t, const double *, double *);
+typedef void (*gradient_fn)(const double *, const position *, Py_ssize_t,
+                            Py_ssize_t, const double *, double *);
 
 static const logits_fn fixed_logits[FIXED_D + 1] = {
     NULL, logits_1, logits_2, logits_3, logits_4, logits_5, logits_6,
@@ -340,36 +345,49 @@ static const gradient_fn fixed_gradient[FIXED_D + 1] = {
     gradient_16,
 };
 
-static void logits(const double *e, const Py_ssize_t *nb,
-                   const Py_ssize_t *rows, Py_ssize_t m, Py_ssize_t k,
-                   Py_ssize_t d, const double *w, double *z)
+CLONES static void logits_any(const double *e, const position *nb,
+                              Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
+                              const double *w, double *z)
+{
+    logits_rows(e, nb, m, k, d, w, z);
+}
+
+CLONES static void gradient_any(const double *e, const position *nb,
+                                Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
+                                const double *g, pair2 *lanes, double *acc)
+{
+    gradient_rows(e, nb, m, k, d, g, lanes, acc);
+}
+
+static void logits(const double *e, const position *nb, Py_ssize_t m,
+                   Py_ssize_t k, Py_ssize_t d, const double *w, double *z)
 {
     if (d >= 1 && d <= FIXED_D) {
-        fixed_logits[d](e, nb, rows, m, k, w, z);
+        fixed_logits[d](e, nb, m, k, w, z);
     }
     else {
-        logits_rows(e, nb, rows, m, k, d, w, z);
+        logits_any(e, nb, m, k, d, w, z);
     }
 }
 
 /* `lanes`: room for d / 2 + 1 running sums, used past FIXED_D. */
-static void gradient(const double *e, const Py_ssize_t *nb,
-                     const Py_ssize_t *rows, Py_ssize_t m, Py_ssize_t k,
-                     Py_ssize_t d, const double *g, pair2 *lanes, double *acc)
+static void gradient(const double *e, const position *nb, Py_ssize_t m,
+                     Py_ssize_t k, Py_ssize_t d, const double *g,
+                     pair2 *lanes, double *acc)
 {
     if (d >= 1 && d <= FIXED_D) {
-        fixed_gradient[d](e, nb, rows, m, k, g, acc);
+        fixed_gradient[d](e, nb, m, k, g, acc);
     }
     else {
-        gradient_rows(e, nb, rows, m, k, d, g, lanes, acc);
+        gradient_any(e, nb, m, k, d, g, lanes, acc);
     }
 }
 
-/* The arguments of both functions: E, neighbors, rows, then a per-pair
- * array (m, k) and a per-output vector (d,), in either order; the last one
- * is written. */
+/* The arguments of both functions: E, neighbors, then a per-output vector
+ * (d,) and a per-pair array (m, k), or the other way round; the last one is
+ * written. */
 typedef struct {
-    Buffer E, nb, rows, pairs, vector;
+    Buffer E, nb, pairs, vector;
     Py_ssize_t n, d, k, m;
 } Call;
 
@@ -377,7 +395,6 @@ static void release_call(Call *c)
 {
     release(&c->E);
     release(&c->nb);
-    release(&c->rows);
     release(&c->pairs);
     release(&c->vector);
 }
@@ -389,15 +406,14 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
                       const char *pairs_name, const char *vector_name,
                       Call *c)
 {
-    PyObject *o[5];
-    if (!PyArg_ParseTuple(args, format, &o[0], &o[1], &o[2], &o[3], &o[4])) {
+    PyObject *o[4];
+    if (!PyArg_ParseTuple(args, format, &o[0], &o[1], &o[2], &o[3])) {
         return -1;
     }
-    PyObject *opairs = pairs_first ? o[3] : o[4];
-    PyObject *ovector = pairs_first ? o[4] : o[3];
+    PyObject *opairs = pairs_first ? o[2] : o[3];
+    PyObject *ovector = pairs_first ? o[3] : o[2];
     if (get(o[0], &c->E, 2, 'd', 0, "E") ||
         get(o[1], &c->nb, 2, 'i', 0, "neighbors") ||
-        get(o[2], &c->rows, 1, 'i', 0, "rows") ||
         get(opairs, &c->pairs, 2, 'd', !pairs_first, pairs_name) ||
         get(ovector, &c->vector, 1, 'd', pairs_first, vector_name)) {
         release_call(c);
@@ -405,11 +421,11 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
     }
     c->n = c->E.view.shape[0];
     c->d = c->E.view.shape[1];
+    c->m = c->nb.view.shape[0];
     c->k = c->nb.view.shape[1];
-    c->m = c->rows.view.shape[0];
-    if (c->nb.view.shape[0] != c->n) {
-        PyErr_Format(PyExc_ValueError, "neighbors has %zd rows, E has %zd",
-                     c->nb.view.shape[0], c->n);
+    if (c->m > c->n) {
+        PyErr_Format(PyExc_ValueError,
+                     "neighbors has %zd rows, more than E's %zd", c->m, c->n);
     }
     else if (c->pairs.view.shape[0] != c->m ||
              c->pairs.view.shape[1] != c->k) {
@@ -429,37 +445,37 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
     return -1;
 }
 
-static PyObject *index_error(void)
+static PyObject *position_error(void)
 {
     PyErr_SetString(PyExc_IndexError,
-                    "a row or neighbour index is outside E's rows");
+                    "a neighbour's position is outside E's rows");
     return NULL;
 }
 
 static PyObject *pair_logits(PyObject *Py_UNUSED(self), PyObject *args)
 {
     Call c = {0};
-    if (parse_call(args, "OOOOO:pair_logits", 0, "out", "phi", &c)) {
+    if (parse_call(args, "OOOO:pair_logits", 0, "out", "phi", &c)) {
         return NULL;
     }
     const double *e = c.E.view.buf, *w = c.vector.view.buf;
-    const Py_ssize_t *nb = c.nb.view.buf, *rows = c.rows.view.buf;
+    const position *nb = c.nb.view.buf;
     double *z = c.pairs.view.buf;
     int ok;
     Py_BEGIN_ALLOW_THREADS
-    ok = indices_ok(nb, rows, c.n, c.k, c.m);
+    ok = positions_ok(nb, c.n, c.m * c.k);
     if (ok) {
-        logits(e, nb, rows, c.m, c.k, c.d, w, z);
+        logits(e, nb, c.m, c.k, c.d, w, z);
     }
     Py_END_ALLOW_THREADS
     release_call(&c);
-    return ok ? Py_NewRef(Py_None) : index_error();
+    return ok ? Py_NewRef(Py_None) : position_error();
 }
 
 static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
 {
     Call c = {0};
-    if (parse_call(args, "OOOOO:pair_gradient", 1, "g", "out", &c)) {
+    if (parse_call(args, "OOOO:pair_gradient", 1, "g", "out", &c)) {
         return NULL;
     }
     const Py_ssize_t d = c.d;
@@ -472,13 +488,13 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
         return PyErr_NoMemory();
     }
     const double *e = c.E.view.buf, *g = c.pairs.view.buf;
-    const Py_ssize_t *nb = c.nb.view.buf, *rows = c.rows.view.buf;
+    const position *nb = c.nb.view.buf;
     double *out = c.vector.view.buf;
     int ok;
     Py_BEGIN_ALLOW_THREADS
-    ok = indices_ok(nb, rows, c.n, c.k, c.m);
+    ok = positions_ok(nb, c.n, c.m * c.k);
     if (ok) {
-        gradient(e, nb, rows, c.m, c.k, d, g, lanes, acc);
+        gradient(e, nb, c.m, c.k, d, g, lanes, acc);
         for (Py_ssize_t p = 0; p < d; p++) {
             out[p] += acc[p];
         }
@@ -487,17 +503,16 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
     PyMem_Free(acc);
     PyMem_Free(lanes);
     release_call(&c);
-    return ok ? Py_NewRef(Py_None) : index_error();
+    return ok ? Py_NewRef(Py_None) : position_error();
 }
 
 static PyMethodDef methods[] = {
     {"pair_logits", pair_logits, METH_VARARGS,
-     "pair_logits(E, neighbors, rows, phi, out): out[r, c] = z[r, c] - "
-     "z[r, 0] with z[r, c] = -sum_p phi[p] |E[rows[r], p] - "
-     "E[neighbors[rows[r], c], p]|."},
+     "pair_logits(E, neighbors, phi, out): out[r, c] = z[r, c] - z[r, 0] "
+     "with z[r, c] = -sum_p phi[p] |E[r, p] - E[neighbors[r, c], p]|."},
     {"pair_gradient", pair_gradient, METH_VARARGS,
-     "pair_gradient(E, neighbors, rows, g, out): out[p] += "
-     "sum_{r, c} g[r, c] |E[rows[r], p] - E[neighbors[rows[r], c], p]|."},
+     "pair_gradient(E, neighbors, g, out): out[p] += "
+     "sum_{r, c} g[r, c] |E[r, p] - E[neighbors[r, c], p]|."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -36,12 +36,13 @@ def test_compiled_kernels_are_built_where_ci_requires_them():
     assert pairs is not None
 
 
-def _case(n, d, k, seed):
+def _case(n, m, d, k, seed):
+    """A block of m rows: E's first m rows are its own, positions (m, k)."""
     rng = np.random.default_rng(seed)
     E = rng.normal(size=(n, d))
     E[rng.random((n, d)) < 0.1] = 0.0  # ties: |0 - 0| = 0
-    neighbors = np.stack([rng.choice(n, size=k, replace=False) for _ in range(n)])
-    return rng, E, neighbors
+    positions = np.stack([rng.choice(n, size=k, replace=False) for _ in range(m)])
+    return rng, E, positions.astype(np.int32)
 
 
 @compiled
@@ -49,20 +50,19 @@ def _case(n, d, k, seed):
 @pytest.mark.parametrize("k", [1, 3, 4, 6, 32])
 def test_kernels_equal_the_numpy_sums(d, k):
     """Every specialised width (d <= 16), the general one, and k's remainders."""
-    rng, E, neighbors = _case(50, d, k, seed=d * 100 + k)
-    rows = rng.permutation(50)[:37]
+    rng, E, positions = _case(50, 37, d, k, seed=d * 100 + k)
     phi = rng.uniform(0.0, 2.0, size=d)
-    D = np.abs(E[rows][:, None, :] - E[neighbors[rows]])
-    z = np.empty((rows.size, k))
-    pairs.pair_logits(E, neighbors, rows, phi, z)
+    D = np.abs(E[:37, None, :] - E[positions])
+    z = np.empty((37, k))
+    pairs.pair_logits(E, positions, phi, z)
     dist = D @ phi
     # The logits -dist, shifted so that each row's first is zero.
     np.testing.assert_allclose(z, dist[:, :1] - dist, rtol=1e-13, atol=1e-13)
     assert np.all(z[:, 0] == 0.0)
 
-    g = rng.normal(size=(rows.size, k))
+    g = rng.normal(size=(37, k))
     out = np.full(d, 0.5)  # the kernel adds to what is there
-    pairs.pair_gradient(E, neighbors, rows, g, out)
+    pairs.pair_gradient(E, positions, g, out)
     expected = 0.5 + np.einsum("rc,rcp->p", g, D)
     np.testing.assert_allclose(out, expected, rtol=1e-13, atol=1e-13)
 
@@ -70,20 +70,20 @@ def test_kernels_equal_the_numpy_sums(d, k):
 @compiled
 def test_kernels_sum_in_the_documented_order():
     """Distances: even features, odd ones, then both; gradient: row order."""
-    rng, E, neighbors = _case(30, 7, 5, seed=3)
+    rng, E, positions = _case(40, 30, 7, 5, seed=3)
     E *= 10.0 ** rng.integers(-8, 8, size=E.shape)  # rounding shows any reorder
-    rows = np.arange(30)
     phi = rng.uniform(0.1, 1.0, size=7)
     z = np.empty((30, 5))
-    pairs.pair_logits(E, neighbors, rows, phi, z)
+    pairs.pair_logits(E, positions, phi, z)
     g = rng.normal(size=(30, 5))
     out = np.zeros(7)
-    pairs.pair_gradient(E, neighbors, rows, g, out)
+    pairs.pair_gradient(E, positions, g, out)
     acc = np.zeros(7)
-    for r in rows:
+    for r in range(30):
         dist = []
         for c in range(5):
-            t = [phi[p] * abs(E[r, p] - E[neighbors[r, c], p]) for p in range(7)]
+            j = positions[r, c]
+            t = [phi[p] * abs(E[r, p] - E[j, p]) for p in range(7)]
             even = 0.0
             for p in (0, 2, 4, 6):
                 even += t[p]
@@ -93,7 +93,7 @@ def test_kernels_sum_in_the_documented_order():
             dist.append(even + odd)
             assert z[r, c] == dist[0] - dist[c]
             for p in range(7):
-                acc[p] += g[r, c] * abs(E[r, p] - E[neighbors[r, c], p])
+                acc[p] += g[r, c] * abs(E[r, p] - E[j, p])
     np.testing.assert_array_equal(out, acc)
 
 
@@ -104,31 +104,42 @@ def test_kernels_sum_in_the_documented_order():
         (lambda a: {**a, "E": a["E"].astype(np.float32)}, TypeError, "E must hold"),
         (lambda a: {**a, "E": a["E"][:, ::2]}, TypeError, "E must be a C-contig"),
         (
-            lambda a: {**a, "neighbors": a["neighbors"].astype(np.int32)},
+            lambda a: {**a, "neighbors": a["neighbors"].astype(np.int64)},
             TypeError,
-            "neighbors must hold intp",
+            "neighbors must hold int32",
         ),
-        (lambda a: {**a, "rows": a["rows"][:, None]}, ValueError, "rows must have 1"),
+        (
+            lambda a: {**a, "neighbors": a["neighbors"][:, :, None]},
+            ValueError,
+            "neighbors must have 2",
+        ),
         (lambda a: {**a, "phi": a["phi"][:2]}, ValueError, "phi has 2 values"),
         (lambda a: {**a, "out": a["out"][:, :2]}, TypeError, "out must be a C-contig"),
         (lambda a: {**a, "out": a["out"][:3]}, ValueError, r"out must have shape"),
         (
-            lambda a: {**a, "neighbors": a["neighbors"][:5]},
+            lambda a: {**a, "E": a["E"][:5]},
             ValueError,
-            "neighbors has 5 rows",
+            "neighbors has 8 rows, more than E's 5",
         ),
-        (lambda a: {**a, "rows": a["rows"] + 10}, IndexError, "outside E's rows"),
-        (lambda a: {**a, "rows": a["rows"] - 10}, IndexError, "outside E's rows"),
+        (
+            lambda a: {**a, "neighbors": a["neighbors"] + 12},
+            IndexError,
+            "outside E's rows",
+        ),
+        (
+            lambda a: {**a, "neighbors": a["neighbors"] - 12},
+            IndexError,
+            "outside E's rows",
+        ),
     ],
 )
 def test_bad_kernel_arguments_raise_instead_of_reading_past_arrays(
     change, error, match
 ):
-    _, E, neighbors = _case(12, 3, 4, seed=0)
+    _, E, positions = _case(12, 8, 3, 4, seed=0)
     args = {
         "E": E,
-        "neighbors": neighbors,
-        "rows": np.arange(4, 12),
+        "neighbors": positions,
         "phi": np.ones(3),
         "out": np.empty((8, 4)),
     }
@@ -138,15 +149,30 @@ def test_bad_kernel_arguments_raise_instead_of_reading_past_arrays(
 
 
 @compiled
-def test_out_of_range_neighbours_raise_in_the_gradient_too():
-    _, E, neighbors = _case(12, 3, 4, seed=1)
-    neighbors[5, 2] = 12
+def test_out_of_range_positions_raise_in_the_gradient_too():
+    _, E, positions = _case(12, 12, 3, 4, seed=1)
+    positions[5, 2] = 12
     with pytest.raises(IndexError, match="outside E's rows"):
-        pairs.pair_gradient(E, neighbors, np.arange(12), np.ones((12, 4)), np.zeros(3))
+        pairs.pair_gradient(E, positions, np.ones((12, 4)), np.zeros(3))
     out = np.zeros(3)
+    out.flags.writeable = False
     with pytest.raises(TypeError, match="out must be a C-contiguous writable"):
-        out.flags.writeable = False
-        pairs.pair_gradient(E, neighbors, np.arange(5), np.ones((5, 4)), out)
+        pairs.pair_gradient(E, positions[:5], np.ones((5, 4)), out)
+
+
+@pytest.mark.parametrize("contiguous", [True, False])
+def test_a_blocks_gathered_rows_hold_its_rows_and_their_neighbours(contiguous):
+    rng = np.random.default_rng(2)
+    neighbors = rng.integers(0, 300, size=(300, 9))
+    rows = slice(40, 140) if contiguous else rng.permutation(300)[:100]
+    gather, positions = _neighbors._BoundNeighbors.compact(neighbors, rows)
+    own = np.arange(40, 140) if contiguous else rows
+    assert positions.dtype == np.int32
+    np.testing.assert_array_equal(gather[:100], own)
+    np.testing.assert_array_equal(gather[positions], neighbors[own])
+    assert np.unique(gather).size == gather.size  # each row gathered once
+    # Exactly the rows needed: the block's own and its neighbours.
+    assert set(gather) == set(own) | set(neighbors[own].ravel())
 
 
 def _objective(X, y, *, embedding, interval, k=6):
@@ -259,16 +285,15 @@ def test_scalar_build_gives_the_same_bits(tmp_path):
     """The code for compilers without vector types sums the same way."""
     scalar = _build_scalar_kernels(tmp_path)
     for d, k in [(1, 3), (5, 4), (10, 32), (16, 7), (19, 9)]:
-        rng, E, neighbors = _case(40, d, k, seed=d + k)
-        rows = rng.permutation(40)[:29]
+        rng, E, positions = _case(40, 29, d, k, seed=d + k)
         phi = rng.uniform(0.0, 2.0, size=d)
-        g = rng.normal(size=(rows.size, k))
+        g = rng.normal(size=(29, k))
         results = []
         for module in (pairs, scalar):
-            z = np.empty((rows.size, k))
-            module.pair_logits(E, neighbors, rows, phi, z)
+            z = np.empty((29, k))
+            module.pair_logits(E, positions, phi, z)
             out = np.zeros(d)
-            module.pair_gradient(E, neighbors, rows, g, out)
+            module.pair_gradient(E, positions, g, out)
             results.append((z, out))
         np.testing.assert_array_equal(results[0][0], results[1][0])
         np.testing.assert_array_equal(results[0][1], results[1][1])
