@@ -215,6 +215,12 @@ static inline void weighted_distance4(const double *restrict x,
     out[3] = a3 + lane1(s3);
 }
 
+/* Row j of E (n, d). */
+static inline const double *row(const double *e, position j, Py_ssize_t d)
+{
+    return e + (Py_ssize_t)j * d;
+}
+
 /* The shifted logits of rows 0..m-1, into z (m, k). */
 static inline void logits_rows(const double *restrict e,
                                const position *restrict nb, Py_ssize_t m,
@@ -227,12 +233,12 @@ static inline void logits_rows(const double *restrict e,
         double *zr = z + r * k;
         Py_ssize_t c = 0;
         for (; c + 4 <= k; c += 4) {
-            weighted_distance4(ei, e + (Py_ssize_t)nbi[c] * d, e + (Py_ssize_t)nbi[c + 1] * d,
-                               e + (Py_ssize_t)nbi[c + 2] * d, e + (Py_ssize_t)nbi[c + 3] * d, w, d,
-                               zr + c);
+            weighted_distance4(ei, row(e, nbi[c], d), row(e, nbi[c + 1], d),
+                               row(e, nbi[c + 2], d), row(e, nbi[c + 3], d),
+                               w, d, zr + c);
         }
         for (; c < k; c++) {
-            zr[c] = weighted_distance(ei, e + (Py_ssize_t)nbi[c] * d, w, d);
+            zr[c] = weighted_distance(ei, row(e, nbi[c], d), w, d);
         }
         /* -dist_c - (-dist_0): the logits shifted so that the first is 0 */
         const double first = zr[0];
@@ -242,7 +248,7 @@ static inline void logits_rows(const double *restrict e,
     }
 }
 
-/* acc[p] = sum_{r, c} g[r, c] |E[i, p] - E[j, p]|.  `lanes` holds the
+/* acc[p] = sum_{r, c} g[r, c] |E[r, p] - E[j, p]|.  `lanes` holds the
  * running sums of the feature pairs (d / 2 of them). */
 static inline void gradient_rows(const double *restrict e,
                                  const position *restrict nb, Py_ssize_t m,
@@ -260,7 +266,7 @@ static inline void gradient_rows(const double *restrict e,
         const position *nbi = nb + r * k;
         const double *gr = g + r * k;
         for (Py_ssize_t c = 0; c < k; c++) {
-            const double *y = e + (Py_ssize_t)nbi[c] * d;
+            const double *y = row(e, nbi[c], d);
             const pair2 gc = splat2(gr[c]);
             for (Py_ssize_t q = 0; q < half; q++) {
                 lanes[q] = madd(lanes[q], gc, load2(ei + 2 * q),
