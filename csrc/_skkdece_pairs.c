@@ -166,6 +166,46 @@ static inline pair2 madd(pair2 a, pair2 w, pair2 x, pair2 y)
 #endif
 }
 
+/* The gradient's sums are per feature, so any lane width sums the same
+ * terms in the same order: four features at a time where vectors exist (one
+ * AVX2 register; two SSE2 ones, as GCC splits it), pairs elsewhere. */
+#ifdef VECTOR_PAIRS
+#define WIDE 4
+/* Only inlined static functions take or return these: GCC's note that
+ * their calling convention depends on AVX concerns nothing here. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+typedef double wide_t __attribute__((vector_size(32)));
+typedef long long wide_mask __attribute__((vector_size(32)));
+
+static inline wide_t wide_load(const double *p)
+{
+    wide_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+#define wide_store(p, v) memcpy((p), &(v), sizeof(wide_t))
+
+/* a + g |x - y|, lane by lane (macros: GCC notes a change of calling
+ * convention for functions taking these by value). */
+#define WIDE_MAGNITUDE                                                       \
+    ((wide_mask){0x7fffffffffffffffLL, 0x7fffffffffffffffLL,                 \
+                 0x7fffffffffffffffLL, 0x7fffffffffffffffLL})
+#define wide_madd(a, g, x, y)                                                \
+    ((a) + (g) * (wide_t)((wide_mask)((x) - (y)) & WIDE_MAGNITUDE))
+
+static inline wide_t wide_splat(double x) { return (wide_t){x, x, x, x}; }
+#else
+#define WIDE 2
+typedef pair2 wide_t;
+#define wide_load load2
+#define wide_store store2
+#define wide_madd madd
+#define wide_splat splat2
+#endif
+
 /* sum_p w[p] |x[p] - y[p]| for one pair. */
 static inline double weighted_distance(const double *restrict x,
                                        const double *restrict y,
@@ -215,6 +255,9 @@ static inline void weighted_distance4(const double *restrict x,
     out[3] = a3 + lane1(s3);
 }
 
+/* Outputs with their own specialised loops (and the gradient's group). */
+#define FIXED_D 16
+
 /* Row j of E (n, d). */
 static inline const double *row(const double *e, position j, Py_ssize_t d)
 {
@@ -248,40 +291,44 @@ static inline void logits_rows(const double *restrict e,
     }
 }
 
-/* acc[p] = sum_{r, c} g[r, c] |E[r, p] - E[j, p]|.  `lanes` holds the
- * running sums of the feature pairs (d / 2 of them). */
+/* acc[p] = sum_{r, c} g[r, c] |E[r, p] - E[j, p]| for the `width` features
+ * p0 .. p0 + width - 1 (at most FIXED_D), in the order of the rows, then of
+ * their neighbours; E's rows are `d` long. */
 static inline void gradient_rows(const double *restrict e,
                                  const position *restrict nb, Py_ssize_t m,
-                                 Py_ssize_t k, Py_ssize_t d,
-                                 const double *restrict g,
-                                 pair2 *restrict lanes, double *restrict acc)
+                                 Py_ssize_t k, Py_ssize_t d, Py_ssize_t p0,
+                                 Py_ssize_t width, const double *restrict g,
+                                 double *restrict acc)
 {
-    const Py_ssize_t half = d / 2;
-    double last = 0.0;
-    for (Py_ssize_t q = 0; q < half; q++) {
-        lanes[q] = splat2(0.0);
+    wide_t lanes[FIXED_D / WIDE];
+    const Py_ssize_t n_wide = width / WIDE;
+    double rest[WIDE] = {0.0};
+    const Py_ssize_t n_rest = width - n_wide * WIDE;
+    for (Py_ssize_t q = 0; q < n_wide; q++) {
+        lanes[q] = wide_splat(0.0);
     }
     for (Py_ssize_t r = 0; r < m; r++) {
-        const double *ei = e + r * d;
+        const double *ei = row(e, (position)r, d) + p0;
         const position *nbi = nb + r * k;
         const double *gr = g + r * k;
         for (Py_ssize_t c = 0; c < k; c++) {
-            const double *y = row(e, nbi[c], d);
-            const pair2 gc = splat2(gr[c]);
-            for (Py_ssize_t q = 0; q < half; q++) {
-                lanes[q] = madd(lanes[q], gc, load2(ei + 2 * q),
-                                load2(y + 2 * q));
+            const double *y = row(e, nbi[c], d) + p0;
+            const wide_t gc = wide_splat(gr[c]);
+            for (Py_ssize_t q = 0; q < n_wide; q++) {
+                lanes[q] = wide_madd(lanes[q], gc, wide_load(ei + WIDE * q),
+                                     wide_load(y + WIDE * q));
             }
-            if (d % 2) {
-                last += gr[c] * fabs(ei[d - 1] - y[d - 1]);
+            for (Py_ssize_t p = 0; p < n_rest; p++) {
+                const Py_ssize_t f = n_wide * WIDE + p;
+                rest[p] += gr[c] * fabs(ei[f] - y[f]);
             }
         }
     }
-    for (Py_ssize_t q = 0; q < half; q++) {
-        store2(acc + 2 * q, lanes[q]);
+    for (Py_ssize_t q = 0; q < n_wide; q++) {
+        wide_store(acc + WIDE * q, lanes[q]);
     }
-    if (d % 2) {
-        acc[d - 1] = last;
+    for (Py_ssize_t p = 0; p < n_rest; p++) {
+        acc[n_wide * WIDE + p] = rest[p];
     }
 }
 
@@ -300,7 +347,6 @@ static inline void gradient_rows(const double *restrict e,
 /* The row loops specialised for each number of outputs up to FIXED_D, where
  * the compiler keeps every feature's sums in registers (a loop over a run-
  * time d kept them in memory: 3x slower), and for any d beyond. */
-#define FIXED_D 16
 
 #define SPECIALISE(D)                                                        \
     CLONES static void logits_##D(const double *e, const position *nb,       \
@@ -313,8 +359,7 @@ static inline void gradient_rows(const double *restrict e,
                                     Py_ssize_t m, Py_ssize_t k,              \
                                     const double *g, double *acc)            \
     {                                                                        \
-        pair2 lanes[D / 2 + 1];                                              \
-        gradient_rows(e, nb, m, k, D, g, lanes, acc);                        \
+        gradient_rows(e, nb, m, k, D, 0, D, g, acc);                         \
     }
 
 SPECIALISE(1)
@@ -358,11 +403,16 @@ CLONES static void logits_any(const double *e, const position *nb,
     logits_rows(e, nb, m, k, d, w, z);
 }
 
+/* Past FIXED_D outputs, FIXED_D features at a time: each feature's sum is
+ * the same, and the rows of E, reread for each group, stay in the caches. */
 CLONES static void gradient_any(const double *e, const position *nb,
                                 Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
-                                const double *g, pair2 *lanes, double *acc)
+                                const double *g, double *acc)
 {
-    gradient_rows(e, nb, m, k, d, g, lanes, acc);
+    for (Py_ssize_t p0 = 0; p0 < d; p0 += FIXED_D) {
+        const Py_ssize_t width = d - p0 < FIXED_D ? d - p0 : FIXED_D;
+        gradient_rows(e, nb, m, k, d, p0, width, g, acc + p0);
+    }
 }
 
 static void logits(const double *e, const position *nb, Py_ssize_t m,
@@ -376,16 +426,14 @@ static void logits(const double *e, const position *nb, Py_ssize_t m,
     }
 }
 
-/* `lanes`: room for d / 2 + 1 running sums, used past FIXED_D. */
 static void gradient(const double *e, const position *nb, Py_ssize_t m,
-                     Py_ssize_t k, Py_ssize_t d, const double *g,
-                     pair2 *lanes, double *acc)
+                     Py_ssize_t k, Py_ssize_t d, const double *g, double *acc)
 {
     if (d >= 1 && d <= FIXED_D) {
         fixed_gradient[d](e, nb, m, k, g, acc);
     }
     else {
-        gradient_any(e, nb, m, k, d, g, lanes, acc);
+        gradient_any(e, nb, m, k, d, g, acc);
     }
 }
 
@@ -486,10 +534,7 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
     }
     const Py_ssize_t d = c.d;
     double *acc = PyMem_Calloc(d > 0 ? d : 1, sizeof(double));
-    pair2 *lanes = PyMem_Malloc((d / 2 + 1) * sizeof(pair2));
-    if (acc == NULL || lanes == NULL) {
-        PyMem_Free(acc);
-        PyMem_Free(lanes);
+    if (acc == NULL) {
         release_call(&c);
         return PyErr_NoMemory();
     }
@@ -500,14 +545,13 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     ok = positions_ok(nb, c.n, c.m * c.k);
     if (ok) {
-        gradient(e, nb, c.m, c.k, d, g, lanes, acc);
+        gradient(e, nb, c.m, c.k, d, g, acc);
         for (Py_ssize_t p = 0; p < d; p++) {
             out[p] += acc[p];
         }
     }
     Py_END_ALLOW_THREADS
     PyMem_Free(acc);
-    PyMem_Free(lanes);
     release_call(&c);
     return ok ? Py_NewRef(Py_None) : position_error();
 }
