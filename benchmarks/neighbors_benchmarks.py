@@ -51,6 +51,7 @@ from skkdece._neighbors import (
     training_neighbors,
     weighted_points,
 )
+from skkdece._neighbors_regressor import _TABLE_BLOCK_BYTES
 from skkdece._objective import BlockedObjective
 from skkdece.datasets import load_robocode_waves, make_guess_factor_waves
 from skkdece.metrics import hit_rate
@@ -200,7 +201,9 @@ def bench_iteration(n, d, k, rounds):
     nbrs, E, X, y = rank[nbrs[order]], E[order], X[order], y[order]
     nbrs.sort(axis=1)
     h = float(np.std(y) * n**-0.2)
-    table_n = training_table(y, y, y[nbrs], kernel="gaussian", bandwidth=h)
+    table_n = training_table(
+        y, y, y[nbrs], kernel="gaussian", bandwidth=h, block_bytes=_TABLE_BLOCK_BYTES
+    )
     obj_n = BlockedObjective(table_n, NeighborLogits(d, start, 1e-3), (E, nbrs), sw)
     centers = np.linspace(y.min() - h, y.max() + h, k)
     table_l = training_table(y, y, centers, kernel="gaussian", bandwidth=h)

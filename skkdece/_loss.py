@@ -96,6 +96,9 @@ class KernelTable:
     half_widths : ndarray of the shape of ``centers`` or None, default=None
         Half-widths of box atoms (:mod:`skkdece._atoms`): each kernel smoothed
         over ``[c - r, c + r]``; None for plain kernels.
+    block_bytes : int or None, default=None
+        Kernel values per block (None: ``_BLOCK_BYTES``, 4 MiB); a model whose
+        own per-block data should stay in the caches with them asks for less.
 
     Attributes
     ----------
@@ -113,7 +116,15 @@ class KernelTable:
     """
 
     def __init__(
-        self, quad, centers, *, kernel, bandwidth, period=None, half_widths=None
+        self,
+        quad,
+        centers,
+        *,
+        kernel,
+        bandwidth,
+        period=None,
+        half_widths=None,
+        block_bytes=None,
     ):
         self.quad = quad
         self.centers = np.asarray(centers, dtype=np.float64)
@@ -154,7 +165,8 @@ class KernelTable:
 
         node_bytes = 8 * self.n_centers
         budget = int(get_config()["working_memory"] * 2**20)
-        block_nodes = max(1, min(_BLOCK_BYTES, budget // 16) // node_bytes)
+        block_bytes = _BLOCK_BYTES if block_bytes is None else int(block_bytes)
+        block_nodes = max(1, min(block_bytes, budget // 16) // node_bytes)
         count_changes = np.flatnonzero(np.diff(self._counts)) + 1
         self.block_rows = np.union1d(
             _split_rows(self.row_ptr, block_nodes), count_changes
@@ -395,7 +407,16 @@ class IntervalMassTable(KernelTable):
     """
 
     def __init__(
-        self, lower, upper, centers, *, kernel, bandwidth, period=None, half_widths=None
+        self,
+        lower,
+        upper,
+        centers,
+        *,
+        kernel,
+        bandwidth,
+        period=None,
+        half_widths=None,
+        block_bytes=None,
     ):
         lower = np.asarray(lower, dtype=np.float64)
         upper = np.asarray(upper, dtype=np.float64)
@@ -411,6 +432,7 @@ class IntervalMassTable(KernelTable):
             bandwidth=bandwidth,
             period=period,
             half_widths=half_widths,
+            block_bytes=block_bytes,
         )
 
     def log_kernel_at(self, index):
@@ -496,6 +518,7 @@ def training_table(
     loss="cross_entropy",
     n_quadrature=None,
     half_widths=None,
+    block_bytes=None,
 ):
     """The kernel table a fit needs for its targets and loss.
 
@@ -514,6 +537,9 @@ def training_table(
         automatic panels).
     half_widths : ndarray of the shape of ``centers`` or None, default=None
         Half-widths of box atoms (:mod:`skkdece._atoms`); None for kernels.
+    block_bytes : int or None, default=None
+        Kernel values per block of a per-row table (:class:`KernelTable`);
+        None for its default.  The shared grid sizes its own blocks.
 
     Returns
     -------
@@ -526,7 +552,7 @@ def training_table(
         kernel=kernel, bandwidth=bandwidth, period=period, half_widths=half_widths
     )
     if loss == "interval_likelihood":
-        return IntervalMassTable(lower, upper, centers, **kw)
+        return IntervalMassTable(lower, upper, centers, block_bytes=block_bytes, **kw)
     if loss != "cross_entropy":
         raise ValueError(
             f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
@@ -547,10 +573,11 @@ def training_table(
             return grid
         points = np.flatnonzero(~on_grid)
         quad = quadrature_nodes(lower[points], upper[points], centers, **kw)
-        parts = [(KernelTable(quad, centers, **kw), points), (grid, intervals)]
+        table = KernelTable(quad, centers, block_bytes=block_bytes, **kw)
+        parts = [(table, points), (grid, intervals)]
         return SplitTable(parts, lower.shape[0])
     quad = quadrature_nodes(lower, upper, centers, n_quadrature=n_quadrature, **kw)
-    return KernelTable(quad, centers, **kw)
+    return KernelTable(quad, centers, block_bytes=block_bytes, **kw)
 
 
 def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):

@@ -436,3 +436,36 @@ def test_kde_cross_entropy_rejects_bad_arrays():
         kde_cross_entropy(np.full((2, 3), np.nan), [0.0, 1.0, 2.0], 0.0, 0.5)
     with pytest.raises(ValueError, match="finite"):
         kde_cross_entropy(z, [0.0, 1.0, 2.0], [0.0, np.nan], 0.5)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "interval_likelihood"])
+def test_smaller_blocks_give_the_same_objective(loss):
+    """``block_bytes`` (the neighbours model asks for 1 MiB) only cuts rows."""
+    from skkdece._loss import training_table
+
+    rng = np.random.default_rng(5)
+    n, M = 600, 7
+    X = rng.normal(size=(n, 3))
+    y = X[:, 0] + 0.3 * rng.normal(size=n)
+    width = np.where(np.arange(n) % 3 == 0, 0.0, 0.4)  # points and intervals
+    centers = np.linspace(-3, 3, M)
+    model = LinearLogits(M, 3, fit_intercept=True, alpha=0.0)
+    params = rng.normal(size=model.n_params)
+    results = []
+    for block_bytes in (None, 2**10):
+        table = training_table(
+            y - width,
+            y + width,
+            centers,
+            kernel="gaussian",
+            bandwidth=0.5,
+            loss=loss,
+            n_quadrature=4,
+            block_bytes=block_bytes,
+        )
+        results.append(table.n_blocks)
+        objective = BlockedObjective(table, model, X, np.full(n, 1.0 / n))
+        results.append(objective.loss_gradient(params))
+    assert results[2] > results[0] + 10
+    assert_allclose(results[3][0], results[1][0], rtol=1e-13)
+    assert_allclose(results[3][1], results[1][1], rtol=1e-11, atol=1e-15)
