@@ -404,20 +404,19 @@ class IntervalMassTable(KernelTable):
     gradient code serves both losses.  Point targets (``a == b``) keep the
     density ``K(a - c_m)``: their likelihood is the density, as usual for
     exactly observed values among censored ones.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n_samples,)
+        The target intervals.
+    centers : ndarray of shape (n_centers,) or (n_samples, n_centers)
+        Kernel centers, shared or per row.
+    **kwargs
+        :class:`KernelTable`'s keywords: ``kernel``, ``bandwidth``,
+        ``period``, ``half_widths``, ``block_bytes``.
     """
 
-    def __init__(
-        self,
-        lower,
-        upper,
-        centers,
-        *,
-        kernel,
-        bandwidth,
-        period=None,
-        half_widths=None,
-        block_bytes=None,
-    ):
+    def __init__(self, lower, upper, centers, **kwargs):
         lower = np.asarray(lower, dtype=np.float64)
         upper = np.asarray(upper, dtype=np.float64)
         n = lower.shape[0]
@@ -425,15 +424,7 @@ class IntervalMassTable(KernelTable):
         quad = QuadratureNodes(
             row_ptr=np.arange(n + 1), nodes=lower.copy(), weights=np.ones(n)
         )
-        super().__init__(
-            quad,
-            centers,
-            kernel=kernel,
-            bandwidth=bandwidth,
-            period=period,
-            half_widths=half_widths,
-            block_bytes=block_bytes,
-        )
+        super().__init__(quad, centers, **kwargs)
 
     def log_kernel_at(self, index):
         n = self.quad.n_samples
