@@ -21,11 +21,13 @@ slopes the pieces add up to the plain distance ``|x_if - x_jf|``.
 parameters are ``s`` and ``w``.  Each evaluation needs, for every pair and
 output, ``|E_ip - E_jp|`` twice: in the logits and in the gradient.  The
 compiled kernels of ``_skkdece_pairs`` (``csrc/``, built at install) make
-each pair's distances in registers and use them there, and need no memory
-beyond the logits; without them (an install that could not compile them)
-NumPy makes them in pieces of rows, keeping them while they fit in
-``working_memory`` and recomputing them otherwise: the same sums, to
-rounding, several times slower.
+each pair's distances in registers and use them there, reading a compact
+copy of the rows of E a block needs (one per thread, gathered by the forward
+pass) through int32 positions kept per block (4 bytes per pair); without
+them (an install that could not compile them) NumPy makes the distances in
+pieces of rows, keeping them while they fit in ``working_memory`` and
+recomputing them otherwise: the same sums, to rounding, about five times
+slower per evaluation at a million rows.
 
 :func:`training_neighbors` finds each row's neighbours among the other rows,
 leaving out the row itself, rows of its group and rows within a given number
