@@ -26,7 +26,7 @@ copy of the rows of E a block needs (one per thread, gathered by the forward
 pass) through int32 positions kept per block (4 bytes per pair); without
 them (an install that could not compile them) NumPy makes the distances in
 pieces of rows, keeping them while they fit in ``working_memory`` and
-recomputing them otherwise: the same sums, to rounding, about five times
+recomputing them otherwise: the same sums, to rounding, about four times
 slower per evaluation at a million rows.
 
 :func:`training_neighbors` finds each row's neighbours among the other rows,
