@@ -572,7 +572,17 @@ static struct PyModuleDef module = {
     NULL, NULL, NULL, NULL,
 };
 
+/* The calling convention of the functions above; skkdece/_neighbors.py
+ * uses the module only when it states the one it expects (an extension left
+ * over from an older build is ignored, with a warning, not called). */
+#define API_VERSION 2
+
 PyMODINIT_FUNC PyInit__skkdece_pairs(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "API_VERSION", API_VERSION)) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

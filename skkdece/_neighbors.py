@@ -35,6 +35,8 @@ of positions (near-duplicates in time, which would otherwise teach the metric
 to find a row's twin).
 """
 
+import warnings
+
 import numpy as np
 from sklearn import get_config
 from sklearn.neighbors import KDTree, NearestNeighbors
@@ -42,10 +44,39 @@ from sklearn.utils import gen_batches
 
 from ._targets import row_list
 
+# The calling convention of the compiled kernels this module expects.
+_PAIRS_API = 2
+
+
+def usable_kernels(module):
+    """``module`` if it is the compiled kernels this code calls, else None.
+
+    An extension left over from an older build (an editable install that was
+    not rebuilt after an update) would take other arguments: it is set aside
+    with a warning, and NumPy does its work, rather than failing in ``fit``.
+    """
+    if module is None:
+        return None
+    found = getattr(module, "API_VERSION", None)
+    if found != _PAIRS_API:
+        warnings.warn(
+            f"skkdece's compiled pair kernels ({getattr(module, '__file__', module)})"
+            f" implement API_VERSION {found}, not {_PAIRS_API}: they come from "
+            "another version of skkdece. Rebuild them (pip install . again); "
+            "until then the neighbours model uses its NumPy path, several times "
+            "slower.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return None
+    return module
+
+
 try:  # the compiled pair kernels (setup.py); optional, see the module docstring
-    import _skkdece_pairs as _pairs
+    import _skkdece_pairs
 except ImportError:  # pragma: no cover - an install without a C compiler
-    _pairs = None
+    _skkdece_pairs = None
+_pairs = usable_kernels(_skkdece_pairs)
 
 
 class NeighborEmbedding:

@@ -36,6 +36,19 @@ def test_compiled_kernels_are_built_where_ci_requires_them():
     assert pairs is not None
 
 
+def test_kernels_of_another_version_are_set_aside_with_a_warning():
+    import types
+
+    stale = types.SimpleNamespace(API_VERSION=1, __file__="/old/_skkdece_pairs.so")
+    with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 2.*pip install"):
+        assert _neighbors.usable_kernels(stale) is None
+    with pytest.warns(RuntimeWarning, match="API_VERSION None"):
+        assert _neighbors.usable_kernels(types.SimpleNamespace()) is None
+    assert _neighbors.usable_kernels(None) is None
+    if pairs is not None:
+        assert _neighbors.usable_kernels(pairs) is pairs
+
+
 def _case(n, m, d, k, seed):
     """A block of m rows: E's first m rows are its own, positions (m, k)."""
     rng = np.random.default_rng(seed)
