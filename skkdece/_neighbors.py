@@ -307,8 +307,6 @@ class _BoundNeighbors:
             self.E = np.ascontiguousarray(E, dtype=np.float64)
             self.blocks = [self.compact(neighbors, rows) for rows in self.index]
             self.gather_rows = max(gather.size for gather, _ in self.blocks)
-            self.piece_rows = 0
-            self.kept = []
             return
         max_rows = int(np.max(np.diff(table.block_rows)))
         # A thread's buffer holds a whole block when a sixteenth of the
@@ -469,22 +467,21 @@ class NeighborLogits:
 
     def backward(self, state, bound, b, buffer, grad_logits, ones, out):
         s, v, total, _ = state
+        # d loss / d phi with phi = s v (minus the sums of g |E_ip - E_jp|),
+        # then the chain rule to s and u.
+        g_phi = np.zeros(bound.E.shape[1])
         if bound.compiled:
             # The buffer still holds the block's rows of E from forward.
             gather, positions = bound.blocks[b]
-            g_phi = np.zeros(bound.E.shape[1])
             _pairs.pair_gradient(buffer[: gather.size], positions, grad_logits, g_phi)
-            g_phi *= -1.0
-            out[0] += s * (g_phi @ v)
-            out[1:] += _through_normalisation(s * g_phi, v, total)
-            return
-        k = grad_logits.shape[1]
-        for part, D in bound.pieces(b, buffer, again=True):
-            n_rows = D.shape[0]
-            # d loss / d phi with phi = s v, then the chain rule to s and u.
-            g_phi = -(grad_logits[part].reshape(-1) @ D.reshape(n_rows * k, -1))
-            out[0] += s * (g_phi @ v)
-            out[1:] += _through_normalisation(s * g_phi, v, total)
+        else:
+            k = grad_logits.shape[1]
+            for part, D in bound.pieces(b, buffer, again=True):
+                n_rows = D.shape[0]
+                g_phi += grad_logits[part].reshape(-1) @ D.reshape(n_rows * k, -1)
+        g_phi *= -1.0
+        out[0] += s * (g_phi @ v)
+        out[1:] += _through_normalisation(s * g_phi, v, total)
 
     def penalty(self, params):
         _, v = self.unpack(params)
