@@ -39,10 +39,10 @@ import time
 import warnings
 
 import numpy as np
+import skkdece._loss
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
-import skkdece._loss
 from skkdece import SoftmaxKDERegressor
 from skkdece._linear import LinearLogits, feature_moments, feature_scale
 from skkdece._linear_regressor import linear_objective, place_kernels
@@ -112,9 +112,9 @@ def objective_of(X, y, grid=True):
     lower, upper = split_targets(y, target_width=0.0, period=None, n_samples=len(y))
     weights = np.ones(X.shape[0])
     summary = TargetSummary.from_targets(lower, upper, weights)
-    use_grid = skkdece._loss.use_grid
+    use_grid = skkdece._tables.use_grid
     if not grid:
-        skkdece._loss.use_grid = lambda *args, **kwargs: False
+        skkdece._tables.use_grid = lambda *args, **kwargs: False
     try:
         _, table = place_kernels(
             summary,
@@ -128,7 +128,7 @@ def objective_of(X, y, grid=True):
             sample_weight=weights,
         )
     finally:
-        skkdece._loss.use_grid = use_grid
+        skkdece._tables.use_grid = use_grid
     model, objective = linear_objective(
         table, X, weights, fit_intercept=True, alpha=ALPHA
     )

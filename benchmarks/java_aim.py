@@ -24,7 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skkdece import SoftmaxKDERegressor
 from skkdece.datasets import load_robocode_waves
-from skkdece.export import export_model
+from skkdece.robocode.export import export_model
 
 SRC = Path(__file__).resolve().parent.parent / "robocode" / "src" / "skk"
 

@@ -42,7 +42,6 @@ from skkdece import (
     _neighbors,
 )
 from skkdece._linear import LinearLogits
-from skkdece._loss import training_table
 from skkdece._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
@@ -53,6 +52,7 @@ from skkdece._neighbors import (
 )
 from skkdece._neighbors_regressor import _TABLE_BLOCK_BYTES
 from skkdece._objective import BlockedObjective
+from skkdece._tables._factory import training_table
 from skkdece.datasets import load_robocode_waves, make_guess_factor_waves
 from skkdece.metrics import hit_rate
 

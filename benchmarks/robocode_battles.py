@@ -39,7 +39,7 @@ from sklearn.preprocessing import StandardScaler
 from skkdece import SoftmaxKDERegressor
 from skkdece import robocode as rc
 from skkdece.datasets import ROBOCODE_OPPONENTS, load_robocode_waves
-from skkdece.export import export_model
+from skkdece.robocode.export import export_model
 
 GUNS = [
     ("head-on", "skk.HeadOnGun", None),

@@ -113,7 +113,8 @@ def scott_bandwidth(y):
 
 def nodes_per_row(table):
     """Quadrature nodes per row: per-row nodes, or grid nodes in each row's band."""
-    from skkdece._grid import GridTable, SplitTable
+    from skkdece._tables._grid import GridTable
+    from skkdece._tables._split_table import SplitTable
 
     parts = table.parts if isinstance(table, SplitTable) else [(table, None)]
     total = 0.0
@@ -135,8 +136,8 @@ def bench_loss_gradient(report, n, rounds):
     from threadpoolctl import threadpool_limits
 
     from skkdece._linear import LinearLogits
-    from skkdece._loss import training_table
     from skkdece._objective import BlockedObjective, blas_threads
+    from skkdece._tables._factory import training_table
 
     d, M, alpha = 20, 32, 1e-4
     # As a fit runs it: on as many threads as the BLAS may use.
@@ -228,8 +229,8 @@ def bench_loss_gradient(report, n, rounds):
 def bench_widths(report, n, rounds):
     """Time per evaluation against the intervals' width, as a fit runs it."""
     from skkdece._linear import LinearLogits
-    from skkdece._loss import training_table
     from skkdece._objective import BlockedObjective, blas_threads
+    from skkdece._tables._factory import training_table
 
     d, M, alpha = 20, 32, 1e-4
     X, y = regression_data(n, d)
@@ -518,10 +519,10 @@ def bench_wide_floor(report, n, rounds, like_n):
     """
     from threadpoolctl import threadpool_limits
 
-    from skkdece._grid import GridTable
     from skkdece._linear import LinearLogits
-    from skkdece._loss import training_table
     from skkdece._objective import BlockedObjective
+    from skkdece._tables._factory import training_table
+    from skkdece._tables._grid import GridTable
 
     rng = np.random.default_rng(0)
     X = rng.normal(size=(n, 20))

@@ -12,9 +12,9 @@ import argparse
 import time
 
 import numpy as np
+import skkdece._kernels as kernels
 from scipy.stats import vonmises
 
-import skkdece._kernels as kernels
 from skkdece import KDEDistribution
 
 

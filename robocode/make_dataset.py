@@ -1,4 +1,4 @@
-"""Build skkdece/data/robocode_waves.csv.gz from recorded battles.
+"""Build src/skkdece/datasets/data/robocode_waves.csv.gz from recorded battles.
 
 Record the battles first (about one minute per 35-round battle here)::
 
@@ -6,7 +6,8 @@ Record the battles first (about one minute per 35-round battle here)::
         python -m skkdece.robocode record --opponent sample.$o --rounds 35 \\
             --battles 2 --out waves/
     done
-    python robocode/make_dataset.py waves/ skkdece/data/robocode_waves.csv.gz
+    python robocode/make_dataset.py waves/ \\
+        src/skkdece/datasets/data/robocode_waves.csv.gz
 
 Keeps, per opponent, every wave whose real bullet hit plus a uniform random
 sample (seed 0) of the other waves, ``--per-opponent`` rows in all, and rounds
@@ -24,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from skkdece.datasets import ROBOCODE_OPPONENTS as OPPONENTS  # noqa: E402
-from skkdece.robocode import WAVE_COLUMNS, read_waves  # noqa: E402
+from skkdece.robocode._battles import WAVE_COLUMNS, read_waves  # noqa: E402
 
 COLUMNS = [c for c in WAVE_COLUMNS if c != "max_escape_angle"]  # = f(bullet_power)
 DECIMALS = {

@@ -19,14 +19,10 @@ from sklearn.exceptions import ConvergenceWarning
 from test_loss import five_point_gradient
 
 from skkdece import KERNELS, KDEDistribution, SoftmaxKDERegressor
-from skkdece._loss import training_table
 from skkdece._objective import BlockedObjective
 from skkdece._solver import minimize_lbfgs
-from skkdece._targets import (
-    TargetSummary,
-    resolve_geometry,
-    split_targets,
-)
+from skkdece._tables._factory import training_table
+from skkdece._targets import TargetSummary, resolve_geometry, split_targets
 
 KERNEL_PERIODS = [
     (k, p) for k in KERNELS for p in (None, 360.0) if not (k == "vonmises" and not p)

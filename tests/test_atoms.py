@@ -6,12 +6,8 @@ from scipy.integrate import quad, trapezoid
 from scipy.special import ndtr
 
 from skkdece import KDEDistribution
-from skkdece._atoms import (
-    atom_cumulative,
-    atom_log_mass,
-    log_atom_density,
-)
-from skkdece._kernels import (
+from skkdece._tables._atoms import atom_cumulative, atom_log_mass, log_atom_density
+from skkdece._tables._kernels import (
     KINK_OFFSETS,
     cumulative_mass,
     log_interval_mass,

@@ -15,10 +15,10 @@ from skkdece.datasets import (
     make_circular_regression,
     make_guess_factor_waves,
 )
-from skkdece.datasets import (
+from skkdece.datasets._guess_factor import (
     _annulus_square_angles as annulus_square_angles,
 )
-from skkdece.datasets import (
+from skkdece.datasets._guess_factor import (
     _new_velocity as new_velocity,
 )
 

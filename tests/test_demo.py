@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.model_selection import train_test_split
 
-from skkdece._demo import TEST_SIZE, format_table
 from skkdece.datasets import make_guess_factor_waves
 from skkdece.metrics import hit_rate
+from skkdece.robocode._demo import TEST_SIZE, format_table
 
 N_SAMPLES = 1000  # enough rows for the model to beat the unconditional density
 NUMBER = r"([-+]?\d+\.\d+|-)"

@@ -20,7 +20,7 @@ from skkdece import (
     interval_likelihood,
     kde_cross_entropy,
 )
-from skkdece._kernels import KINK_OFFSETS
+from skkdece._tables._kernels import KINK_OFFSETS
 from skkdece.metrics import hit_rate, log_likelihood_scorer, mean_log_likelihood
 
 KERNEL_PERIODS = [

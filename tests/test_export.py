@@ -10,7 +10,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 
 from skkdece import SoftmaxKDERegressor
-from skkdece.export import FORMAT, FORMAT_VERSION, export_model, to_dict
+from skkdece.robocode.export import FORMAT, FORMAT_VERSION, export_model, to_dict
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,14 @@ from sklearn import config_context
 from test_loss import five_point_gradient
 from threadpoolctl import threadpool_limits
 
-from skkdece._grid import GridTable, SplitTable, partial_panel_weights
-from skkdece._kernels import COMPACT_KERNELS, log_kernel
 from skkdece._linear import LinearLogits
-from skkdece._loss import (
-    KernelTable,
-    cross_entropy_from_table,
-    training_table,
-    use_grid,
-)
 from skkdece._objective import BlockedObjective
-from skkdece._quadrature import quadrature_nodes
+from skkdece._tables._factory import training_table, use_grid
+from skkdece._tables._grid import GridTable, partial_panel_weights
+from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
+from skkdece._tables._kernels import COMPACT_KERNELS, log_kernel
+from skkdece._tables._quadrature import quadrature_nodes
+from skkdece._tables._split_table import SplitTable
 
 TWO_PI = 2 * np.pi
 

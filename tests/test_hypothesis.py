@@ -23,10 +23,10 @@ from sklearn.exceptions import ConvergenceWarning
 from test_loss import linear_objective
 
 from skkdece import KERNELS, KDEDistribution, SoftmaxKDERegressor, kde_cross_entropy
-from skkdece._grid import GridTable
-from skkdece._kernels import COMPACT_KERNELS, KINK_OFFSETS, log_kernel
-from skkdece._loss import KernelTable, cross_entropy_from_table
-from skkdece._quadrature import quadrature_nodes
+from skkdece._tables._grid import GridTable
+from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
+from skkdece._tables._kernels import COMPACT_KERNELS, KINK_OFFSETS, log_kernel
+from skkdece._tables._quadrature import quadrature_nodes
 
 PERIODS = [None, 2 * np.pi, 360.0, 1.0]
 

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import i0e
 from scipy.stats import vonmises
 
-from skkdece._kernels import (
+from skkdece._tables._kernels import (
     _VONMISES_FOURIER_MAX_KAPPA,
     _VONMISES_SPLIT_MAX_KAPPA,
     _log_mass_by_quadrature,

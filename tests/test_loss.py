@@ -8,11 +8,11 @@ from scipy.integrate import quad
 from scipy.special import logsumexp
 
 from skkdece import KERNELS, kde_cross_entropy
-from skkdece._kernels import COMPACT_KERNELS, log_kernel
 from skkdece._linear import LinearLogits
-from skkdece._loss import KernelTable, cross_entropy_from_table
 from skkdece._objective import BlockedObjective
-from skkdece._quadrature import quadrature_nodes
+from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
+from skkdece._tables._kernels import COMPACT_KERNELS, log_kernel
+from skkdece._tables._quadrature import quadrature_nodes
 
 TWO_PI = 2 * np.pi
 KERNEL_PERIODS = [
@@ -414,7 +414,7 @@ def test_rows_with_zero_density_are_named_in_the_callers_order():
     "kwargs, match",
     [
         (dict(kernel="nope"), "'kernel' parameter of kde_cross_entropy must be"),
-        (dict(kernel="vonmises"), "needs a period"),
+        (dict(kernel="vonmises"), "only defined on a circle"),
         (dict(bandwidth=0.0), "'bandwidth' parameter of kde_cross_entropy must be"),
         (dict(period=-1.0), "'period' parameter of kde_cross_entropy must be"),
     ],
@@ -441,7 +441,7 @@ def test_kde_cross_entropy_rejects_bad_arrays():
 @pytest.mark.parametrize("loss", ["cross_entropy", "interval_likelihood"])
 def test_smaller_blocks_give_the_same_objective(loss):
     """``block_bytes`` (the neighbours model asks for 1 MiB) only cuts rows."""
-    from skkdece._loss import training_table
+    from skkdece._tables._factory import training_table
 
     rng = np.random.default_rng(5)
     n, M = 600, 7

@@ -20,17 +20,18 @@ from skkdece import (
     interval_likelihood,
     kde_cross_entropy,
 )
-from skkdece._grid import GridTable
-from skkdece._kernels import (
+from skkdece._tables._factory import training_table
+from skkdece._tables._grid import GridTable
+from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
+from skkdece._tables._kernels import (
     KINK_OFFSETS,
     cumulative_mass,
     log_interval_mass,
     log_kernel,
 )
-from skkdece._loss import KernelTable, cross_entropy_from_table, training_table
-from skkdece._quadrature import quadrature_nodes
+from skkdece._tables._quadrature import quadrature_nodes
 from skkdece._targets import TargetSummary, resolve_geometry, weighted_quantiles
-from skkdece.export import to_dict
+from skkdece.robocode.export import to_dict
 
 KERNEL_PERIODS = [
     (k, p)

@@ -10,7 +10,6 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from skkdece import KDEDistribution, SoftmaxKDENeighborsRegressor, SoftmaxKDERegressor
-from skkdece._loss import training_table
 from skkdece._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
@@ -20,6 +19,7 @@ from skkdece._neighbors import (
     weighted_points,
 )
 from skkdece._objective import BlockedObjective
+from skkdece._tables._factory import training_table
 from skkdece.datasets import make_guess_factor_waves
 from skkdece.metrics import hit_rate
 

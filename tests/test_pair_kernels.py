@@ -1,10 +1,10 @@
 """The compiled pair kernels of the neighbours model against NumPy.
 
-``_skkdece_pairs`` (csrc/, built by setup.py) computes each pair's weighted
-Manhattan distance and the gradient's per-feature sums without the NumPy
-path's gathered arrays.  Both paths must give the same objective: these
-tests compare them term by term, and run the neighbours objective's own
-checks (finite differences, thread counts) on each.
+``skkdece._pairs`` (src/skkdece/_pairs.c, built at install) computes each
+pair's weighted Manhattan distance and the gradient's per-feature sums
+without the NumPy path's gathered arrays.  Both paths must give the same
+objective: these tests compare them term by term, and run the neighbours
+objective's own checks (finite differences, thread counts) on each.
 """
 
 import os
@@ -14,7 +14,6 @@ import pytest
 from sklearn import config_context
 
 from skkdece import SoftmaxKDENeighborsRegressor, _neighbors
-from skkdece._loss import training_table
 from skkdece._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
@@ -23,9 +22,10 @@ from skkdece._neighbors import (
     weighted_points,
 )
 from skkdece._objective import BlockedObjective
+from skkdece._tables._factory import training_table
 
 pairs = _neighbors._pairs
-compiled = pytest.mark.skipif(pairs is None, reason="_skkdece_pairs not built")
+compiled = pytest.mark.skipif(pairs is None, reason="skkdece._pairs not built")
 
 
 def test_compiled_kernels_are_built_where_ci_requires_them():
@@ -39,7 +39,7 @@ def test_compiled_kernels_are_built_where_ci_requires_them():
 def test_kernels_of_another_version_are_set_aside_with_a_warning():
     import types
 
-    stale = types.SimpleNamespace(API_VERSION=1, __file__="/old/_skkdece_pairs.so")
+    stale = types.SimpleNamespace(API_VERSION=1, __file__="/old/skkdece/_pairs.so")
     with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 2.*pip install"):
         assert _neighbors.usable_kernels(stale) is None
     with pytest.warns(RuntimeWarning, match="API_VERSION None"):
@@ -233,7 +233,7 @@ def test_both_paths_give_the_same_objective(monkeypatch, embedding, interval):
 
 def test_fitted_models_agree_on_both_paths(monkeypatch):
     if pairs is None:
-        pytest.skip("_skkdece_pairs not built")
+        pytest.skip("skkdece._pairs not built")
     rng = np.random.default_rng(8)
     X = rng.normal(size=(300, 4))
     y = X[:, 0] - 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
@@ -264,10 +264,10 @@ def _build_scalar_kernels(tmp_path):
     cc = (sysconfig.get_config_var("CC") or "cc").split()
     if shutil.which(cc[0]) is None:
         pytest.skip("no C compiler")
-    source = Path(__file__).parents[1] / "csrc" / "_skkdece_pairs.c"
+    source = Path(__file__).parents[1] / "src" / "skkdece" / "_pairs.c"
     if not source.exists():
-        pytest.skip("csrc/ is not in this checkout")
-    target = tmp_path / ("_skkdece_pairs" + sysconfig.get_config_var("EXT_SUFFIX"))
+        pytest.skip("src/skkdece/_pairs.c is not in this checkout")
+    target = tmp_path / ("_pairs" + sysconfig.get_config_var("EXT_SUFFIX"))
     subprocess.run(
         [
             *cc,
@@ -283,10 +283,8 @@ def _build_scalar_kernels(tmp_path):
         check=True,
         capture_output=True,
     )
-    loader = importlib.machinery.ExtensionFileLoader("_skkdece_pairs", str(target))
-    spec = importlib.util.spec_from_file_location(
-        "_skkdece_pairs", str(target), loader=loader
-    )
+    loader = importlib.machinery.ExtensionFileLoader("_pairs", str(target))
+    spec = importlib.util.spec_from_file_location("_pairs", str(target), loader=loader)
     module = importlib.util.module_from_spec(spec)
     loader.exec_module(module)
     return module

@@ -25,9 +25,9 @@ from test_loss import linear_objective
 from threadpoolctl import threadpool_limits
 
 from skkdece import SoftmaxKDERegressor, _objective
-from skkdece._kernels import log_kernel
-from skkdece._loss import KernelTable, cross_entropy_from_table
-from skkdece._quadrature import quadrature_nodes
+from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
+from skkdece._tables._kernels import log_kernel
+from skkdece._tables._quadrature import quadrature_nodes
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "run_benchmarks.py"
 

@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skkdece import SoftmaxKDERegressor, kde_cross_entropy
-from skkdece._kernels import log_kernel
+from skkdece._tables._kernels import log_kernel
 
 TWO_PI = 2 * np.pi
 N = 20
@@ -163,7 +163,7 @@ BAD_FIT_INPUTS = {
     ),
     "vonmises kernel without a period": (
         dict(params=dict(kernel="vonmises")),
-        "kernel='vonmises' is only defined on a circle; set period",
+        "kernel='vonmises' is only defined on a circle: set period",
     ),
     "a bandwidth listed twice": (
         dict(params=dict(bandwidth=[0.5, 0.5])),

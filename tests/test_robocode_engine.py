@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from skkdece import robocode
 from skkdece.robocode import RobocodeNotFoundError, find_engine
+from skkdece.robocode import _battles as robocode
 
 
 def _engine_or_none():

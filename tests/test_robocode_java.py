@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skkdece import KERNELS, SoftmaxKDERegressor
 from skkdece.datasets import make_guess_factor_waves
-from skkdece.export import export_model
+from skkdece.robocode.export import export_model
 
 SRC = Path(__file__).resolve().parent.parent / "robocode" / "src" / "skk"
 HALF_WIDTH = 0.15

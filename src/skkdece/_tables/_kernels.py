@@ -16,6 +16,8 @@ normal for wide gaussians, and a closed form for the exponential kernel.
 import numpy as np
 from scipy.special import erfc, i0e, i1e, ive, log_ndtr, ndtr
 
+from ._checks import check_kernel_period
+
 KERNELS = (
     "gaussian",
     "exponential",
@@ -221,8 +223,7 @@ def log_kernel(u, kernel, bandwidth, period=None):
     u = np.asarray(u, dtype=np.float64)
     h = float(bandwidth)
     if period is None:
-        if kernel == "vonmises":
-            raise ValueError("kernel='vonmises' needs a period.")
+        check_kernel_period(kernel, period)
         return _unit_log_kernel(u / h, kernel) - np.log(h)
 
     P = float(period)

@@ -38,7 +38,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from . import SoftmaxKDERegressor
+from .._linear_regressor import SoftmaxKDERegressor
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "export_model", "to_dict"]
 
@@ -94,7 +94,7 @@ def to_dict(estimator):
     --------
     >>> import numpy as np
     >>> from skkdece import SoftmaxKDERegressor
-    >>> from skkdece.export import to_dict
+    >>> from skkdece.robocode.export import to_dict
     >>> X = np.linspace(-1, 1, 40)[:, None]
     >>> doc = to_dict(SoftmaxKDERegressor(centers=5).fit(X, X[:, 0]))
     >>> doc["model"], doc["softmax_kde"]["kernel"], len(doc["softmax_kde"]["centers"])
@@ -154,7 +154,7 @@ def export_model(estimator, path_or_file):
     >>> import io, json
     >>> import numpy as np
     >>> from skkdece import SoftmaxKDERegressor
-    >>> from skkdece.export import export_model
+    >>> from skkdece.robocode.export import export_model
     >>> X = np.linspace(-1, 1, 40)[:, None]
     >>> buf = io.StringIO()
     >>> export_model(SoftmaxKDERegressor(centers=5).fit(X, X[:, 0]), buf)

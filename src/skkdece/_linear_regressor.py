@@ -23,9 +23,10 @@ from sklearn.utils.validation import (
 from ._base import SHARED_CONSTRAINTS, SoftmaxKDEMixin
 from ._distribution import KDEDistribution
 from ._linear import LinearLogits, linear_logits
-from ._loss import training_table
 from ._objective import BlockedObjective
 from ._solver import minimize_lbfgs
+from ._tables._checks import check_kernel_period
+from ._tables._factory import training_table
 from ._targets import TargetSummary, resolve_geometry, split_targets
 
 
@@ -68,15 +69,9 @@ def linear_model_tags(tags):
     return tags
 
 
-def check_kernel_period(estimator):
-    """Raise if the estimator's kernel needs a period it was not given."""
-    if estimator.kernel == "vonmises" and estimator.period is None:
-        raise ValueError("kernel='vonmises' is only defined on a circle; set period.")
-
-
 def validate_fit_data(estimator, X, y):
     """``validate_data`` of a linear model's fit (resets ``n_features_in_``)."""
-    check_kernel_period(estimator)
+    check_kernel_period(estimator.kernel, estimator.period)
     return validate_data(
         estimator,
         X,

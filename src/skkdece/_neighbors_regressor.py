@@ -23,7 +23,6 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._base import SHARED_CONSTRAINTS, SoftmaxKDEMixin
 from ._distribution import KDEDistribution
-from ._loss import training_table
 from ._neighbors import (
     NeighborEmbedding,
     NeighborLogits,
@@ -35,6 +34,8 @@ from ._neighbors import (
 )
 from ._objective import BlockedObjective
 from ._solver import minimize_lbfgs
+from ._tables._checks import check_kernel_period
+from ._tables._factory import training_table
 from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
 
 # Pieces per feature of the "spline" embedding: knots at the quartiles.
@@ -344,10 +345,7 @@ default="learned"
         >>> model.feature_weights_.shape, model.n_samples_fit_
         ((3,), 120)
         """
-        if self.kernel == "vonmises" and self.period is None:
-            raise ValueError(
-                "kernel='vonmises' is only defined on a circle; set period."
-            )
+        check_kernel_period(self.kernel, self.period)
         X, y = validate_data(
             self, X, y, dtype=np.float64, multi_output=True, y_numeric=True
         )

@@ -22,7 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
 from ._docstrings import X_PARAMETER, documented
-from ._kernels import KERNELS
+from ._tables._kernels import KERNELS
 from ._targets import split_targets
 
 #: The constraints of the parameters every model of the family has.

@@ -51,12 +51,12 @@ from ._linear import LinearLogits, feature_scale
 from ._linear_regressor import (
     SoftmaxKDERegressor,
     _period,
-    check_kernel_period,
     check_weight_total,
 )
-from ._loss import training_table
 from ._objective import BlockedObjective
-from ._targets import TargetSummary, resolve_geometry, row_list, split_targets
+from ._tables._checks import check_kernel_period, row_list
+from ._tables._factory import training_table
+from ._targets import TargetSummary, resolve_geometry, split_targets
 
 try:
     import dask
@@ -478,7 +478,7 @@ default=None
         """
         if not any(_is_dask(a) for a in (X, y, sample_weight)):
             return super().fit(X, y, sample_weight)
-        check_kernel_period(self)
+        check_kernel_period(self.kernel, self.period)
         names = _feature_names(X)
         if not _is_dask(X):
             X = np.asarray(X)

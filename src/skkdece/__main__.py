@@ -8,7 +8,7 @@ collect doctests from ``__main__.py``).
 
 import sys
 
-from ._demo import main
+from .robocode._demo import main
 
 if __name__ == "__main__":
     sys.exit(main())

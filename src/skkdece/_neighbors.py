@@ -20,7 +20,7 @@ slopes the pieces add up to the plain distance ``|x_if - x_jf|``.
 :class:`NeighborLogits` is the logits model of :mod:`skkdece._objective`: its
 parameters are ``s`` and ``w``.  Each evaluation needs, for every pair and
 output, ``|E_ip - E_jp|`` twice: in the logits and in the gradient.  The
-compiled kernels of ``_skkdece_pairs`` (``csrc/``, built at install) make
+compiled kernels of :mod:`skkdece._pairs` (``_pairs.c``, built at install) make
 each pair's distances in registers and use them there, reading a compact
 copy of the rows of E a block needs (one per thread, gathered by the forward
 pass) through int32 positions kept per block (4 bytes per pair); without
@@ -42,7 +42,7 @@ from sklearn import get_config
 from sklearn.neighbors import KDTree, NearestNeighbors
 from sklearn.utils import gen_batches
 
-from ._targets import row_list
+from ._tables._checks import row_list
 
 # The calling convention of the compiled kernels this module expects.
 _PAIRS_API = 2
@@ -51,9 +51,10 @@ _PAIRS_API = 2
 def usable_kernels(module):
     """``module`` if it is the compiled kernels this code calls, else None.
 
-    An extension left over from an older build (an editable install that was
-    not rebuilt after an update) would take other arguments: it is set aside
-    with a warning, and NumPy does its work, rather than failing in ``fit``.
+    An editable install keeps its in-place build until it is reinstalled: after
+    an update of ``_pairs.c`` its old build would take other arguments, so it
+    is set aside with a warning, and NumPy does its work, rather than failing
+    in ``fit``.
     """
     if module is None:
         return None
@@ -72,11 +73,34 @@ def usable_kernels(module):
     return module
 
 
-try:  # the compiled pair kernels (setup.py); optional, see the module docstring
-    import _skkdece_pairs
+try:  # the compiled pair kernels; optional, see the module docstring
+    from . import _pairs as _built
 except ImportError:  # pragma: no cover - an install without a C compiler
-    _skkdece_pairs = None
-_pairs = usable_kernels(_skkdece_pairs)
+    _built = None
+_pairs = usable_kernels(_built)
+# Whether the user was told, once, that the extension is missing.
+_told_missing = _built is not None
+
+
+def warn_numpy_path():
+    """Say once per process that the compiled kernels are missing.
+
+    Called when a neighbours model starts its pair work on the NumPy path
+    because the extension was never built (not when a test chooses that
+    path): the results are the same, but several times slower.
+    """
+    global _told_missing
+    if _told_missing:
+        return
+    _told_missing = True
+    warnings.warn(
+        "skkdece's compiled pair kernels (skkdece._pairs) are not installed, "
+        "so the neighbours model computes its pair distances with NumPy: the "
+        "same results, about four times slower per iteration. Install a C "
+        "compiler (for example apt-get install gcc) and reinstall skkdece.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
 
 
 class NeighborEmbedding:
@@ -303,6 +327,8 @@ class _BoundNeighbors:
         k, d = neighbors.shape[1], E.shape[1]
         self.pair_bytes = 8 * k * d
         self.compiled = _pairs is not None
+        if not self.compiled:
+            warn_numpy_path()
         if self.compiled:
             self.E = np.ascontiguousarray(E, dtype=np.float64)
             self.blocks = [self.compact(neighbors, rows) for rows in self.index]

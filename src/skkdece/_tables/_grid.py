@@ -30,20 +30,15 @@ adaptive quadrature (8 nodes: 1.7e-8).
 
 import numpy as np
 from numpy.polynomial import legendre
+from scipy.special import logsumexp
 from sklearn import get_config
 
-from ._chunking import row_batches
+from .._chunking import row_batches
+from ._blocks import FALLBACK_BELOW, RowBlocks, raise_zero_density, shifted_exp
 from ._kernels import KINK_OFFSETS, atom_bandwidths, finest_bandwidth, log_kernel
-from ._targets import row_list
 
 GRID_PANEL_WIDTH = 0.5
 GRID_NODES_PER_PANEL = 10
-
-# A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
-# weight of its nearest center.  When it falls below this value some of its
-# terms may have underflowed, so the node is recomputed with logsumexp.
-# Above it, every term lost to underflow is < 1e-300 of the sum.
-_FALLBACK_BELOW = 1e-200
 
 # Elements (rows x band nodes) of one block's dense arrays: 4 MiB each.
 _BLOCK_ELEMENTS = 2**19
@@ -51,58 +46,6 @@ _BLOCK_ELEMENTS = 2**19
 # Bytes per row and per k * k values that partial_panel_weights allocates
 # (Legendre values at k points for k degrees, and their products).
 _PARTIAL_ROW_BYTES = 32
-
-
-def shifted_exp(logits, shifted, out=None):
-    """``(E, shift, sum_exp)`` with ``E = exp(logits - shift[:, None])``.
-
-    The softmax weights are ``E / sum_exp``; ``logits`` is left unchanged and
-    ``E`` is written into ``out`` when given.
-    """
-    # E = exp(z - shift) and S = E / sum_exp.  Any shift between
-    # max(z) - 700 and max(z) keeps every E finite and the largest >= 1,
-    # and no E underflows that would not with the maximum.  Any one logit
-    # of the row is such a shift unless the logits spread over hundreds
-    # (then the row is redone with its maximum), and costs no pass over
-    # the logits.  (Row sums use einsum, not BLAS: many small
-    # multithreaded BLAS calls stall on a loaded machine.)
-    E = np.empty_like(logits) if out is None else out
-    with np.errstate(over="ignore"):
-        if shifted:
-            shift = np.zeros(logits.shape[0])
-            np.exp(logits, out=E)
-        else:
-            shift = logits[:, 0].copy()
-            np.subtract(logits, shift[:, None], out=E)
-            np.exp(E, out=E)
-    sum_exp = np.einsum("ij->i", E)
-    overflow = ~(sum_exp < np.inf)
-    if np.any(overflow):
-        shift[overflow] = np.max(logits[overflow], axis=1)
-        E[overflow] = np.exp(logits[overflow] - shift[overflow, None])
-        sum_exp[overflow] = np.sum(E[overflow], axis=1)
-    return E, shift, sum_exp
-
-
-def raise_zero_density(table, bad, rows=None):
-    """Raise the error for rows ``bad`` of ``table`` whose density is zero.
-
-    ``rows`` maps the table's rows to the caller's row numbers for the
-    message (for example the rows a fit kept).
-    """
-    if rows is not None:
-        bad = np.asarray(rows)[bad]
-    mask = np.zeros(int(bad.max(initial=0)) + 1, dtype=bool)
-    mask[bad] = True
-    h = np.unique(table.bandwidth)
-    bandwidth = f"{h[0]:g}" if h.size == 1 else f"bandwidths {h.tolist()}"
-    raise ValueError(
-        f"With kernel={table.kernel!r}, bandwidth={bandwidth} and these "
-        f"centers the density is zero inside the targets of rows "
-        f"{row_list(mask)}, so the loss is infinite. Widen the bandwidth, "
-        "move or add centers to cover every target, or use a kernel with "
-        "unbounded support."
-    )
 
 
 def partial_panel_weights(alpha, beta, n_nodes, span=None):
@@ -207,23 +150,7 @@ def _window(lower, upper, period):
     return start, start + float(period)
 
 
-class _RowBlocks:
-    """What every table says about its rows and blocks."""
-
-    @property
-    def n_samples(self):
-        return self._n_samples
-
-    @property
-    def n_blocks(self):
-        return self.block_rows.shape[0] - 1
-
-    def block_row_index(self, b):
-        """The caller's rows held in block ``b``: an index array."""
-        return self.row_order[self.block_rows[b] : self.block_rows[b + 1]]
-
-
-class GridTable(_RowBlocks):
+class GridTable(RowBlocks):
     """Kernel values on one shared grid, for the cross-entropy of interval rows.
 
     Every row must be an interval (``lower < upper``) and the centers shared
@@ -495,7 +422,7 @@ class GridTable(_RowBlocks):
         # Entries outside a row's band (weight zero) and at nodes no kernel
         # reaches (the row's loss is infinite) count as density one, or more.
         dens += skip
-        threshold = _FALLBACK_BELOW * sum_exp
+        threshold = FALLBACK_BELOW * sum_exp
         fallback = None
         # One pass finds the usual case, no node anywhere near underflow.
         if np.min(dens) < np.max(threshold):
@@ -514,7 +441,7 @@ class GridTable(_RowBlocks):
             coef[fb_rows, fb_cols] = 0.0
             log_S = logits[fb_rows] - (shift + np.log(sum_exp))[fb_rows, None]
             log_terms = log_S + self._log_k[g0 + fb_cols]
-            log_p_fb = _logsumexp_rows(log_terms)
+            log_p_fb = logsumexp(log_terms, axis=1)
             w_fb = W[fb_rows, fb_cols]
             # Those nodes' terms of the sums below are now zero: add them.
             exact = log_p_fb + np.log(sum_exp[fb_rows]) - self._log_scale[g0 + fb_cols]
@@ -544,13 +471,6 @@ class GridTable(_RowBlocks):
         return loss
 
 
-def _logsumexp_rows(a):
-    m = np.max(a, axis=1)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore"):
-        return np.log(np.sum(np.exp(a - m[:, None]), axis=1)) + m
-
-
 def _split_blocks(band_start, band_stop, length_class):
     """Block boundaries: rows of one length class whose bands mostly overlap.
 
@@ -573,48 +493,3 @@ def _split_blocks(band_start, band_stop, length_class):
             cuts.append(e)
             s = e
     return np.asarray(cuts, dtype=np.intp)
-
-
-class SplitTable(_RowBlocks):
-    """Several tables over disjoint sets of rows, seen as one.
-
-    Parameters
-    ----------
-    parts : list of (table, rows)
-        Each table and the caller's rows it holds (its row ``r`` is the
-        caller's ``rows[r]``).
-    n_samples : int
-        Rows in all.
-    """
-
-    def __init__(self, parts, n_samples):
-        self.parts = [(t, np.asarray(r, dtype=np.intp)) for t, r in parts]
-        self._n_samples = int(n_samples)
-        orders, offsets, self._block_part = [], [0], []
-        for i, (table, rows) in enumerate(self.parts):
-            inner = (
-                np.arange(rows.shape[0]) if table.row_order is None else table.row_order
-            )
-            orders.append(rows[inner])
-            offsets.extend(offsets[-1] + table.block_rows[1:])
-            self._block_part.extend((i, b) for b in range(table.n_blocks))
-        self.row_order = np.concatenate(orders) if orders else np.zeros(0, np.intp)
-        self.block_rows = np.asarray(offsets, dtype=np.intp)
-
-    @property
-    def centers(self):
-        return self.parts[0][0].centers
-
-    @property
-    def n_centers(self):
-        return self.parts[0][0].n_centers
-
-    def check_covered(self, rows=None):
-        for table, part_rows in self.parts:
-            table.check_covered(
-                part_rows if rows is None else np.asarray(rows)[part_rows]
-            )
-
-    def block_loss(self, b, logits, *args, **kwargs):
-        part, inner = self._block_part[b]
-        return self.parts[part][0].block_loss(inner, logits, *args, **kwargs)

@@ -47,7 +47,6 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from ._base import SoftmaxKDEMixin
-from ._kernels import COMPACT_KERNELS
 from ._linear import LinearLogits
 from ._linear_regressor import (
     SoftmaxKDERegressor,
@@ -59,6 +58,7 @@ from ._linear_regressor import (
     validate_fit_data,
 )
 from ._solver import minimize_lbfgs
+from ._tables._kernels import COMPACT_KERNELS
 from ._targets import TargetSummary, parse_bandwidth, resolve_geometry
 
 #: Parameters a path shares with every fit of SoftmaxKDERegressor.

@@ -30,18 +30,18 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import SplineTransformer, StandardScaler
 
-from ._distribution import KDEDistribution
-from ._linear_regressor import SoftmaxKDERegressor
-from ._neighbors_regressor import SoftmaxKDENeighborsRegressor
-from ._targets import split_targets
-from .datasets import (
+from .._distribution import KDEDistribution
+from .._linear_regressor import SoftmaxKDERegressor
+from .._neighbors_regressor import SoftmaxKDENeighborsRegressor
+from .._targets import split_targets
+from ..datasets import (
     GUESS_FACTOR_FEATURES,
     circular_regression_log_density,
     load_robocode_waves,
     make_circular_regression,
     make_guess_factor_waves,
 )
-from .metrics import hit_rate
+from ..metrics import hit_rate
 
 DATASETS = ("robocode", "guess-factor", "circular")
 DEFAULT_N_SAMPLES = 4000
@@ -521,7 +521,7 @@ def save_figure(result, output):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plotting import plot_densities
+    from ..plotting import plot_densities
 
     problem, model = result.problem, result.model
     Z_test = result.features[1]
@@ -681,7 +681,7 @@ def build_parser():
 
     Examples
     --------
-    >>> from skkdece._demo import build_parser
+    >>> from skkdece.robocode._demo import build_parser
     >>> args = build_parser().parse_args(["demo", "--n-samples", "500"])
     >>> args.command, args.n_samples, args.dataset
     ('demo', 500, 'robocode')
@@ -764,7 +764,7 @@ def main(argv=None):
     Examples
     --------
     >>> import io, contextlib
-    >>> from skkdece._demo import main
+    >>> from skkdece.robocode._demo import main
     >>> with contextlib.redirect_stdout(io.StringIO()) as out:
     ...     status = main(["demo", "--n-samples", "300", "--no-plot", "--quiet"])
     >>> status, out.getvalue().splitlines()[0].split()[:3]

@@ -11,11 +11,11 @@ function accepts.
 """
 
 from ._distribution import KDEDistribution
-from ._kernels import KERNELS
 from ._linear_cv import SoftmaxKDERegressorCV
 from ._linear_regressor import SoftmaxKDERegressor
-from ._loss import interval_likelihood, kde_cross_entropy
 from ._neighbors_regressor import SoftmaxKDENeighborsRegressor
+from ._tables._kernels import KERNELS
+from .losses import interval_likelihood, kde_cross_entropy
 
 __all__ = [
     "KERNELS",

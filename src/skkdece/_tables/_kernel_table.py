@@ -1,6 +1,4 @@
-"""Kernel tables and the per-row softmax kernel-density losses.
-
-A *kernel table* holds the kernel values that a set of targets needs:
+"""Per-row kernel tables: kernel values at each row's own quadrature nodes.
 
 * :class:`KernelTable`, at quadrature nodes over each target interval, for the
   cross-entropy: row ``i``'s loss is the mean of ``-log p_i(t)`` over
@@ -12,7 +10,7 @@ Given a matrix of logits, a table returns per-row losses and their gradients
 with respect to the logits, block by block (:meth:`KernelTable.block_loss`).
 It knows nothing of X or of how the logits are made: that is a logits model's
 job (:mod:`skkdece._linear`), and :mod:`skkdece._objective` joins the two.
-:func:`training_table` builds the table a fit needs.
+:func:`~skkdece._tables.training_table` chooses the table a fit needs.
 
 For row ``i`` with softmax weights ``S_i`` over centers ``c_m`` the density is
 ``p_i(t) = sum_m S_im K(t - c_m)``; the cross-entropy's gradient is
@@ -20,26 +18,14 @@ For row ``i`` with softmax weights ``S_i`` over centers ``c_m`` the density is
 ``r_im(t) = S_im K(t - c_m) / p_i(t)``.
 """
 
-from numbers import Integral, Real
-
 import numpy as np
 from scipy.special import logsumexp
 from sklearn import get_config
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ._atoms import atom_log_mass, log_atom_density
-from ._grid import (
-    _FALLBACK_BELOW,
-    GRID_PANEL_WIDTH,
-    GridTable,
-    SplitTable,
-    grid_size,
-    raise_zero_density,
-    shifted_exp,
-)
-from ._kernels import KERNELS, atom_bandwidths, finest_bandwidth
-from ._quadrature import QuadratureNodes, quadrature_nodes
-from ._targets import check_intervals, check_row_centers
+from ._blocks import FALLBACK_BELOW, raise_zero_density, shifted_exp
+from ._kernels import atom_bandwidths
+from ._quadrature import QuadratureNodes
 
 # Rows are processed in blocks holding about this many bytes of scaled kernel
 # values: small enough that a block's arrays stay in the cache across the
@@ -47,10 +33,6 @@ from ._targets import check_intervals, check_row_centers
 # (~60 us) is small.  Measured with 12 nodes per row: 4 MiB blocks were 1.1x
 # faster than 1 MiB and 1.6x faster than 256 KiB ones; 8 MiB no faster.
 _BLOCK_BYTES = 4 * 2**20
-
-# training_table puts intervals at least this many bandwidths wide on average
-# on the shared grid (see use_grid).
-_GRID_FROM_WIDTH = 2.0
 
 
 def _split_rows(row_ptr, block_nodes):
@@ -324,7 +306,7 @@ class KernelTable:
             dens = np.einsum("qm,qm->q", scaled, E)
         else:
             dens = np.matmul(scaled.reshape(n_rows, k, M), E[:, :, None]).reshape(-1)
-        threshold = _FALLBACK_BELOW * sum_exp
+        threshold = FALLBACK_BELOW * sum_exp
         # One pass finds the usual case, no node anywhere near underflow.
         uncovered = self._block_uncovered[b]
         any_fallback = uncovered or np.min(dens) < np.max(threshold)
@@ -496,263 +478,3 @@ def cross_entropy_from_table(logits, table, *, gradient=True):
         if grad_work is not None:
             grad[rows] = g
     return (loss, grad) if gradient else loss
-
-
-def training_table(
-    lower,
-    upper,
-    centers,
-    *,
-    kernel,
-    bandwidth,
-    period=None,
-    loss="cross_entropy",
-    n_quadrature=None,
-    half_widths=None,
-    block_bytes=None,
-):
-    """The kernel table a fit needs for its targets and loss.
-
-    Parameters
-    ----------
-    lower, upper : ndarray of shape (n_samples,)
-        Validated target intervals (points have ``lower == upper``).
-    centers : ndarray of shape (n_centers,) or (n_samples, n_centers)
-        Kernel centers, shared or per row.
-    kernel, bandwidth, period :
-        As for :func:`skkdece._kernels.log_kernel`.
-    loss : {"cross_entropy", "interval_likelihood"}, default="cross_entropy"
-        Which per-row loss the table evaluates.
-    n_quadrature : int or None, default=None
-        Nodes per smooth piece of an interval for the cross-entropy (None:
-        automatic panels).
-    half_widths : ndarray of the shape of ``centers`` or None, default=None
-        Half-widths of box atoms (:mod:`skkdece._atoms`); None for kernels.
-    block_bytes : int or None, default=None
-        Kernel values per block of a per-row table (:class:`KernelTable`);
-        None for its default.  The shared grid sizes its own blocks.
-
-    Returns
-    -------
-    table : KernelTable, IntervalMassTable, GridTable or SplitTable
-        Intervals at least a grid panel wide go on a shared grid when
-        :func:`use_grid` says so (points and narrower intervals then keep
-        their per-row nodes, in a ``SplitTable``).
-    """
-    kw = dict(
-        kernel=kernel, bandwidth=bandwidth, period=period, half_widths=half_widths
-    )
-    if loss == "interval_likelihood":
-        return IntervalMassTable(lower, upper, centers, block_bytes=block_bytes, **kw)
-    if loss != "cross_entropy":
-        raise ValueError(
-            f"loss must be 'cross_entropy' or 'interval_likelihood'; got {loss!r}."
-        )
-    plain = dict(kernel=kernel, bandwidth=bandwidth, period=period)
-    # Box atoms (a neighbours model's) have per-row centers: never the grid.
-    if (
-        n_quadrature is None
-        and half_widths is None
-        and use_grid(lower, upper, centers, **plain)
-    ):
-        # Intervals narrower than a panel keep their own nodes: no less
-        # accurate than the grid, and no more costly.
-        on_grid = upper - lower >= GRID_PANEL_WIDTH * finest_bandwidth(bandwidth)
-        intervals = np.flatnonzero(on_grid)
-        grid = GridTable(lower[intervals], upper[intervals], centers, **plain)
-        if intervals.shape[0] == lower.shape[0]:
-            return grid
-        points = np.flatnonzero(~on_grid)
-        quad = quadrature_nodes(lower[points], upper[points], centers, **kw)
-        table = KernelTable(quad, centers, block_bytes=block_bytes, **kw)
-        parts = [(table, points), (grid, intervals)]
-        return SplitTable(parts, lower.shape[0])
-    quad = quadrature_nodes(lower, upper, centers, n_quadrature=n_quadrature, **kw)
-    return KernelTable(quad, centers, block_bytes=block_bytes, **kw)
-
-
-def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):
-    """Whether :func:`training_table` puts the interval rows on a shared grid.
-
-    The shared grid (:class:`~skkdece._grid.GridTable`) needs shared centers.
-    It is used when its ``G x M`` table takes at most an eighth of
-    ``working_memory`` and either
-
-    * the intervals are on average at least ``_GRID_FROM_WIDTH`` bandwidths
-      (the smallest, with a bandwidth per atom) wide: the grid's band of
-      nodes per row then costs less than per-row nodes (measured: about the
-      same at one bandwidth, faster from two), or
-    * the per-row nodes' kernel values (about ``10 * ceil(width / h)``
-      nodes per row, times ``M``, times 8 bytes) exceed ``working_memory``:
-      per-row tables would be recomputed, an ``exp`` per value, at every
-      evaluation, where the grid's memory does not grow with the width.
-    """
-    centers = np.asarray(centers)
-    is_interval = upper > lower
-    if centers.ndim != 1 or not np.any(is_interval):
-        return False
-    budget = get_config()["working_memory"] * 2**20
-    n_nodes = grid_size(
-        lower[is_interval],
-        upper[is_interval],
-        centers,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        period=period,
-    )
-    if 8 * n_nodes * centers.shape[0] > budget / 8:
-        return False
-    relative = (upper - lower)[is_interval] / finest_bandwidth(bandwidth)
-    per_row_bytes = 8 * centers.shape[0] * 10 * np.sum(np.ceil(relative))
-    return bool(np.mean(relative) >= _GRID_FROM_WIDTH or per_row_bytes > budget)
-
-
-_LOSS_PARAMETERS = {
-    "logits": ["array-like"],
-    "centers": ["array-like"],
-    "lower": ["array-like", Real],
-    "upper": ["array-like", Real],
-    "kernel": [StrOptions(set(KERNELS))],
-    "bandwidth": [Interval(Real, 0, np.inf, closed="neither"), "array-like"],
-    "period": [Interval(Real, 0, np.inf, closed="neither"), None],
-}
-
-
-def _check_loss_inputs(logits, centers, lower, upper, kernel, bandwidth, period):
-    """The arrays of the public loss functions, validated beyond their types."""
-    if kernel == "vonmises" and period is None:
-        raise ValueError("kernel='vonmises' needs a period.")
-    logits = np.asarray(logits, dtype=np.float64)
-    if logits.ndim != 2:
-        raise ValueError(f"logits must be 2-D; got shape {logits.shape}.")
-    if not np.all(np.isfinite(logits)):
-        raise ValueError("logits contain NaN or infinite values.")
-    centers = check_row_centers(centers, logits.shape, "logits")
-    bandwidth = atom_bandwidths(bandwidth, logits.shape[1])
-    lower, upper = check_intervals(lower, upper, logits.shape[0], period)
-    return logits, centers, lower, upper, bandwidth
-
-
-@validate_params(
-    {
-        **_LOSS_PARAMETERS,
-        "n_quadrature": [Interval(Integral, 1, None, closed="left"), None],
-    },
-    prefer_skip_nested_validation=True,
-)
-def kde_cross_entropy(
-    logits,
-    centers,
-    lower,
-    upper,
-    *,
-    kernel="gaussian",
-    bandwidth=1.0,
-    period=None,
-    n_quadrature=None,
-):
-    """Cross-entropy between uniform target intervals and softmax kernel densities.
-
-    Row ``i`` predicts the density ``p_i(t) = sum_m S_im K_h(t - centers_m)``
-    with ``S_i = softmax(logits_i)``.  Its loss is the cross-entropy between
-    the uniform distribution on ``[lower_i, upper_i]`` and ``p_i``::
-
-        L_i = -1 / (b - a) * integral_a^b log p_i(t) dt     (a < b)
-        L_i = -log p_i(a)                                   (a == b)
-
-    and the gradient is ``S_im - mean_{t ~ U[a, b]} S_im K_h(t - c_m) / p_i(t)``.
-    Everything is computed in the log domain: the result stays exact when every
-    center is hundreds of bandwidths from the interval.
-
-    Parameters
-    ----------
-    logits : array-like of shape (n_samples, n_centers)
-        One logit per kernel center and row.
-    centers : array-like of shape (n_centers,) or (n_samples, n_centers)
-        Kernel centers, shared by all rows or given per row.
-    lower, upper : array-like of shape (n_samples,)
-        Target intervals; rows with ``lower == upper`` are point targets.
-        With a period, ``lower <= upper <= lower + period`` and the interval may
-        cross the seam of the window (``[350, 370]`` on a 360 circle).
-    kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
-"cosine", "vonmises"}, default="gaussian"
-        Kernel shape; ``"vonmises"`` needs a period.
-    bandwidth : float or array-like of shape (n_centers,), default=1.0
-        Kernel bandwidth (support radius for the compact kernels), or one per
-        center: a multi-scale model's atoms.
-    period : float or None, default=None
-        Period of a circular target (e.g. ``2 * np.pi`` or ``360``).
-    n_quadrature : int or None, default=None
-        Gauss-Legendre nodes on each smooth piece of an interval.  ``None``
-        chooses panels at most one (the smallest) bandwidth wide.
-
-    Returns
-    -------
-    loss : ndarray of shape (n_samples,)
-        Per-row cross-entropy ``L_i``.
-    grad : ndarray of shape (n_samples, n_centers)
-        ``dL_i / dlogits_i``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skkdece import kde_cross_entropy
-    >>> logits = np.array([[0.0, 0.0], [2.0, -1.0]])
-    >>> loss, grad = kde_cross_entropy(logits, [-1.0, 1.0], [0.5, -0.2], [0.5, 0.3])
-    >>> loss.round(4)
-    array([1.4238, 1.4736])
-    >>> grad.sum(axis=1).round(12)  # softmax gradients sum to zero
-    array([0., 0.])
-    """
-    logits, centers, lower, upper, bandwidth = _check_loss_inputs(
-        logits, centers, lower, upper, kernel, bandwidth, period
-    )
-    table = training_table(
-        lower,
-        upper,
-        centers,
-        kernel=kernel,
-        bandwidth=bandwidth,
-        period=period,
-        n_quadrature=n_quadrature,
-    )
-    return cross_entropy_from_table(logits, table)
-
-
-@validate_params(_LOSS_PARAMETERS, prefer_skip_nested_validation=True)
-def interval_likelihood(
-    logits, centers, lower, upper, *, kernel="gaussian", bandwidth=1.0, period=None
-):
-    """Negative log interval-censored likelihood and its gradient.
-
-    ``L_i = -log P_i([a_i, b_i])`` with ``P_i`` the predicted mass of the
-    interval (``-log p_i(a_i)`` for point targets) and
-    ``dL_i / dz_im = S_im - S_im M_im / sum_k S_ik M_ik``.  It differs from
-    :func:`kde_cross_entropy` by ``log(b - a)`` plus a Jensen gap
-    ``log mean_t p(t) - mean_t log p(t) >= 0``.
-
-    Parameters
-    ----------
-    logits, centers, lower, upper, kernel, bandwidth, period :
-        As for :func:`kde_cross_entropy`.
-
-    Returns
-    -------
-    loss : ndarray of shape (n_samples,)
-    grad : ndarray of shape (n_samples, n_centers)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skkdece import interval_likelihood
-    >>> loss, grad = interval_likelihood([[0.0, 0.0]], [-1.0, 1.0], -1.0, 1.0)
-    >>> float(np.exp(-loss[0])).__round__(4)  # mass of [-1, 1]
-    0.4772
-    """
-    logits, centers, lower, upper, bandwidth = _check_loss_inputs(
-        logits, centers, lower, upper, kernel, bandwidth, period
-    )
-    table = IntervalMassTable(
-        lower, upper, centers, kernel=kernel, bandwidth=bandwidth, period=period
-    )
-    return cross_entropy_from_table(logits, table)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .datasets import ROBOCODE_FEATURES
+from ..datasets import ROBOCODE_FEATURES
 
 __all__ = [
     "RobocodeNotFoundError",
@@ -173,12 +173,12 @@ def find_engine(jar=None, robots=None, *, java_home=None):
 def java_sources(src=None):
     """The folder holding the robots' Java sources (``skk/*.java``).
 
-    ``src``, else ``SKKDECE_ROBOCODE_SRC``, else ``robocode/src`` next to the
-    package in a source checkout.
+    ``src``, else ``SKKDECE_ROBOCODE_SRC``, else ``robocode/src`` at the root
+    of the source checkout that holds the package (``src/skkdece/robocode``).
     """
     src = src or os.environ.get("SKKDECE_ROBOCODE_SRC")
     if src is None:
-        src = Path(__file__).resolve().parent.parent / "robocode" / "src"
+        src = Path(__file__).resolve().parents[3] / "robocode" / "src"
     src = Path(src)
     if not (src / "skk").is_dir():
         raise FileNotFoundError(
@@ -494,5 +494,5 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":  # pragma: no cover
+if __name__ == "__main__":  # pragma: no cover  (python -m skkdece.robocode._battles)
     sys.exit(main())

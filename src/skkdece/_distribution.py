@@ -19,7 +19,9 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.utils import check_random_state
 
-from ._atoms import (
+from ._chunking import row_batches
+from ._docstrings import with_example
+from ._tables._atoms import (
     atom_cumulative,
     atom_kinks,
     atom_log_mass,
@@ -28,9 +30,16 @@ from ._atoms import (
     atom_variance,
     log_atom_density,
 )
-from ._chunking import row_batches
-from ._docstrings import with_example
-from ._kernels import (
+from ._tables._blocks import FALLBACK_BELOW as _FALLBACK_BELOW
+from ._tables._checks import (
+    check_intervals,
+    check_kernel_period,
+    check_row_centers,
+    row_list,
+)
+from ._tables._factory import training_table
+from ._tables._kernel_table import cross_entropy_from_table
+from ._tables._kernels import (
     KERNEL_STD,
     KERNELS,
     KINK_OFFSETS,
@@ -40,8 +49,6 @@ from ._kernels import (
     first_trig_moment,
     widest_bandwidth,
 )
-from ._loss import _FALLBACK_BELOW, cross_entropy_from_table, training_table
-from ._targets import check_intervals, check_row_centers, row_list
 
 # The distributions most examples ask their questions of.
 _TWO_BUMPS = (
@@ -180,10 +187,7 @@ class KDEDistribution:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
         self.kernel = kernel
         self.period = _check_positive(period, "period", allow_none=True)
-        if kernel == "vonmises" and self.period is None:
-            raise ValueError(
-                "kernel='vonmises' is only defined on a circle; set period."
-            )
+        check_kernel_period(kernel, self.period)
         if not (isinstance(window_start, Real) and np.isfinite(window_start)):
             raise ValueError(
                 f"window_start must be a finite float; got {window_start!r}."

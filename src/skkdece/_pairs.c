@@ -1,5 +1,5 @@
 /*
- * Fused pair kernels of skkdece's neighbours model (skkdece/_neighbors.py).
+ * skkdece._pairs: fused pair kernels of the neighbours model (_neighbors.py).
  *
  * A block of m rows arrives with the coordinates it needs gathered into E:
  * its own rows first (row r is E[r]), then the other rows its neighbours
@@ -567,17 +567,18 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_skkdece_pairs",
+    PyModuleDef_HEAD_INIT, "skkdece._pairs",
     "Fused pair kernels of skkdece's neighbours model.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
-/* The calling convention of the functions above; skkdece/_neighbors.py
- * uses the module only when it states the one it expects (an extension left
- * over from an older build is ignored, with a warning, not called). */
+/* The calling convention of the functions above; _neighbors.py uses the
+ * module only when it states the one it expects: an editable install keeps
+ * its in-place build until it is reinstalled, so after a change here an old
+ * build is ignored, with a warning, rather than called. */
 #define API_VERSION 2
 
-PyMODINIT_FUNC PyInit__skkdece_pairs(void)
+PyMODINIT_FUNC PyInit__pairs(void)
 {
     PyObject *m = PyModule_Create(&module);
     if (m != NULL && PyModule_AddIntConstant(m, "API_VERSION", API_VERSION)) {

@@ -19,45 +19,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.exceptions import DataConversionWarning
 
-from ._kernels import COMPACT_KERNELS, KERNEL_STD
-
-
-def row_list(mask, limit=10):
-    """The first ``limit`` row numbers where ``mask`` holds, for error messages."""
-    rows = np.flatnonzero(mask)
-    return f"{rows[:limit].tolist()}{' ...' if rows.size > limit else ''}"
-
-
-def check_intervals(lower, upper, n_samples, period=None):
-    """``lower`` and ``upper`` as float64 arrays of shape (n_samples,), validated.
-
-    Scalars are broadcast.  Raises ``ValueError`` naming the rows whose ends
-    are not finite, whose ``lower > upper`` or, with a period, whose arc is
-    longer than one period.
-    """
-    lower = np.broadcast_to(np.asarray(lower, dtype=np.float64), (n_samples,))
-    upper = np.broadcast_to(np.asarray(upper, dtype=np.float64), (n_samples,))
-    bad = ~(np.isfinite(lower) & np.isfinite(upper))
-    if np.any(bad):
-        raise ValueError(
-            f"lower and upper must be finite; rows {row_list(bad)} are not."
-        )
-    bad = lower > upper
-    if np.any(bad):
-        raise ValueError(
-            f"Each interval needs lower <= upper; rows {row_list(bad)} have "
-            "lower > upper."
-        )
-    if period is not None:
-        # The rule is upper <= lower + period; testing the difference alone
-        # would reject [a, a + period] when a + period rounds up.
-        bad = (upper - lower > period) & (upper > lower + period)
-        if np.any(bad):
-            raise ValueError(
-                f"Intervals on a circle of period {period:g} may be at most one "
-                f"period long; rows {row_list(bad)} are longer."
-            )
-    return lower, upper
+from ._tables._checks import check_intervals, check_row_centers, row_list  # noqa: F401
+from ._tables._kernels import COMPACT_KERNELS, KERNEL_STD
 
 
 def split_targets(y, *, target_width=0.0, period=None, n_samples=None, name="y"):
@@ -264,23 +227,6 @@ def check_centers(centers):
             f"centers contains NaN or infinite values at positions {row_list(bad)}."
         )
     return array
-
-
-def check_row_centers(centers, shape, name):
-    """Finite float64 centers shared ``(M,)`` or per row ``(n, M)``.
-
-    ``shape`` is ``(n, M)`` of the array named ``name`` they must match.
-    """
-    n, M = shape
-    centers = np.asarray(centers, dtype=np.float64)
-    if centers.shape not in ((M,), (n, M)):
-        raise ValueError(
-            f"centers must have shape ({M},) or ({n}, {M}) to match {name} of "
-            f"shape {tuple(shape)}; got {centers.shape}."
-        )
-    if not np.all(np.isfinite(centers)):
-        raise ValueError("centers contain NaN or infinite values.")
-    return centers
 
 
 def rule_of_thumb_bandwidth(summary, rule, kernel, n_centers):
