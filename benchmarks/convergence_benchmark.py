@@ -44,8 +44,8 @@ from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
 
 from skkdece import SoftmaxKDERegressor
+from skkdece._fit import linear_objective, place_kernels
 from skkdece._linear import LinearLogits, feature_moments, feature_scale
-from skkdece._linear_regressor import linear_objective, place_kernels
 from skkdece._solver import _DiagonalScale
 from skkdece._targets import TargetSummary, split_targets
 from skkdece.datasets import load_robocode_waves

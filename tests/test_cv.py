@@ -238,3 +238,21 @@ def test_path_tol_loosens_only_the_path():
         alpha=loose.alpha_, bandwidth=0.4, centers=8, tol=1e-7
     ).fit(X, y)
     assert_array_equal(loose.coef_, final.coef_)
+
+
+def test_cv_estimator_is_a_softmax_kde_regressor_with_its_attributes():
+    # As LogisticRegressionCV is a LogisticRegression: the refitted model's
+    # attributes, predictions and export are those of the plain estimator
+    # fitted with the chosen alpha and bandwidth.
+    from skkdece.robocode.export import to_dict
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(150, 2))
+    y = X[:, 0] + rng.normal(scale=0.3, size=150)
+    cv = SoftmaxKDERegressorCV(alphas=[1e-3, 1e-1], bandwidths=[0.2, 0.4], cv=3)
+    cv.fit(X, y)
+    assert isinstance(cv, SoftmaxKDERegressor)
+    plain = SoftmaxKDERegressor(alpha=cv.alpha_, bandwidth=cv.bandwidth_).fit(X, y)
+    assert_array_equal(cv.coef_, plain.coef_)
+    assert_array_equal(cv.predict_aim(X[:5], 0.1), plain.predict_aim(X[:5], 0.1))
+    assert to_dict(cv) == to_dict(plain)

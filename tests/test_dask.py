@@ -275,7 +275,7 @@ def test_a_worker_killed_mid_fit_gives_the_same_result(client):
     pids = client.run(os.getpid)
     killed = []
 
-    def kill_one_worker(coef, intercept, n_iter):
+    def kill_one_worker(params, n_iter):
         if n_iter == 3:
             pid = pids[sorted(pids)[0]]
             os.kill(pid, signal.SIGKILL)

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.integrate import quad
 from scipy.optimize import minimize_scalar
@@ -157,8 +157,9 @@ def test_callback_and_verbose_output(capsys):
     X, y, _ = linear_gaussian_data(100, seed=9)
     calls = []
 
-    def record(coef, intercept, n_iter):
-        calls.append((coef.shape, intercept.shape, n_iter))
+    def record(params, n_iter):
+        assert sorted(params) == ["coef_", "intercept_"]
+        calls.append((params["coef_"].shape, params["intercept_"].shape, n_iter))
 
     model = SoftmaxKDERegressor(centers=6, callback=record, verbose=1).fit(X, y)
     assert len(calls) == model.n_iter_
@@ -168,6 +169,19 @@ def test_callback_and_verbose_output(capsys):
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == (
         model.n_iter_
     )
+
+
+def test_callback_sees_the_current_iterate():
+    # The last call's parameters are the fitted ones, and the earlier ones
+    # are copies (the solver reuses its arrays).
+    X, y, _ = linear_gaussian_data(100, seed=9)
+    seen = []
+    model = SoftmaxKDERegressor(
+        centers=6, callback=lambda params, n_iter: seen.append(params)
+    ).fit(X, y)
+    assert_array_equal(seen[-1]["coef_"], model.coef_)
+    assert_array_equal(seen[-1]["intercept_"], model.intercept_)
+    assert not np.array_equal(seen[0]["coef_"], seen[-1]["coef_"])
 
 
 def test_warm_start_starts_from_the_previous_solution():
@@ -313,3 +327,22 @@ def test_compact_kernel_with_a_gap_raises_a_clear_error():
     )
     with pytest.raises(ValueError, match="density is zero inside the targets"):
         model.fit(X, y)
+
+
+@pytest.mark.parametrize("neighbours", [False, True])
+def test_score_samples_without_y_is_the_log_density_at_the_mode(neighbours):
+    # Documented meaning of score_samples(X): the best log-likelihood any
+    # point target could reach, log p(mode | x); it bounds every point score.
+    from skkdece import SoftmaxKDENeighborsRegressor
+
+    X, y, _ = linear_gaussian_data(200, seed=12)
+    if neighbours:
+        model = SoftmaxKDENeighborsRegressor(n_neighbors=8, max_iter=30).fit(X, y)
+    else:
+        model = SoftmaxKDERegressor(centers=8).fit(X, y)
+    peak = model.score_samples(X[:20])
+    dist = model.predict_distribution(X[:20])
+    assert_array_equal(peak, dist.logpdf_rows(dist.mode()))
+    assert np.all(peak >= model.score_samples(X[:20], y[:20]))
+    grid = np.linspace(y.min() - 1, y.max() + 1, 401)
+    assert np.all(peak[:, None] >= np.log(model.predict_density(X[:20], grid)) - 1e-9)

@@ -39,24 +39,22 @@ not pass solutions on.
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from ._base import SoftmaxKDEMixin
-from ._linear import LinearLogits
-from ._linear_regressor import (
-    SoftmaxKDERegressor,
+from ._fit import (
     kernel_geometry,
-    linear_model_tags,
     linear_objective,
     place_kernels,
     read_fit_targets,
     validate_fit_data,
 )
+from ._linear import LinearLogits
+from ._linear_regressor import SoftmaxKDERegressor
 from ._solver import minimize_lbfgs
 from ._tables._kernels import COMPACT_KERNELS
 from ._targets import TargetSummary, parse_bandwidth, resolve_geometry
@@ -365,7 +363,7 @@ def scoring_path(
     return scores, n_iter
 
 
-class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
+class SoftmaxKDERegressorCV(SoftmaxKDERegressor):
     """SoftmaxKDERegressor with ``alpha`` and ``bandwidth`` chosen by cross-validation.
 
     Every fold fits the model over the grid ``bandwidths x alphas`` along a
@@ -377,6 +375,13 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
     model is then fitted to all the data with it, exactly as
     ``SoftmaxKDERegressor(alpha=alpha_, bandwidth=bandwidth_)`` would be.
     Predictions are that model's.
+
+    As :class:`~sklearn.linear_model.LogisticRegressionCV` is to
+    :class:`~sklearn.linear_model.LogisticRegression`, this estimator is a
+    :class:`SoftmaxKDERegressor` whose ``alpha`` and ``bandwidth`` are fitted
+    rather than given: it has the same fitted attributes and the same
+    prediction methods, and ``isinstance(model, SoftmaxKDERegressor)`` holds
+    (so :func:`skkdece.robocode.export.export_model` takes it too).
 
     Parameters
     ----------
@@ -605,9 +610,6 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
         self.path_tol = path_tol
         self.verbose = verbose
 
-    def __sklearn_tags__(self):
-        return linear_model_tags(super().__sklearn_tags__())
-
     def _shared_params(self):
         params = {name: getattr(self, name) for name in _SHARED}
         params["period"] = None if self.period is None else float(self.period)
@@ -760,7 +762,3 @@ class SoftmaxKDERegressorCV(SoftmaxKDEMixin, BaseEstimator):
             kernel=self.kernel,
             placement=self.placement,
         )
-
-    # The final model's coefficients and geometry are this estimator's own
-    # fitted attributes, so the linear model's method applies as it is.
-    predict_distribution = SoftmaxKDERegressor.predict_distribution

@@ -47,12 +47,9 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._fit import as_period, check_weight_total
 from ._linear import LinearLogits, feature_scale
-from ._linear_regressor import (
-    SoftmaxKDERegressor,
-    _period,
-    check_weight_total,
-)
+from ._linear_regressor import SoftmaxKDERegressor
 from ._objective import BlockedObjective
 from ._tables._checks import check_kernel_period, row_list
 from ._tables._factory import training_table
@@ -498,7 +495,7 @@ default=None
         elif hasattr(self, "feature_names_in_"):
             del self.feature_names_in_
 
-        period = _period(self.period)
+        period = as_period(self.period)
         parts = self._read_partitions(X, y, sample_weight, period)
         stats = dask.compute(*[dask.delayed(_Rows.stats)(p) for p in parts])
         reference, extremes, total_weight, moments = _reduce_stats(stats)
