@@ -1,11 +1,14 @@
 """Choose the bandwidth, the kernel and the feature map by cross-validation.
 
 :class:`skkdece.SoftmaxKDERegressor` is a scikit-learn regressor, so it goes
-into a :class:`~sklearn.pipeline.Pipeline` after a feature transformer and
-into :class:`~sklearn.model_selection.GridSearchCV` like any other estimator.
+into a pipeline after a feature transformer and into
+:class:`~sklearn.model_selection.GridSearchCV` like any other estimator.
 Its ``score`` is the mean held-out log-likelihood (not R^2), and a pipeline's
 ``score`` is its last step's, so ``GridSearchCV(scoring=None)`` selects the
-parameters under which held-out targets are most likely.
+parameters under which held-out targets are most likely.  The pipeline is
+:class:`skkdece.pipeline.Pipeline`, scikit-learn's with the model's whole
+prediction surface forwarded, so the refitted best pipeline answers
+``predict_aim`` itself.
 
 The data are Robocode waves from
 :func:`skkdece.datasets.make_guess_factor_waves`: eight features of the
@@ -41,12 +44,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
-from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.preprocessing import SplineTransformer, StandardScaler  # noqa: E402
 
 from skkdece import SoftmaxKDERegressor  # noqa: E402
 from skkdece.datasets import make_guess_factor_waves  # noqa: E402
 from skkdece.metrics import hit_rate  # noqa: E402
+from skkdece.pipeline import Pipeline, make_pipeline  # noqa: E402
 
 OUT = Path(os.environ.get("SKKDECE_EXAMPLES_OUT", "."))
 QUICK = os.environ.get("SKKDECE_EXAMPLES_QUICK", "0") not in ("", "0")
@@ -134,9 +137,7 @@ def main():
 
     best_pipeline = search.best_estimator_
     half_width = 0.5 * np.median(y_train[:, 1] - y_train[:, 0])
-    aim = best_pipeline[-1].predict_aim(
-        best_pipeline[:-1].transform(X_test), half_width=half_width
-    )
+    aim = best_pipeline.predict_aim(X_test, half_width=half_width)
     print(
         f"refitted best pipeline on {len(X_test)} held-out waves: mean "
         f"log-likelihood {best_pipeline.score(X_test, y_test):.3f}, hit rate "
