@@ -11,10 +11,12 @@ wrap them:
   response_method="predict_distribution")`` does the same on recent
   scikit-learn; 1.6 and 1.7 refuse custom response methods on a regressor.)
 
-Inside a
-:class:`~sklearn.pipeline.Pipeline`, which only forwards the standard methods,
-use ``scoring=None`` instead: the pipeline's ``score`` is the same mean
-log-likelihood.
+Inside a pipeline, use :class:`skkdece.pipeline.Pipeline` (or
+:func:`skkdece.pipeline.make_pipeline`), which forwards
+``predict_distribution`` and the rest of the distribution surface, so that
+:func:`log_likelihood_scorer` reaches the final estimator; scikit-learn's own
+:class:`~sklearn.pipeline.Pipeline` forwards only the standard methods, and
+there ``scoring=None`` gives the same mean log-likelihood through ``score``.
 """
 
 import numpy as np
