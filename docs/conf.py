@@ -85,7 +85,8 @@ default_role = "literal"
 # -- theme -----------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skkdece {release}"
-html_static_path = []
+html_static_path = ["_static"]
+html_css_files = ["skkdece.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
@@ -97,6 +98,8 @@ html_theme_options = {
 html_sidebars = {"index": [], "getting_started": [], "release_notes": []}
 html_show_sourcelink = False
 html_copy_source = False
+# "fit()" under a class page's contents, not "SoftmaxKDERegressor.fit()".
+toc_object_entries_show_parents = "hide"
 
 # -- autodoc, autosummary, numpydoc -----------------------------------------
 autosummary_generate = True
@@ -263,7 +266,7 @@ def _titled(source):
     match = re.match(r'(\s*"""\s*)([^\n]+)\n', source)
     if match is None:
         return source
-    title = match.group(2).strip()
+    title = match.group(2).strip().rstrip(".")
     return (
         source[: match.start(2)]
         + f"{title}\n{'=' * len(title)}\n"
