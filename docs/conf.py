@@ -95,7 +95,11 @@ html_theme_options = {
     "footer_end": ["sphinx-version", "theme-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"index": [], "getting_started": [], "release_notes": []}
+# Pages without sub-pages need no section navigation: their width goes to
+# the text (the benchmark tables are wide).
+html_sidebars = {
+    page: [] for page in ("index", "getting_started", "benchmarks", "release_notes")
+}
 html_show_sourcelink = False
 html_copy_source = False
 # "fit()" under a class page's contents, not "SoftmaxKDERegressor.fit()".
