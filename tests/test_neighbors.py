@@ -225,26 +225,6 @@ def test_rounds_refind_neighbours_in_the_learned_metric():
     assert np.argmax(two.feature_weights_) == 0
 
 
-def test_warm_start_callback_and_verbose(capsys):
-    rng = np.random.default_rng(8)
-    X = rng.normal(size=(120, 2))
-    y = X[:, 0]
-    calls = []
-    model = SoftmaxKDENeighborsRegressor(
-        n_neighbors=5,
-        n_rounds=1,
-        verbose=1,
-        callback=lambda w, it: calls.append((w.copy(), it)),
-    ).fit(X, y)
-    assert len(calls) == model.n_iter_ > 0
-    assert calls[-1][1] == model.n_iter_
-    np.testing.assert_allclose(calls[-1][0], model.feature_weights_)
-    assert "SoftmaxKDENeighborsRegressor" in capsys.readouterr().out
-    model.set_params(warm_start=True, verbose=0, callback=None)
-    again = model.fit(X, y).n_iter_
-    assert again < len(calls)
-
-
 def test_periodic_interval_targets_predict_everything():
     rng = np.random.default_rng(9)
     X = rng.uniform(-1, 1, size=(200, 2))

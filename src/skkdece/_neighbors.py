@@ -128,21 +128,33 @@ class NeighborEmbedding:
         self.feature = np.repeat(np.arange(len(knots)), [k.size + 1 for k in knots])
 
     @classmethod
-    def from_data(cls, X, *, n_pieces=1):
+    def from_data(cls, X, *, n_pieces=1, sample_weight=None):
         """The embedding of X's features, with up to ``n_pieces`` per feature.
 
         Interior knots are the distinct quantiles ``q / n_pieces`` strictly
         inside the range of the feature, so binary features keep one piece.
+        With ``sample_weight`` (positive) the median, the mean absolute
+        deviation and the quantiles are weighted; the median and the deviation
+        of integer weights are those of the rows repeated.
         """
-        center = np.median(X, axis=0)
-        scale = np.mean(np.abs(X - center), axis=0)
+        if sample_weight is None:
+            center = np.median(X, axis=0)
+            scale = np.mean(np.abs(X - center), axis=0)
+        else:
+            center = weighted_median(X, sample_weight)
+            scale = np.average(np.abs(X - center), axis=0, weights=sample_weight)
         knots = []
+        levels = np.arange(1, n_pieces) / n_pieces
         for f in range(X.shape[1]):
             if n_pieces == 1 or scale[f] == 0:
                 knots.append(np.empty(0))
                 continue
             z = (X[:, f] - center[f]) / scale[f]
-            q = np.unique(np.quantile(z, np.arange(1, n_pieces) / n_pieces))
+            if sample_weight is None:
+                q = np.quantile(z, levels)
+            else:
+                q = weighted_quantile(z, sample_weight, levels)
+            q = np.unique(q)
             knots.append(q[(q > z.min()) & (q < z.max())])
         return cls(center, scale, knots)
 
@@ -180,6 +192,35 @@ class NeighborEmbedding:
         return np.divide(
             mean_slope, self.scale, out=np.zeros_like(mean_slope), where=live
         )
+
+
+def weighted_median(X, sample_weight):
+    """Each column's weighted median, shape (n_features,).
+
+    The middle of the values where the cumulative weight reaches half the
+    total: for integer weights, ``np.median`` of the rows repeated.
+    """
+    order = np.argsort(X, axis=0, kind="stable")
+    values = np.take_along_axis(X, order, axis=0)
+    cumulative = np.cumsum(sample_weight[order], axis=0)
+    half = 0.5 * cumulative[-1]
+    columns = np.arange(X.shape[1])
+    low = values[np.argmax(cumulative >= half, axis=0), columns]
+    high = values[np.argmax(cumulative > half, axis=0), columns]
+    return 0.5 * (low + high)
+
+
+def weighted_quantile(z, sample_weight, levels):
+    """Weighted quantiles of ``z`` at ``levels``, interpolated linearly.
+
+    The sorted values sit at the cumulative weight before them over the total
+    less the last one's, so that equal weights give ``np.quantile``'s
+    (linear) quantiles and a common factor of the weights changes nothing.
+    """
+    order = np.argsort(z, kind="stable")
+    w = sample_weight[order]
+    before = np.cumsum(w) - w
+    return np.interp(levels, before / before[-1], z[order])
 
 
 def start_weights(embedding):
@@ -320,9 +361,10 @@ class _BoundNeighbors:
     again.  Otherwise it holds NumPy pieces of distances.
     """
 
-    def __init__(self, E, neighbors, table, budget):
+    def __init__(self, E, neighbors, table, budget, log_mass=None):
         self.E = E
         self.neighbors = neighbors
+        self.log_mass = log_mass
         self.index = [table.block_row_index(b) for b in range(table.n_blocks)]
         k, d = neighbors.shape[1], E.shape[1]
         self.pair_bytes = 8 * k * d
@@ -467,9 +509,15 @@ class NeighborLogits:
         return float(np.exp(params[0])), u / np.sum(u)
 
     def bind(self, data, table, budget):
-        """``data`` is ``(E, neighbors)``: the embedded rows and their neighbours."""
-        E, neighbors = data
-        return _BoundNeighbors(E, neighbors, table, budget)
+        """``data`` is ``(E, neighbors)`` or ``(E, neighbors, log_mass)``.
+
+        The embedded rows, their neighbours and, when the rows weigh unequally,
+        the log of each row's weight: a neighbour's kernel then enters a
+        mixture with its weight, ``z_ij + log m_j`` (None: all equal).
+        """
+        E, neighbors, *rest = data
+        log_mass = rest[0] if rest else None
+        return _BoundNeighbors(E, neighbors, table, budget, log_mass)
 
     def prepare(self, params):
         s, v = self.unpack(params)
@@ -482,14 +530,18 @@ class NeighborLogits:
             block_E = buffer[: gather.size]
             np.take(bound.E, gather, axis=0, out=block_E)
             _pairs.pair_logits(block_E, positions, phi, out)
-            return
-        k = out.shape[1]
-        for part, D in bound.pieces(b, buffer):
-            n_rows = D.shape[0]
-            np.matmul(D.reshape(n_rows * k, -1), phi, out=out[part].reshape(-1))
-            out[part] *= -1.0
-        # (-d_c) - (-d_0), as the compiled kernel makes it: the first is 0.
-        out -= out[:, :1].copy()
+        else:
+            k = out.shape[1]
+            for part, D in bound.pieces(b, buffer):
+                n_rows = D.shape[0]
+                np.matmul(D.reshape(n_rows * k, -1), phi, out=out[part].reshape(-1))
+                out[part] *= -1.0
+            # (-d_c) - (-d_0), as the compiled kernel makes it: the first is 0.
+            out -= out[:, :1].copy()
+        if bound.log_mass is not None:
+            # Constants of the parameters: backward needs no change.
+            out += bound.log_mass[bound.neighbors[bound.index[b]]]
+            out -= out[:, :1].copy()
 
     def backward(self, state, bound, b, buffer, grad_logits, ones, out):
         s, v, total, _ = state
