@@ -4,7 +4,9 @@ The site is the one ``SKKDECE_DOCS_HTML`` names (CI builds it with
 ``python -m sphinx -W -b html docs docs/_build/html`` before the tests and
 points there), or else the one this module builds into ``docs/_build/html``
 when Sphinx and the ``docs`` extra are installed (incrementally: only what
-changed is rebuilt), or else an existing ``docs/_build/html``.
+changed is rebuilt, so ``-W`` there sees only the changed pages' warnings;
+CI's ``-E -W`` build in ``.ci/run`` is the full check), or else an existing
+``docs/_build/html``.
 
 It is served over HTTP on localhost, as a host would, and every page
 reachable from the index is visited once in the browser; the tests then check
