@@ -11,12 +11,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import log_softmax
 from scipy.stats import kstest
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
-from test_loss import five_point_gradient
 
 from skkdece import KERNELS, KDEDistribution, SoftmaxKDERegressor
 from skkdece._objective import BlockedObjective

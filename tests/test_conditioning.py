@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from test_loss import five_point_gradient
 
 from skkdece import SoftmaxKDERegressor
 from skkdece._linear import (

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient, integrate
 from numpy.testing import assert_allclose
-from scipy.integrate import quad
 from scipy.special import log_softmax as _log_softmax
 from scipy.special import logsumexp
 from scipy.stats import kstest
@@ -11,7 +11,6 @@ from sklearn.metrics import make_scorer
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from test_loss import five_point_gradient
 
 from skkdece import (
     KERNELS,
@@ -48,19 +47,6 @@ def kinks(dist):
     pts = dist.centers[:, None] + np.array(KINK_OFFSETS[dist.kernel]) * dist.bandwidth
     pts = np.sort(pts.ravel())
     return dist.to_window(pts) if dist.period else pts
-
-
-def integrate(f, lo, hi, points):
-    points = np.sort(points[(points > lo) & (points < hi)])
-    return quad(
-        f,
-        lo,
-        hi,
-        points=points if points.size else None,
-        limit=500,
-        epsabs=1e-12,
-        epsrel=1e-12,
-    )[0]
 
 
 def domain(dist):

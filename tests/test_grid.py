@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient, reference_loss
 from numpy.testing import assert_allclose, assert_array_equal
-from scipy.integrate import quad
 from scipy.special import logsumexp
 from sklearn import config_context
-from test_loss import five_point_gradient
 from threadpoolctl import threadpool_limits
 
 from skkdece._linear import LinearLogits
@@ -14,34 +13,11 @@ from skkdece._objective import BlockedObjective
 from skkdece._tables._factory import training_table, use_grid
 from skkdece._tables._grid import GridTable, partial_panel_weights
 from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
-from skkdece._tables._kernels import COMPACT_KERNELS, log_kernel
+from skkdece._tables._kernels import COMPACT_KERNELS
 from skkdece._tables._quadrature import quadrature_nodes
 from skkdece._tables._split_table import SplitTable
 
 TWO_PI = 2 * np.pi
-
-
-def reference_loss(z, centers, a, b, kernel, h, period=None):
-    """``-mean log p`` over ``[a, b]`` by adaptive quadrature, split at kinks."""
-    log_S = z - logsumexp(z)
-
-    def neg_log_p(t):
-        return -logsumexp(log_S + log_kernel(t - centers, kernel, h, period))
-
-    kinks = np.concatenate([centers + o * h for o in (-1.0, 0.0, 1.0)])
-    if period is not None:
-        kinks = np.concatenate([kinks + s * period for s in (-1, 0, 1)])
-    kinks = kinks[(kinks > a) & (kinks < b)]
-    value = quad(
-        neg_log_p,
-        a,
-        b,
-        points=kinks if kinks.size else None,
-        limit=1000,
-        epsabs=0,
-        epsrel=1e-13,
-    )[0]
-    return value / (b - a)
 
 
 def test_partial_panel_weights_integrate_the_interpolant():

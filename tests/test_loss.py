@@ -2,6 +2,12 @@
 
 import numpy as np
 import pytest
+from _helpers import (
+    five_point_gradient,
+    linear_objective,
+    make_table,
+    reference_loss_grad,
+)
 from numpy.testing import assert_allclose
 from scipy import sparse
 from scipy.integrate import quad
@@ -18,28 +24,6 @@ TWO_PI = 2 * np.pi
 KERNEL_PERIODS = [
     (k, p) for k in KERNELS for p in (None, TWO_PI) if not (k == "vonmises" and not p)
 ]
-
-
-def linear_objective(
-    table, X, sample_weight, alpha, *, fit_intercept=True, n_threads=1
-):
-    """The linear model's blocked objective on ``table``, as ``fit`` builds it."""
-    model = LinearLogits(
-        table.n_centers, X.shape[1], fit_intercept=fit_intercept, alpha=alpha
-    )
-    return BlockedObjective(table, model, X, sample_weight, n_threads=n_threads)
-
-
-def five_point_gradient(f, x, step=1e-4):
-    """Central 5-point finite-difference gradient of a scalar function."""
-    grad = np.zeros_like(x)
-    for i in range(x.size):
-        e = np.zeros_like(x)
-        e.flat[i] = step
-        grad.flat[i] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (
-            12 * step
-        )
-    return grad
 
 
 def problem(kernel, period, *, n=6, M=7, per_row=False, seed=0):
@@ -287,23 +271,6 @@ def test_per_point_losses_do_not_give_the_same_gradient():
 # ---------------------------------------------------------------------------
 
 
-def reference_loss_grad(logits, points, lower, upper, kernel, h, period=None):
-    """Straight log-domain reference on the same quadrature nodes."""
-    nodes = quadrature_nodes(
-        lower, upper, points, kernel=kernel, bandwidth=h, period=period
-    )
-    losses, grads = [], []
-    for i in range(logits.shape[0]):
-        sl = slice(nodes.row_ptr[i], nodes.row_ptr[i + 1])
-        t, w = nodes.nodes[sl], nodes.weights[sl]
-        log_S = logits[i] - logsumexp(logits[i])
-        log_terms = log_S + log_kernel(t[:, None] - points, kernel, h, period)
-        log_p = logsumexp(log_terms, axis=1)
-        losses.append(-(w @ log_p))
-        grads.append(np.exp(log_S) - w @ np.exp(log_terms - log_p[:, None]))
-    return np.array(losses), np.array(grads)
-
-
 @pytest.mark.parametrize(
     "kernel, period", [("gaussian", None), ("exponential", None), ("gaussian", 1000.0)]
 )
@@ -318,7 +285,7 @@ def test_exact_when_every_center_is_far_from_the_target(kernel, period):
         z, centers, lower, upper, kernel=kernel, bandwidth=h, period=period
     )
     ref_loss, ref_grad = reference_loss_grad(
-        z, centers, lower, upper, kernel, h, period
+        z, make_table(lower, upper, centers, kernel, h, period)
     )
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
     assert np.abs(grad).max() > 0.1  # still informative, not zeroed by underflow
@@ -332,7 +299,9 @@ def test_exact_with_extremely_confident_logits():
     z = np.array([[-800.0, 0.0, 5.0], [0.0, -750.0, -760.0]])
     lower, upper = np.array([0.0, 200.0]), np.array([0.5, 200.0])
     loss, grad = kde_cross_entropy(z, centers, lower, upper, bandwidth=1.0)
-    ref_loss, ref_grad = reference_loss_grad(z, centers, lower, upper, "gaussian", 1.0)
+    ref_loss, ref_grad = reference_loss_grad(
+        z, make_table(lower, upper, centers, "gaussian", 1.0)
+    )
     assert np.all(np.isfinite(loss)) and np.all(np.isfinite(grad))
     assert_allclose(loss, ref_loss, rtol=1e-12)
     assert_allclose(grad, ref_grad, atol=1e-12)

@@ -2,14 +2,13 @@
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient, integrate
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.integrate import quad
 from scipy.special import log_softmax, logsumexp
 from scipy.stats import kstest
 from sklearn.model_selection import KFold
 from sklearn.preprocessing import SplineTransformer
-from test_distribution import integrate
-from test_loss import five_point_gradient
 
 from skkdece import (
     KERNELS,

@@ -16,17 +16,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import linear_objective, make_table, reference_loss_grad
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
-from scipy.special import logsumexp
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
-from test_loss import linear_objective
 from threadpoolctl import threadpool_limits
 
 from skkdece import SoftmaxKDERegressor, _objective
 from skkdece._tables._kernel_table import KernelTable, cross_entropy_from_table
-from skkdece._tables._kernels import log_kernel
 from skkdece._tables._quadrature import quadrature_nodes
 
 BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "run_benchmarks.py"
@@ -39,38 +37,6 @@ def mixed_targets(n, centers, h, seed, period=None):
     lower = rng.uniform(lo + 0.5 * h, hi - 3.0 * h, n)
     width = rng.choice([0.0, 0.1, 0.5, 1.0, 2.5], size=n) * h
     return lower, lower + width
-
-
-def make_table(lower, upper, centers, kernel, h, period=None):
-    quad = quadrature_nodes(
-        lower, upper, centers, kernel=kernel, bandwidth=h, period=period
-    )
-    return KernelTable(quad, centers, kernel=kernel, bandwidth=h, period=period)
-
-
-def reference_loss_grad(logits, table, rows=None):
-    """Straight log-domain evaluation, node by node, of the same quadrature.
-
-    ``logits`` are those of the table's ``rows`` (all rows by default).
-    """
-    quad = table.quad
-    rows = np.arange(logits.shape[0]) if rows is None else rows
-    losses, grads = [], []
-    for i, row in enumerate(rows):
-        nodes = slice(quad.row_ptr[row], quad.row_ptr[row + 1])
-        log_S = logits[i] - logsumexp(logits[i])
-        log_k = log_kernel(
-            quad.nodes[nodes, None] - table.centers,
-            table.kernel,
-            table.bandwidth,
-            table.period,
-        )
-        log_terms = log_S + log_k
-        log_p = logsumexp(log_terms, axis=1)
-        w = quad.weights[nodes]
-        losses.append(-(w @ log_p))
-        grads.append(np.exp(log_S) - w @ np.exp(log_terms - log_p[:, None]))
-    return np.array(losses), np.array(grads)
 
 
 # ---------------------------------------------------------------------------
