@@ -13,42 +13,30 @@ around it (:mod:`skkdece._base`).
 """
 
 import warnings
-from numbers import Real
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.utils import check_random_state
 
 from ._chunking import row_batches
+from ._distribution_checks import (
+    check_bandwidth,
+    check_grid,
+    check_half_widths,
+    check_positive,
+    check_weights_and_centers,
+    check_window_start,
+)
+from ._distribution_moments import row_means, row_stds, trig_moments
+from ._distribution_peaks import aims, modes
+from ._distribution_quantiles import row_quantiles, shortest_arcs
+from ._distribution_sampling import sample_rows
 from ._docstrings import with_example
-from ._tables._atoms import (
-    atom_cumulative,
-    atom_kinks,
-    atom_log_mass,
-    atom_offsets,
-    atom_trig_factor,
-    atom_variance,
-    log_atom_density,
-)
+from ._tables._atoms import atom_cumulative, atom_log_mass, log_atom_density
 from ._tables._blocks import FALLBACK_BELOW as _FALLBACK_BELOW
-from ._tables._checks import (
-    check_intervals,
-    check_kernel_period,
-    check_row_centers,
-    row_list,
-)
+from ._tables._checks import check_intervals, check_kernel_period
 from ._tables._factory import training_table
 from ._tables._kernel_table import cross_entropy_from_table
-from ._tables._kernels import (
-    KERNEL_STD,
-    KERNELS,
-    KINK_OFFSETS,
-    _logsumexp_last,
-    atom_bandwidths,
-    finest_bandwidth,
-    first_trig_moment,
-    widest_bandwidth,
-)
+from ._tables._kernels import KERNELS, finest_bandwidth, logsumexp_last
 
 # The distributions most examples ask their questions of.
 _TWO_BUMPS = (
@@ -63,50 +51,6 @@ _ON_A_CIRCLE = (
     ">>> dist = KDEDistribution(np.log([[0.7, 0.3]]), [0.0, 180.0],",
     '...                        kernel="vonmises", bandwidth=20.0, period=360.0)',
 )
-# Golden-section steps when refining a mode: the bracket shrinks by 0.618 per
-# step, so 60 steps take a bracket of a few bandwidths below 1e-12 bandwidths.
-_GOLDEN_STEPS = 60
-_INV_PHI = (np.sqrt(5.0) - 1.0) / 2.0
-# Window optima: Illinois steps at most, and the bracket they stop at, in
-# bandwidths.
-_ROOT_STEPS = 100
-_ROOT_TOL = 1e-12
-# Half-spacing, in bandwidths, of the three points of the parabolic polish.
-_POLISH_STEP = np.finfo(float).eps ** (1.0 / 3.0)
-# Bisection steps for quantiles and interval ends: 2**-100 of the range.
-_BISECTION_STEPS = 100
-# Each row's weights must sum to one to within this (in log).
-_LOG_WEIGHT_TOL = 1e-8
-
-
-def _check_grid(grid, name="grid"):
-    grid = np.asarray(grid, dtype=np.float64)
-    if grid.ndim == 0:
-        grid = grid.reshape(1)
-    if grid.ndim != 1:
-        raise ValueError(f"{name} must be 1-D; got shape {grid.shape}.")
-    if not np.all(np.isfinite(grid)):
-        raise ValueError(f"{name} contains NaN or infinite values.")
-    return grid
-
-
-def _check_positive(value, name, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, Real)
-        or not (np.isfinite(value) and value > 0)
-    ):
-        raise ValueError(f"{name} must be a positive finite float; got {value!r}.")
-    return float(value)
-
-
-def _row_dot(weights, values):
-    """``sum_m weights[i, m] * values[(i,) m]``: shared (M,) or per-row values."""
-    if values.ndim == 1:
-        return weights @ values
-    return np.einsum("nm,nm->n", weights, values)
 
 
 class KDEDistribution:
@@ -186,63 +130,16 @@ class KDEDistribution:
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
         self.kernel = kernel
-        self.period = _check_positive(period, "period", allow_none=True)
+        self.period = check_positive(period, "period", allow_none=True)
         check_kernel_period(kernel, self.period)
-        if not (isinstance(window_start, Real) and np.isfinite(window_start)):
-            raise ValueError(
-                f"window_start must be a finite float; got {window_start!r}."
-            )
-        self.window_start = float(window_start)
-        log_weights = np.asarray(log_weights, dtype=np.float64)
-        if log_weights.ndim != 2 or log_weights.shape[1] == 0:
-            raise ValueError(
-                "log_weights must be 2-D of shape (n_samples, n_centers) with at "
-                f"least one center; got shape {log_weights.shape}."
-            )
-        centers = check_row_centers(centers, log_weights.shape, "log_weights")
-        if np.any(np.isnan(log_weights) | (log_weights == np.inf)):
-            raise ValueError("log_weights contain NaN or +inf.")
-        with np.errstate(divide="ignore"):
-            total = logsumexp(log_weights, axis=1) if len(log_weights) else []
-        bad = ~(np.abs(total) <= _LOG_WEIGHT_TOL)
-        if np.any(bad):
-            raise ValueError(
-                "Each row of log_weights must hold the logs of weights summing to "
-                f"one (scipy.special.log_softmax gives them); rows {row_list(bad)} "
-                "do not."
-            )
-        self.log_weights = log_weights
-        self.centers = centers
-        if isinstance(bandwidth, bool):
-            raise ValueError(f"bandwidth must be a positive float; got {bandwidth!r}.")
-        try:
-            self.bandwidth = atom_bandwidths(bandwidth, centers.shape[-1])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "bandwidth must be a positive finite float, or one per center "
-                f"(shape ({centers.shape[-1]},)); {exc}"
-            ) from None
-        self.half_widths = self._check_half_widths(half_widths)
+        self.window_start = check_window_start(window_start)
+        self.log_weights, self.centers = check_weights_and_centers(log_weights, centers)
+        self.bandwidth = check_bandwidth(bandwidth, self.centers.shape[-1])
+        self.half_widths = check_half_widths(
+            half_widths, self.centers.shape, self.period
+        )
         if self.half_widths is not None and np.ndim(self.bandwidth):
             raise ValueError("Box atoms (half_widths) take a single bandwidth.")
-
-    def _check_half_widths(self, half_widths):
-        if half_widths is None:
-            return None
-        half = np.asarray(half_widths, dtype=np.float64)
-        if half.shape != self.centers.shape:
-            raise ValueError(
-                f"half_widths must have the shape of centers {self.centers.shape}; "
-                f"got {half.shape}."
-            )
-        if not np.all(np.isfinite(half) & (half >= 0)):
-            raise ValueError("half_widths must be finite and non-negative.")
-        if self.period is not None and np.any(2 * half > self.period):
-            raise ValueError(
-                f"half_widths must be at most half the period {self.period:g}; "
-                f"got {np.max(half):g}."
-            )
-        return half if np.any(half > 0) else None
 
     def __len__(self):
         return self.log_weights.shape[0]
@@ -361,7 +258,7 @@ class KDEDistribution:
             Exact in the far tails (no underflow to ``-inf`` for kernels with
             unbounded support).
         """
-        grid = _check_grid(grid)
+        grid = check_grid(grid)
         if not self.shared_centers:
             return self._logpdf_2d(np.broadcast_to(grid, (len(self), grid.size)))
         return self._mix_table(
@@ -405,7 +302,7 @@ class KDEDistribution:
                 t[rows][..., None] - self._row_centers(rows)[:, None],
                 None if half is None else half[:, None],
             )
-            out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
+            out[rows] = logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
         return out
 
     @with_example(
@@ -522,176 +419,6 @@ class KDEDistribution:
         return -cross_entropy_from_table(self.log_weights, table, gradient=False)
 
     # ------------------------------------------------------------------ maxima
-    def _candidate_grid(self, spread=0.0):
-        """Sorted angles at which to look for a maximum before refining it.
-
-        Both the density and its window masses are mixtures of symmetric
-        unimodal bumps centered on the centers, so their maxima lie inside the
-        hull of the centers (anywhere on the circle when periodic).  A grid of
-        quarter bandwidths plus every kink (shifted by ``+-spread``, the window
-        half-width) finds each peak's basin.
-
-        Returns ``(candidates, step)``: for shared centers and one half-width
-        a 1-D array and None; otherwise an array of shape (n_samples,
-        n_candidates), each row sorted over its own hull, and each row's grid
-        step.
-        """
-        h = self._finest
-        # Kink offsets, per row when the window half-widths are: (1 or n, K).
-        spread = np.asarray(spread, dtype=np.float64).reshape(-1, 1, 1)
-        C, half = self._row_centers(), self._row_half()
-        rowwise = not self.shared_centers or spread.shape[0] > 1
-        if rowwise:
-            C = np.broadcast_to(C, (len(self), C.shape[1]))
-            half = None if half is None else np.broadcast_to(half, C.shape)
-        kinks = atom_kinks(C, half, self.kernel, self.bandwidth)
-        if np.any(spread > 0):
-            kinks = np.concatenate([kinks - spread, kinks + spread], axis=2)
-        kinks = kinks.reshape(C.shape[0], -1)
-        if self.period is None:
-            lo, hi = C.min(axis=1, keepdims=True), C.max(axis=1, keepdims=True)
-            n_grid = min(int(np.ceil(np.max(hi - lo) / (0.25 * h))), 8192) + 1
-            grid = lo + (hi - lo) * np.linspace(0.0, 1.0, n_grid)
-            cand = np.concatenate([grid, C, kinks], axis=1)
-            if not rowwise:
-                cand = cand[(cand >= lo) & (cand <= hi)]
-            else:
-                cand = np.clip(cand, lo, hi)
-            step = (hi - lo)[:, 0] / max(n_grid - 1, 1)
-        else:
-            P = self.period
-            n_grid = min(max(int(np.ceil(P / (0.25 * h))), 16), 8192)
-            grid = self.window_start + P * np.arange(n_grid) / n_grid
-            grid = np.broadcast_to(grid, (C.shape[0], n_grid))
-            cand = self.to_window(np.concatenate([grid, C, kinks], axis=1))
-            step = np.full(C.shape[0], P / n_grid)
-        if not rowwise:
-            # Grid points and centers that differ by rounding are one point:
-            # a near-duplicate neighbour would make an empty bracket.
-            cand = np.unique(cand)
-            keep = np.concatenate([[True], np.diff(cand) > 1e-9 * h])
-            return cand[keep], None
-        return np.sort(cand, axis=1), step
-
-    def _golden_max(self, objective, lo, hi):
-        """Vectorised golden-section search of ``objective(t)`` on [lo, hi] per row."""
-        x1 = hi - _INV_PHI * (hi - lo)
-        x2 = lo + _INV_PHI * (hi - lo)
-        f1, f2 = objective(self, x1), objective(self, x2)
-        for _ in range(_GOLDEN_STEPS):
-            left = f1 >= f2  # keep [lo, x2], else [x1, hi]
-            hi = np.where(left, x2, hi)
-            lo = np.where(left, lo, x1)
-            x_new = np.where(left, hi - _INV_PHI * (hi - lo), lo + _INV_PHI * (hi - lo))
-            f_new = objective(self, x_new)
-            x1, x2 = np.where(left, x_new, x2), np.where(left, x1, x_new)
-            f1, f2 = np.where(left, f_new, f2), np.where(left, f1, f_new)
-        best = np.where(f1 >= f2, x1, x2)
-        return best, np.maximum(f1, f2)
-
-    def _polish(self, objective, x, f, lo, hi):
-        """One parabolic step from a golden-section maximum, where it helps.
-
-        Golden-section search compares values, so at a smooth maximum it
-        stops where their differences drown in rounding: about 1e-8
-        bandwidths from the true location.  The vertex of the parabola through
-        ``x`` and ``x +- d`` (``d`` the cube root of the machine epsilon, in
-        bandwidths, which balances rounding against the cubic term) is within
-        about 1e-10 bandwidths.  At a kink (the exponential kernel's peak, a
-        compact kernel's edge) the parabola does not fit, the vertex is lower,
-        and ``x`` stays.  The step stays inside the bracket ``[lo, hi]``.
-        """
-        d = _POLISH_STEP * self._finest
-        f_lo, f_hi = objective(self, x - d), objective(self, x + d)
-        # Compact kernels give -inf outside their support: nan, then no step.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            curvature = f_hi - 2.0 * f + f_lo
-            step = -d * (f_hi - f_lo) / (2.0 * curvature)
-        ok = (curvature < 0) & (np.abs(step) <= d)
-        x_new = np.where(ok, np.clip(x + step, lo, hi), x)
-        f_new = objective(self, x_new)
-        # Rounding of a log: eps absolute plus eps relative.
-        keep = ok & (f_new >= f - 4.0 * np.finfo(float).eps * (1.0 + np.abs(f)))
-        return np.where(keep, x_new, x), np.where(keep, np.maximum(f, f_new), f)
-
-    def _maximize(self, on_grid, on_rows=None, spread=0.0, refine=None):
-        """Per-row maximiser of a function of the angle.
-
-        ``on_grid(dist, grid, w)`` gives its values (n, n_grid) on a grid
-        shared by the rows (1-D) or each row's own (2-D), ``on_rows(dist,
-        t)`` its value for row ``i`` at ``t[i]``.  The two highest local
-        maxima of the candidate grid are refined by golden-section search
-        between their grid neighbours, so near-ties between separate peaks
-        are settled at full precision.  ``refine(dist, lo, hi, w, start)``,
-        when given, replaces the golden-section search and its polish (from
-        the grid point ``start``) and returns ``(t, value)``; the grid's
-        values then only choose the peaks.  ``spread`` (``w``) is a scalar or
-        one window half-width per row.
-        """
-        n = len(self)
-        out = np.empty(n)
-        periodic = self.period is not None
-        spread = np.asarray(spread, dtype=np.float64)
-        shared = self.shared_centers and spread.ndim == 0
-        if shared:
-            cand, _ = self._candidate_grid(spread)
-            if periodic:
-                prev_c = np.concatenate([[cand[-1] - self.period], cand[:-1]])
-                next_c = np.concatenate([cand[1:], [cand[0] + self.period]])
-            else:
-                prev_c = np.concatenate([[cand[0]], cand[:-1]])
-                next_c = np.concatenate([cand[1:], [cand[-1]]])
-            n_cand = cand.shape[0]
-        else:
-            hull = np.ptp(self.centers) if not periodic else self.period
-            n_cand = int(min(hull / (0.25 * self._finest), 8192)) + 1
-            n_kinks = 2 * max(len(KINK_OFFSETS[self.kernel]), 1)
-            n_kinks *= 1 if self.half_widths is None else 2
-            n_cand += self.centers.shape[-1] * (1 + n_kinks)
-        # Per row: the candidates' values and neighbours, and for window aims
-        # an antiderivative on a grid twice as fine with its interpolation
-        # temporaries: about a dozen arrays of the candidates' length.
-        row_bytes = 8 * 12 * (n_cand + self.centers.shape[-1])
-        for rows in row_batches(row_bytes, n):
-            sub = self[rows]
-            w = spread if spread.ndim == 0 else spread[rows]
-            if not shared:
-                cand, step = sub._candidate_grid(w)
-            vals = on_grid(sub, cand, w)
-            if periodic:
-                left = np.roll(vals, 1, axis=1)
-                right = np.roll(vals, -1, axis=1)
-            else:
-                left = np.concatenate([vals[:, :1], vals[:, :-1]], axis=1)
-                right = np.concatenate([vals[:, 1:], vals[:, -1:]], axis=1)
-            peaks = np.where((vals >= left) & (vals >= right), vals, -np.inf)
-            top = np.argsort(-peaks, axis=1, kind="stable")[:, :2]
-            r = np.arange(vals.shape[0])
-            grid = np.broadcast_to(cand, vals.shape)
-            best_x = grid[r, top[:, 0]]
-            # Refined values replace grid values, which may be approximate.
-            best_f = vals[r, top[:, 0]] if refine is None else np.full(r.size, -np.inf)
-            for j in range(top.shape[1]):
-                idx = top[:, j]
-                if shared:
-                    lo, hi = prev_c[idx], next_c[idx]
-                else:
-                    x = grid[r, idx]
-                    lo, hi = x - step, x + step
-                    if not periodic:
-                        lo = np.maximum(lo, grid[:, 0])
-                        hi = np.minimum(hi, grid[:, -1])
-                if refine is None:
-                    x, f = sub._golden_max(on_rows, lo, hi)
-                    x, f = sub._polish(on_rows, x, f, lo, hi)
-                else:
-                    x, f = refine(sub, lo, hi, w, grid[r, idx])
-                better = f > best_f
-                best_x = np.where(better, x, best_x)
-                best_f = np.where(better, f, best_f)
-            out[rows] = sub.to_window(best_x)
-        return out
-
     @with_example(
         _ON_A_CIRCLE,
         """
@@ -711,10 +438,7 @@ class KDEDistribution:
         mode : ndarray of shape (n_samples,)
         """
 
-        def on_grid(dist, grid, w):
-            return dist.logpdf(grid) if grid.ndim == 1 else dist._logpdf_2d(grid)
-
-        return self._maximize(on_grid, KDEDistribution.logpdf_rows)
+        return modes(self)
 
     @with_example(
         (">>> import numpy as np", ">>> from skkdece import KDEDistribution"),
@@ -754,175 +478,7 @@ class KDEDistribution:
         -------
         aim : ndarray of shape (n_samples,)
         """
-        w = np.asarray(half_width, dtype=np.float64)
-        if w.ndim > 1 or (w.ndim == 1 and w.shape[0] != len(self)):
-            raise ValueError(
-                f"half_width must be a float or an array of shape ({len(self)},); "
-                f"got shape {w.shape}."
-            )
-        bad = ~(np.isfinite(w) & (w >= 0))
-        if np.any(bad):
-            raise ValueError(
-                f"half_width must be a finite float >= 0; got {half_width!r}."
-                if w.ndim == 0
-                else "half_width must be finite floats >= 0; rows "
-                f"{row_list(bad)} are not."
-            )
-        if self.period is not None and np.any(2 * w >= self.period):
-            raise ValueError(
-                f"half_width={np.max(w):g} makes the window cover the whole "
-                f"period {self.period:g}; every aim has mass one."
-            )
-        if w.ndim == 1 and np.all(w == w[0]):
-            w = w[0]
-        if w.ndim == 0:
-            return self.mode() if w == 0 else self._aim(float(w))
-        out = np.empty(len(self))
-        zero = w == 0
-        if np.any(zero):
-            out[zero] = self[zero].mode()
-        if not np.all(zero):
-            out[~zero] = self[~zero]._aim(w[~zero])
-        return out
-
-    def _aim(self, w):
-        """:meth:`aim` for half-widths ``w > 0`` (a float or one per row)."""
-
-        def on_grid(dist, grid, w):
-            if grid.ndim == 1 and np.ndim(w) == 0 and dist.shared_centers:
-                u = grid[:, None] - dist.centers
-                return dist._mix_table(
-                    atom_log_mass(
-                        u - w,
-                        u + w,
-                        dist.half_widths,
-                        dist.kernel,
-                        dist.bandwidth,
-                        dist.period,
-                    )
-                )
-            half = w if np.ndim(w) == 0 else w[:, None]
-            lo = np.broadcast_to(grid - half, (len(dist), grid.shape[-1]))
-            # The tophat's masses are piecewise linear with plateaus whose
-            # corners, between grid nodes, decide between near-equal peaks:
-            # it keeps exact masses.
-            if dist.kernel != "tophat":
-                if dist.shared_centers:
-                    return dist._interpolated_log_mass(lo, lo + 2 * half)
-                if dist.half_widths is not None:
-                    # Box atoms' exact log masses cost five tail terms and a
-                    # signed logsumexp each; differences of the CDF choose
-                    # the basins as well, at a third of the cost.
-                    with np.errstate(divide="ignore"):
-                        mass = dist._cumulative(lo + 2 * half) - dist._cumulative(lo)
-                        return np.log(np.maximum(mass, 0.0))
-            return dist._log_mass_2d(lo, lo + 2 * half)
-
-        def refine(dist, lo, hi, w, start):
-            x, f = dist._window_optimum(w, lo, hi)
-            # Where the bracket holds several kinks (compact kernels), the
-            # root found may be a lesser corner than the grid point itself.
-            f_start = dist._window_mass(start, w)
-            better = f_start > f
-            return np.where(better, start, x), np.where(better, f_start, f)
-
-        return self._maximize(on_grid, spread=w, refine=refine)
-
-    def _interpolated_log_mass(self, lower, upper):
-        """log mass of ``[lower[i, j], upper[i, j]]``, for choosing basins.
-
-        Shared centers, all kernels but the tophat.  Each row's exact
-        antiderivative on a shared grid of eighth bandwidths is one product
-        with a table; the masses of
-        the windows come from it by linear interpolation, off by far less
-        than the differences between separate peaks.  The optimum itself is
-        then found exactly (:meth:`_window_optimum`).
-        """
-        step = self._finest / 8.0
-        first = np.min(lower) - step
-        n_fine = int(np.ceil((np.max(upper) + step - first) / step)) + 1
-        fine = first + step * np.arange(n_fine)
-        F = self._cumulative_on(fine)
-        rows = np.arange(len(self))[:, None]
-
-        def at(t):
-            pos = np.clip((t - first) / step, 0.0, n_fine - 1.0)
-            k = np.minimum(pos.astype(np.intp), n_fine - 2)
-            frac = pos - k
-            return F[rows, k] + frac * (F[rows, k + 1] - F[rows, k])
-
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(np.maximum(at(upper) - at(lower), 0.0))
-
-    def _window_mass(self, t, w):
-        """log mass of ``[t_i - w_i, t_i + w_i]`` under row ``i``."""
-        return self._log_mass_2d((t - w)[:, None], (t + w)[:, None])[:, 0]
-
-    def _window_optimum(self, w, lo, hi):
-        """Per row, the best window center in ``[lo, hi]`` and its log mass.
-
-        Illinois iterations on ``g(t) = log p(t + w) - log p(t - w)``, which
-        falls from >= 0 to <= 0 through a maximum of the window mass;
-        golden-section search on the mass for rows without that bracket.
-        """
-        w = np.broadcast_to(w, lo.shape)
-        C, H = self._row_centers(), self._row_half()
-
-        def g(idx, t):
-            c = C if C.shape[0] == 1 else C[idx]
-            r = None if H is None else (H if H.shape[0] == 1 else H[idx])
-            lw = self.log_weights[idx]
-            up = self._log_kernel((t + w[idx])[:, None] - c, r)
-            down = self._log_kernel((t - w[idx])[:, None] - c, r)
-            return logsumexp(lw + up, axis=1) - logsumexp(lw + down, axis=1)
-
-        every = np.arange(lo.shape[0])
-        # Densities of zero at both ends (compact kernels) give nan: no bracket.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            a, b = lo.astype(np.float64), hi.astype(np.float64)
-            ga, gb = g(every, a), g(every, b)
-            bracketed = (ga >= 0) & (gb <= 0)
-            x = np.where(ga == 0, a, np.where(gb == 0, b, 0.5 * (a + b)))
-            exact = bracketed & ((ga == 0) | (gb == 0))
-            active = bracketed & ~exact
-            side = np.zeros(a.shape, dtype=np.int8)  # the end that moved last
-            tol = _ROOT_TOL * self._finest
-            for step in range(_ROOT_STEPS):
-                active &= b - a > tol
-                idx = np.flatnonzero(active)
-                if idx.size == 0:
-                    break
-                A, B, GA, GB = a[idx], b[idx], ga[idx], gb[idx]
-                if step % 4 == 3:  # every fourth step bisects: a sure halving
-                    c = 0.5 * (A + B)
-                else:
-                    c = (A * GB - B * GA) / (GB - GA)
-                    c = np.where((c > A) & (c < B), c, 0.5 * (A + B))
-                gc = g(idx, c)
-                right, left = gc > 0, gc < 0  # the optimum is right / left of c
-                s = side[idx]
-                # Illinois: halve the value kept at an end that stays twice.
-                GB = np.where(right & (s == 1), 0.5 * GB, GB)
-                GA = np.where(left & (s == -1), 0.5 * GA, GA)
-                a[idx], ga[idx] = np.where(right, c, A), np.where(right, gc, GA)
-                b[idx], gb[idx] = np.where(left, c, B), np.where(left, gc, GB)
-                side[idx] = np.where(right, 1, np.where(left, -1, s))
-                stop = ~(right | left)  # g(c) == 0 (or nan): c is the answer
-                x[idx[stop]] = c[stop]
-                exact[idx[stop]] = True
-                active[idx[stop]] = False
-            x = np.where(bracketed & ~exact, 0.5 * (a + b), x)
-        f = self._window_mass(x, w)
-        if not np.all(bracketed):
-            rest = np.flatnonzero(~bracketed)
-            sub = self[rest]
-
-            def mass(dist, t, w=w[rest]):
-                return dist._window_mass(t, w)
-
-            x_r, f_r = sub._golden_max(mass, lo[rest], hi[rest])
-            x[rest], f[rest] = x_r, f_r
-        return x, f
+        return aims(self, half_width)
 
     def best_aim(self, half_width):
         """Deprecated alias of :meth:`aim`, to be removed in 0.3.
@@ -982,7 +538,7 @@ class KDEDistribution:
                 self.bandwidth,
                 self.period,
             )
-            out[rows] = _logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
+            out[rows] = logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
         return out
 
     @with_example(
@@ -1067,37 +623,6 @@ class KDEDistribution:
         )
         return self.weights @ table.T
 
-    def _bisect(self, target, lo, hi):
-        """Per entry, where ``_cumulative`` reaches ``target`` in ``[lo, hi]``.
-
-        The antiderivative is exact and increasing, so the bracket always
-        holds the answer: Illinois steps (a secant kept from stalling),
-        every fourth step a bisection, until the bracket is below 1e-12
-        bandwidths; all arguments of shape (n_samples, k).
-        """
-        a, b = np.broadcast_arrays(lo, hi)
-        a, b = a.astype(np.float64), b.astype(np.float64)
-        fa, fb = self._cumulative(a) - target, self._cumulative(b) - target
-        side = np.zeros(a.shape, dtype=np.int8)
-        tol = _ROOT_TOL * self._finest
-        for step in range(_BISECTION_STEPS):
-            if np.all(b - a <= tol):
-                break
-            if step % 4 == 3:
-                c = 0.5 * (a + b)
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    c = (a * fb - b * fa) / (fb - fa)
-                c = np.where((c > a) & (c < b), c, 0.5 * (a + b))
-            fc = self._cumulative(c) - target
-            up, down = fc < 0, fc > 0  # the answer is above / below c
-            fb = np.where(up & (side == 1), 0.5 * fb, fb)
-            fa = np.where(down & (side == -1), 0.5 * fa, fa)
-            a, fa = np.where(down, a, c), np.where(down, fa, np.where(up, fc, 0.0))
-            b, fb = np.where(up, b, c), np.where(up, fb, np.where(down, fc, 0.0))
-            side = np.where(up, 1, np.where(down, -1, side)).astype(np.int8)
-        return 0.5 * (a + b)
-
     @with_example(
         _TWO_BUMPS,
         """
@@ -1122,7 +647,7 @@ class KDEDistribution:
         -------
         cdf : ndarray of shape (n_samples, n_grid)
         """
-        grid = _check_grid(grid)
+        grid = check_grid(grid)
         if self.period is None:
             out = self._cumulative_on(grid)
         else:
@@ -1132,15 +657,6 @@ class KDEDistribution:
             start = np.array([self.window_start])
             out = self._cumulative_on(t) - self._cumulative_on(start)
         return np.clip(out, 0.0, 1.0)  # rounding only: the CDF is exact
-
-    def _support(self):
-        """Angles below/above which each row's CDF is exactly 0/1 (or nearly)."""
-        c, h = self.centers, widest_bandwidth(self.bandwidth)
-        if self.period is not None:
-            return self.window_start, self.window_start + self.period
-        reach = {"gaussian": 40.0, "exponential": 750.0}.get(self.kernel, 1.0)
-        r = 0.0 if self.half_widths is None else float(np.max(self.half_widths))
-        return c.min() - reach * h - r, c.max() + reach * h + r
 
     @with_example(
         _TWO_BUMPS,
@@ -1166,24 +682,10 @@ class KDEDistribution:
         -------
         quantiles : ndarray of shape (n_samples, n_quantiles)
         """
-        q = _check_grid(quantiles, name="quantiles")
+        q = check_grid(quantiles, name="quantiles")
         if np.any((q < 0) | (q > 1)):
             raise ValueError("quantiles must lie in [0, 1].")
-        n = len(self)
-        lo_b, hi_b = self._support()
-        lo = np.full((n, q.size), lo_b)
-        hi = np.full((n, q.size), hi_b)
-        target = np.broadcast_to(q, (n, q.size))
-        if self.period is not None:
-            target = target + self._cumulative(np.full((n, 1), self.window_start))
-        out = self._bisect(target, lo, hi)
-        if self.period is None and self.kernel in ("gaussian", "exponential"):
-            out[:, q == 0] = -np.inf
-            out[:, q == 1] = np.inf
-        else:
-            out[:, q == 0] = lo_b if self.period is not None else out[:, q == 0]
-            out[:, q == 1] = hi_b if self.period is not None else out[:, q == 1]
-        return out
+        return row_quantiles(self, q)
 
     @with_example(
         _ON_A_CIRCLE,
@@ -1217,50 +719,12 @@ class KDEDistribution:
             raise ValueError(f"coverage must lie in (0, 1); got {coverage}.")
         if self.period is None:
             return self.quantiles([(1 - coverage) / 2, (1 + coverage) / 2])
-        P, w0 = self.period, self.window_start
-        n_grid = int(min(max(128, np.ceil(16 * P / self._finest)), 8192))
-        starts = w0 + P * np.arange(n_grid) / n_grid
-        out = np.empty((len(self), 2))
-        for rows in row_batches(8 * 8 * n_grid, len(self)):
-            sub = self[rows]
-            m = len(sub)
-            cum = sub._cumulative_on(starts)
-            rel = cum - cum[:, :1]  # mass from the window start, in [0, 1]
-            # One more turn so that every start has an end within it.
-            pos = np.concatenate([starts, starts + P, [w0 + 2 * P]])
-            val = np.concatenate([rel, rel + 1.0, np.full((m, 1), 2.0)], axis=1)
-            # Row-wise search in one flat sorted array: rows shifted by 3 apart.
-            shift = 3.0 * np.arange(m)[:, None]
-            k = np.searchsorted((val + shift).ravel(), (rel + coverage + shift).ravel())
-            k = k.reshape(m, n_grid) - (2 * n_grid + 1) * np.arange(m)[:, None]
-            k = np.clip(k, 1, 2 * n_grid)
-            rows_idx = np.arange(m)[:, None]
-            v0, v1 = val[rows_idx, k - 1], val[rows_idx, k]
-            frac = (rel + coverage - v0) / np.where(v1 > v0, v1 - v0, 1.0)
-            ends = pos[k - 1] + frac * (pos[k] - pos[k - 1])
-            best = np.argmin(ends - starts, axis=1)
-            start = starts[best]
-            # Exact end for the chosen start, by bisection on the CDF.
-            target = cum[np.arange(m), best][:, None] + coverage
-            end = sub._bisect(target, start[:, None], start[:, None] + P)
-            out[rows, 0] = start
-            out[rows, 1] = end[:, 0]
-        return out
+        return shortest_arcs(self, coverage)
 
     # ------------------------------------------------------------- summaries
-    def _center_mean(self):
-        """``sum_m w_im c_im``: the mean of each row on the line."""
-        return _row_dot(self.weights, self.centers)
-
     def _trig_moment(self):
         """First trigonometric moment ``E[exp(2 pi i t / P)]`` of each row."""
-        theta = (2 * np.pi / self.period) * self.centers
-        boxes = atom_trig_factor(self.half_widths, self.period)
-        rho = first_trig_moment(self.kernel, self.bandwidth, self.period)
-        if np.ndim(rho):  # a bandwidth per atom: each atom's own shrinkage
-            return _row_dot(self.weights, np.exp(1j * theta) * boxes * rho)
-        z = _row_dot(self.weights, np.exp(1j * theta) * boxes)
-        return z * rho
+        return trig_moments(self)
 
     @with_example(
         _ON_A_CIRCLE,
@@ -1276,10 +740,7 @@ class KDEDistribution:
         -------
         mean : ndarray of shape (n_samples,)
         """
-        if self.period is None:
-            return self._center_mean()
-        z = self._trig_moment()
-        return self.to_window(np.angle(z) * self.period / (2 * np.pi))
+        return row_means(self)
 
     @with_example(
         _TWO_BUMPS,
@@ -1299,20 +760,7 @@ class KDEDistribution:
         -------
         std : ndarray of shape (n_samples,)
         """
-        if self.period is None:
-            mean = self._center_mean()
-            var_c = np.einsum(
-                "nm,nm->n", self.weights, (self.centers - mean[:, None]) ** 2
-            )
-            kernel_sd = KERNEL_STD[self.kernel] * self.bandwidth
-            if self.half_widths is not None:
-                var_c += _row_dot(self.weights, atom_variance(self.half_widths))
-            if np.ndim(kernel_sd):  # a bandwidth per atom
-                return np.sqrt(var_c + self.weights @ kernel_sd**2)
-            return np.sqrt(var_c + kernel_sd**2)
-        R = np.minimum(np.abs(self._trig_moment()), 1.0)
-        with np.errstate(divide="ignore"):
-            return np.sqrt(-2.0 * np.log(R)) * self.period / (2 * np.pi)
+        return row_stds(self)
 
     @with_example(
         _TWO_BUMPS,
@@ -1340,27 +788,4 @@ class KDEDistribution:
         -------
         draws : ndarray of shape (n_samples, n_draws)
         """
-        n_draws = int(n_draws)
-        if n_draws < 1:
-            raise ValueError(f"n_draws must be a positive integer; got {n_draws}.")
-        rng = check_random_state(random_state)
-        # numpy's Generator API for the kernels; seeded from the RandomState.
-        gen = np.random.default_rng(rng.randint(np.iinfo(np.int32).max))
-        n = len(self)
-        cum = np.cumsum(self.weights, axis=1)
-        cum /= cum[:, -1:]
-        u = gen.uniform(size=(n, n_draws))
-        shift = 2.0 * np.arange(n)[:, None]
-        comp = np.searchsorted((cum + shift).ravel(), (u + shift).ravel(), side="right")
-        M = self.centers.shape[-1]
-        comp = comp.reshape(n, n_draws) - M * np.arange(n)[:, None]
-        comp = np.minimum(comp, M - 1)
-        centers = np.broadcast_to(self._row_centers(), (n, M))
-        half = self._row_half()
-        if half is not None:
-            half = np.take_along_axis(np.broadcast_to(half, (n, M)), comp, axis=1)
-        h = self.bandwidth if np.ndim(self.bandwidth) == 0 else self.bandwidth[comp]
-        draws = np.take_along_axis(centers, comp, axis=1) + atom_offsets(
-            gen, (n, n_draws), half, self.kernel, h, self.period
-        )
-        return self.to_window(draws)
+        return sample_rows(self, n_draws, random_state)
