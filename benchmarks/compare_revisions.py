@@ -5,10 +5,15 @@ this checkout and on another one (an older revision), alternating between the
 two in one run so that both see the same machine load, and prints the median
 of each and their ratio (this checkout / the other).
 
-Make the other checkout with git, then point the script at it::
+Make the other checkout with git, build its compiled kernels in place, then
+point the script at it::
 
     git worktree add /tmp/skkdece-base a4d814f
+    (cd /tmp/skkdece-base && python setup.py build_ext --inplace)  # before 0.2
     python benchmarks/compare_revisions.py --baseline /tmp/skkdece-base
+
+A checkout with the ``src/`` layout is imported from its ``src`` folder (build
+its kernels in place with ``pip install -e .`` there, or the NumPy path runs).
 
 Each measurement runs in a fresh interpreter whose ``sys.path`` starts with
 the checkout under test.  Fits run a fixed number of L-BFGS-B iterations
@@ -32,7 +37,7 @@ import json, sys, time, warnings
 sys.path.insert(0, sys.argv[1])
 import numpy as np
 import skkdece
-from skkdece import SoftmaxKDERegressor
+from skkdece import SoftmaxKDENeighborsRegressor, SoftmaxKDERegressor
 
 case, n = sys.argv[2], int(sys.argv[3])
 assert skkdece.__file__.startswith(sys.argv[1]), skkdece.__file__
@@ -42,7 +47,17 @@ X = rng.normal(size=(n, d))
 y = X[:, :3].sum(axis=1) + rng.normal(size=n)
 h = float(np.std(y) * n ** -0.2)
 out = {}
-if case.startswith("fit"):
+if case == "fit-neighbors":
+    # A gun-sized neighbours fit, start to end: search, tables, evaluations.
+    Xn = X[:, :12]
+    model = SoftmaxKDENeighborsRegressor(n_neighbors=32, max_iter=30)
+    groups = np.arange(n) // 500
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        model.fit(Xn, y, groups=groups)
+        out["seconds"] = time.perf_counter() - t0
+elif case.startswith("fit"):
     kind = case.split("-", 1)[1]
     if kind == "intervals":
         y = np.column_stack([y - h / 2, y + h / 2])
@@ -76,6 +91,7 @@ print(json.dumps(out))
 CASES = [
     ("fit-points", 100_000, "fit, point targets, s per iteration"),
     ("fit-intervals", 100_000, "fit, intervals 1 bandwidth wide, s per iteration"),
+    ("fit-neighbors", 20_000, "neighbours fit, 20 000 x 12, max_iter=30, s"),
     ("predict-line", 20_000, "predict (mode), 20 000 rows"),
     ("aim-line", 5_000, "predict_aim(half_width=0.2), 5 000 rows"),
     ("interval-line", 5_000, "predict_interval(0.8), 5 000 rows"),
@@ -84,10 +100,15 @@ CASES = [
 ]
 
 
+def import_root(tree):
+    """Where a checkout's package is imported from: ``src/`` in that layout."""
+    return tree / "src" if (tree / "src" / "skkdece").is_dir() else tree
+
+
 def run_child(tree, case, n):
     env = dict(os.environ, PYTHONPATH="")
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(tree), case, str(n)],
+        [sys.executable, "-c", _CHILD, str(import_root(tree)), case, str(n)],
         capture_output=True,
         text=True,
         env=env,
