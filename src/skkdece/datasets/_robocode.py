@@ -169,8 +169,9 @@ def load_robocode_waves(opponent=None, *, return_X_y=False, as_frame=False):
         battle, round : ndarray of shape (n_samples,) of int
             Battle id (unique over the data set) and round; use them as
             ``groups`` for grouped cross-validation.
-        fire_time, bullet_power, lateral_direction, real_bullet, bullet_gf,
-        bullet_hit : ndarray of shape (n_samples,)
+        fire_time, bullet_power, lateral_direction : ndarray of shape (n_samples,)
+            See ``DESCR``.
+        real_bullet, bullet_gf, bullet_hit : ndarray of shape (n_samples,)
             See ``DESCR``.
         frame : DataFrame, only with ``as_frame=True``
             All columns.
