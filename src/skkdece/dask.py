@@ -47,6 +47,7 @@ from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._docstrings import parameters_as_for
 from ._fit import as_period, check_weight_total
 from ._linear import LinearLogits, feature_scale
 from ._linear_regressor import SoftmaxKDERegressor
@@ -378,6 +379,19 @@ class _BlockPredictor:
             return getattr(model, self.method)(X_block, **kwargs)
 
 
+# The parameters are the in-memory estimator's: their types are borrowed from
+# its docstring, so that they are written once.
+@parameters_as_for(
+    SoftmaxKDERegressor,
+    ":class:`~skkdece.SoftmaxKDERegressor`",
+    notes={
+        "placement": (
+            'With ``placement="quantile"`` every partition\'s target midpoints '
+            "and weights (16 bytes a row) are brought to the client once, for "
+            "exact quantiles."
+        )
+    },
+)
 class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
     """:class:`~skkdece.SoftmaxKDERegressor` that fits and predicts on Dask arrays.
 
@@ -397,12 +411,7 @@ class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
 
     Parameters
     ----------
-    centers, bandwidth, placement, kernel, loss, period, target_width, alpha, \
-fit_intercept, n_quadrature, max_iter, tol, warm_start, verbose, callback :
-        As for :class:`~skkdece.SoftmaxKDERegressor`.  With
-        ``placement="quantile"`` every partition's target midpoints and
-        weights (16 bytes a row) are brought to the client once, for exact
-        quantiles.
+    {parameters}
 
     Attributes
     ----------
