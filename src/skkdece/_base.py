@@ -192,7 +192,10 @@ class SoftmaxKDEMixin(RegressorMixin):
 
     @_surface(
         parameters=("grid : array-like of shape (n_grid,)", "    Angles."),
-        returns="cdf : ndarray of shape (n_samples, n_grid)",
+        returns="""
+            cdf : ndarray of shape (n_samples, n_grid)
+                Predicted mass of row ``i`` up to ``grid[j]``, in ``[0, 1]``.
+            """,
         example="""
             >>> model.predict_cdf(X[:1], [-10.0, 10.0]).round(6)
             array([[0., 1.]])
@@ -212,7 +215,11 @@ class SoftmaxKDEMixin(RegressorMixin):
             "quantiles : array-like of shape (n_quantiles,)",
             "    Levels in ``[0, 1]``.",
         ),
-        returns="quantiles : ndarray of shape (n_samples, n_quantiles)",
+        returns="""
+            quantiles : ndarray of shape (n_samples, n_quantiles)
+                Angle at which row ``i``'s predicted CDF reaches
+                ``quantiles[j]``.
+            """,
         example="""
             >>> q = model.predict_quantiles(X[:1], [0.1, 0.5, 0.9])
             >>> bool(np.all(np.diff(q) > 0))
@@ -220,10 +227,12 @@ class SoftmaxKDEMixin(RegressorMixin):
             """,
     )
     def predict_quantiles(self, X, quantiles):
-        """Quantiles of every predicted distribution (monotone in ``quantiles``).
+        """Return the quantiles of every predicted distribution.
 
-        Found by bisection on the exact CDF; for circular targets, quantiles of
-        the CDF measured from the window's start.
+        Monotone in ``quantiles``.  Each is where the exact CDF reaches its
+        level, found by a bracketed secant search to about 1e-12 bandwidths;
+        for circular targets, quantiles of the CDF measured from the window's
+        start.
         """
         return self.predict_distribution(X).quantiles(quantiles)
 
@@ -319,7 +328,10 @@ class SoftmaxKDEMixin(RegressorMixin):
         return self.predict_distribution(X).mean()
 
     @_surface(
-        returns="std : ndarray of shape (n_samples,)",
+        returns="""
+            std : ndarray of shape (n_samples,)
+                Standard deviation (circular when periodic), in target units.
+            """,
         setup=_IMPORTS,
         example="""
             >>> X = np.repeat([[0.0], [1.0]], 100, axis=0)

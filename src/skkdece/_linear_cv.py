@@ -507,8 +507,8 @@ class SoftmaxKDERegressorCV(SoftmaxKDERegressor):
 
     See Also
     --------
-    SoftmaxKDERegressor : the model with fixed ``alpha`` and ``bandwidth``.
-    sklearn.linear_model.LogisticRegressionCV : the same scheme for ``C``.
+    SoftmaxKDERegressor : The model with fixed ``alpha`` and ``bandwidth``.
+    sklearn.linear_model.LogisticRegressionCV : The same scheme for ``C``.
 
     Notes
     -----

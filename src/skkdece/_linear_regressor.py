@@ -167,9 +167,9 @@ default="scott"
 
     See Also
     --------
-    sklearn.linear_model.LogisticRegression : the degenerate case (tophat
+    sklearn.linear_model.LogisticRegression : The degenerate case (tophat
         kernel, one center per class).
-    sklearn.neighbors.KernelDensity : unconditional kernel density.
+    sklearn.neighbors.KernelDensity : Unconditional kernel density.
 
     Notes
     -----

@@ -145,13 +145,28 @@ def interval_likelihood(
 
     Parameters
     ----------
-    logits, centers, lower, upper, kernel, bandwidth, period :
-        As for :func:`kde_cross_entropy`.
+    logits : array-like of shape (n_samples, n_centers)
+        One logit per kernel center and row.
+    centers : array-like of shape (n_centers,) or (n_samples, n_centers)
+        Kernel centers, shared by all rows or given per row.
+    lower, upper : array-like of shape (n_samples,)
+        Target intervals; rows with ``lower == upper`` are point targets.
+        With a period, ``lower <= upper <= lower + period`` (the interval may
+        cross the seam of the window).
+    kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
+"cosine", "vonmises"}, default="gaussian"
+        Kernel shape; ``"vonmises"`` needs a period.
+    bandwidth : float or array-like of shape (n_centers,), default=1.0
+        Kernel bandwidth, or one per center, as for :func:`kde_cross_entropy`.
+    period : float or None, default=None
+        Period of a circular target.
 
     Returns
     -------
     loss : ndarray of shape (n_samples,)
+        Per-row negative log-likelihood ``L_i``.
     grad : ndarray of shape (n_samples, n_centers)
+        ``dL_i / dlogits_i``.
 
     Examples
     --------

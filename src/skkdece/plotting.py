@@ -72,6 +72,7 @@ def plot_densities(
     Returns
     -------
     ax : matplotlib Axes
+        The axes drawn on: ``ax`` when given, else the new figure's.
 
     Examples
     --------

@@ -179,6 +179,7 @@ def load_robocode_waves(opponent=None, *, return_X_y=False, as_frame=False):
             Description and provenance.
 
     (data, target) : tuple if ``return_X_y`` is True
+        The Bunch's ``data`` and ``target``, without the rest.
 
     Examples
     --------
