@@ -95,12 +95,58 @@ _JAVA_OPTIONS = [
 
 
 class RobocodeNotFoundError(RuntimeError):
-    """The Robocode engine, Java or javac is missing (the message says what to do)."""
+    """The Robocode engine, Java or javac is missing (the message says what to do).
+
+    Raised by :func:`find_engine`, and so by every function that needs the
+    engine and was not given one.
+
+    Examples
+    --------
+    >>> from skkdece.robocode import RobocodeNotFoundError, find_engine
+    >>> try:
+    ...     find_engine(jar="no/such/robocode.jar")
+    ... except RobocodeNotFoundError as exc:
+    ...     print(str(exc)[:40])
+    Robocode jar not found at no/such/roboco
+    """
 
 
 @dataclass(frozen=True)
 class RobocodeEngine:
-    """Where the engine's pieces are."""
+    """Where the engine's pieces are.
+
+    Usually made by :func:`find_engine`, which checks that each piece is
+    there; this class checks nothing.
+
+    Parameters
+    ----------
+    jar : Path
+        The engine's ``robocode.jar``.
+    sample_robots : Path
+        The engine's ``robots`` folder, holding ``sample/``.
+    java, javac : str
+        The Java runtime and compiler to run.
+
+    See Also
+    --------
+    find_engine : Find the installed engine.
+
+    Examples
+    --------
+    The version is read from the name of the ``robocode.core`` jar next to
+    ``robocode.jar``:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skkdece.robocode import RobocodeEngine
+    >>> libs = Path(tempfile.mkdtemp())
+    >>> (libs / "robocode.core-1.9.5.0.jar").touch()
+    >>> engine = RobocodeEngine(jar=libs / "robocode.jar",
+    ...                         sample_robots=libs.parent / "robots",
+    ...                         java="java", javac="javac")
+    >>> engine.version
+    '1.9.5.0'
+    """
 
     jar: Path
     sample_robots: Path
@@ -139,11 +185,30 @@ def find_engine(jar=None, robots=None, *, java_home=None):
     Returns
     -------
     engine : RobocodeEngine
+        The paths of the pieces, each checked to exist.
 
     Raises
     ------
     RobocodeNotFoundError
         If any piece is missing; the message names it and says how to install.
+
+    Examples
+    --------
+    With the engine installed (``apt-get install robocode``):
+
+    >>> from skkdece.robocode import find_engine
+    >>> engine = find_engine()  # doctest: +SKIP
+    >>> engine.jar  # doctest: +SKIP
+    PosixPath('/usr/share/java/robocode.jar')
+
+    A piece that is missing is named in the error:
+
+    >>> from skkdece.robocode import RobocodeNotFoundError
+    >>> try:
+    ...     find_engine(jar="no/such/robocode.jar")
+    ... except RobocodeNotFoundError as exc:
+    ...     print("apt-get install robocode" in str(exc))
+    True
     """
     env = os.environ
     home = env.get("ROBOCODE_HOME")
@@ -191,7 +256,43 @@ def java_sources(src=None):
 def compile_robots(out_dir, engine=None, *, src=None):
     """Compile every ``skk/*.java`` robot into ``out_dir`` (Java 8 class files).
 
-    Returns the ``out_dir`` path.
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder for the class files (``out_dir/skk/*.class``); made if missing.
+    engine : RobocodeEngine, default=None
+        The engine whose jar the robots compile against, and whose ``javac``
+        compiles them; from :func:`find_engine` when None.
+    src : path-like, default=None
+        Folder holding ``skk/*.java``; when None, ``SKKDECE_ROBOCODE_SRC``,
+        else ``robocode/src`` in the source checkout holding the package.
+
+    Returns
+    -------
+    out_dir : Path
+        ``out_dir``, as a :class:`~pathlib.Path`.
+
+    Raises
+    ------
+    RobocodeNotFoundError
+        If no engine was given and none is installed.
+    FileNotFoundError
+        If the robots' sources are not found.
+    RuntimeError
+        If ``javac`` fails; the message holds its output.
+
+    See Also
+    --------
+    run_battle : Compiles the robots itself unless given ``classes``.
+
+    Examples
+    --------
+    Needs the Robocode engine and a JDK, and a source checkout of skkdece:
+
+    >>> from skkdece.robocode import compile_robots
+    >>> classes = compile_robots("build/robots")  # doctest: +SKIP
+    >>> (classes / "skk" / "WaveRecorder.class").is_file()  # doctest: +SKIP
+    True
     """
     engine = engine or find_engine()
     src = java_sources(src)
@@ -234,7 +335,7 @@ def run_battle(
         Our robot, e.g. ``"skk.WaveRecorder"``.
     opponent : str
         Opponent robot, e.g. ``"sample.Walls"``.
-    rounds : int
+    rounds : int, default=10
         Number of rounds.
     workdir : path-like, default=None
         Fresh Robocode working directory (a temporary one when None; it is
@@ -246,8 +347,10 @@ def run_battle(
     data_files : dict, default=None
         ``{file name: source path}`` copied into the robot's data folder
         before the battle (e.g. ``{"model.json": path}``).
-    timeout : float
+    timeout : float, default=1800
         Seconds before the engine is killed.
+    width, height : int, default=800, 600
+        Size of the battlefield, in pixels.
 
     Returns
     -------
@@ -255,6 +358,25 @@ def run_battle(
         The robot's data folder, holding ``waves-<round>.csv`` and
         ``stats-<round>.csv``; ``data_dir.parent.parent.parent / "results.txt"``
         is the engine's score table.
+
+    Raises
+    ------
+    RobocodeNotFoundError
+        If no engine was given and none is installed.
+    RuntimeError
+        If the engine fails or cannot load a robot.
+    subprocess.TimeoutExpired
+        If the battle takes longer than ``timeout``.
+
+    Examples
+    --------
+    Needs the Robocode engine and a JDK:
+
+    >>> from skkdece.robocode import run_battle
+    >>> data_dir = run_battle("skk.HeadOnGun", "sample.Walls",
+    ...                       rounds=2)  # doctest: +SKIP
+    >>> sorted(p.name for p in data_dir.glob("stats-*.csv"))  # doctest: +SKIP
+    ['stats-0.csv', 'stats-1.csv']
     """
     engine = engine or find_engine()
     workdir = Path(workdir or tempfile.mkdtemp(prefix="skkdece-robocode-"))
@@ -364,7 +486,39 @@ def write_waves(rows, path):
 
 
 def read_waves(path):
-    """Read a waves CSV into a dict of numpy arrays (strings for ``opponent``)."""
+    """Read a waves CSV into a dict of numpy arrays (strings for ``opponent``).
+
+    Parameters
+    ----------
+    path : path-like
+        A CSV file with a header holding every name of :data:`WAVE_COLUMNS`,
+        as :func:`record` writes; other columns are ignored.
+
+    Returns
+    -------
+    waves : dict of str to ndarray of shape (n_waves,)
+        One array per column of :data:`WAVE_COLUMNS`: strings (dtype object)
+        for ``opponent``, floats for the others, NaN where a cell is empty
+        (``bullet_gf`` of a wave that carried no real bullet).
+
+    Examples
+    --------
+    >>> import csv
+    >>> import os
+    >>> import tempfile
+    >>> from skkdece.robocode import WAVE_COLUMNS, read_waves
+    >>> row = dict.fromkeys(WAVE_COLUMNS, "0")
+    >>> row.update(opponent="sample.Walls", gf_lower="-0.25", gf_upper="0.5",
+    ...            bullet_gf="")
+    >>> path = os.path.join(tempfile.mkdtemp(), "waves.csv")
+    >>> with open(path, "w", newline="") as f:
+    ...     writer = csv.DictWriter(f, fieldnames=WAVE_COLUMNS)
+    ...     _ = writer.writeheader()
+    ...     _ = writer.writerow(row)
+    >>> waves = read_waves(path)
+    >>> waves["opponent"], waves["gf_lower"], waves["bullet_gf"]
+    (array(['sample.Walls'], dtype=object), array([-0.25]), array([nan]))
+    """
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     out = {}
@@ -404,9 +558,54 @@ def record(
 ):
     """Record ``battles`` battles of ``rounds`` rounds against ``opponent``.
 
-    Writes ``<out>/waves-<opponent>-<battle>.csv`` per battle and returns
-    their paths. ``src`` is the robots' source folder (see
-    :func:`java_sources`).
+    The robots are compiled once (:func:`compile_robots`), then each battle
+    is run (:func:`run_battle`) in a temporary folder and its waves are
+    written to ``<out>/waves-<opponent>-<battle>.csv``, with
+    :data:`WAVE_COLUMNS`.
+
+    Parameters
+    ----------
+    opponent : str
+        Opponent robot, e.g. ``"sample.Walls"``.
+    rounds : int, default=35
+        Rounds per battle.
+    battles : int, default=1
+        Number of battles.
+    out : path-like, default="."
+        Folder for the CSV files; made if missing.
+    robot : str, default="skk.WaveRecorder"
+        The recording robot.
+    engine : RobocodeEngine, default=None
+        From :func:`find_engine` when None.
+    first_battle : int, default=0
+        Number of the first battle (in the file names and the ``battle``
+        column), to add battles to an earlier recording.
+    verbose : bool, default=True
+        Print one line per battle: waves, bullets fired and hit, and how many
+        hits fell inside their recorded interval.
+    src : path-like, default=None
+        The robots' source folder, as for :func:`compile_robots`.
+
+    Returns
+    -------
+    paths : list of Path
+        The CSV files written, one per battle, in battle order.
+
+    See Also
+    --------
+    read_waves : Read one of the files.
+    skkdece.datasets.load_robocode_waves : The waves recorded for the package.
+
+    Examples
+    --------
+    Needs the Robocode engine and a JDK, and a source checkout of skkdece:
+
+    >>> from skkdece.robocode import read_waves, record
+    >>> paths = record("sample.Walls", rounds=2, out="waves",
+    ...                verbose=False)  # doctest: +SKIP
+    >>> [p.name for p in paths]  # doctest: +SKIP
+    ['waves-sample.Walls-0.csv']
+    >>> waves = read_waves(paths[0])  # doctest: +SKIP
     """
     engine = engine or find_engine()
     out = Path(out)
