@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 from scipy.special import logsumexp, ndtr
 
 from skkdece import SoftmaxKDENeighborsRegressor
@@ -272,7 +273,7 @@ def test_weighted_loss_is_the_weighted_mean_of_the_rows_losses(pair_path):
         b = (ts[:, None] - c - 0.25) / h
         log_atom = np.log((ndtr(a) - ndtr(b)) / 0.5)
         log_p = logsumexp(logits[i] + log_atom, axis=1) - logsumexp(logits[i])
-        losses.append(-np.trapezoid(log_p, ts) / (hi[i] - lo[i]))
+        losses.append(-trapezoid(log_p, ts) / (hi[i] - lo[i]))
     expected = np.dot(w, losses) / w.sum()
     penalty = NeighborLogits(d - 1, start_weights(emb), 0.01).penalty(params)[0]
     assert value - penalty == pytest.approx(expected, rel=1e-6)
