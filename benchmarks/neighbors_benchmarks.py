@@ -19,6 +19,16 @@ Usage::
    one process.  Target: at most 1.5x.  The same on one thread for both.
 4. **Peak memory** of a fit at n = 1 000 000, d = 10, k = 32 (a child
    process; its own high-water mark).  Target: under 2 GB.
+5. **End-to-end fit, split** (``--fit-split``): a default neighbours fit
+   (k = 32, two rounds) of the first n real waves (standardised features,
+   rounds as ``groups``), its time split into neighbour searches
+   (``training_neighbors``), kernel tables (``training_table``) and loss
+   evaluations, beside the linear model's fit (32 centers) with the same
+   number of iterations and with 200, in the same run.  n = 5 000 and
+   20 000; ``--slow`` adds the whole bundled set (45 500) and 1 000 000
+   simulated rows (``low_dimensional``, d = 10, no groups).  The names timed
+   exist in every version since 0.2, so the same script times an older tree
+   (``PYTHONPATH=old/src``).
 """
 
 import argparse
@@ -35,11 +45,13 @@ from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+import skkdece
 from skkdece import (
     KDEDistribution,
     SoftmaxKDENeighborsRegressor,
     SoftmaxKDERegressor,
     _neighbors,
+    _neighbors_regressor,
 )
 from skkdece._linear import LinearLogits
 from skkdece._neighbors import (
@@ -288,6 +300,118 @@ def bench_memory(n, d, k):
     return r
 
 
+class _Timed:
+    """Calls of a function, timed, while installed in its module's place."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+        self.function = getattr(owner, name)
+        self.seconds, self.calls = 0.0, 0
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+    def __enter__(self):
+        if isinstance(self.owner, type):
+            timed = self
+
+            def method(obj, *args, **kwargs):
+                return timed(obj, *args, **kwargs)
+
+            setattr(self.owner, self.name, method)
+        else:
+            setattr(self.owner, self.name, self)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(self.owner, self.name, self.function)
+
+
+def fit_data(n):
+    """The first n real waves (standardised, rounds as groups), or simulated."""
+    waves = load_robocode_waves()
+    if n <= waves.data.shape[0]:
+        X = StandardScaler().fit_transform(waves.data[:n])
+        groups = waves.battle[:n] * 1000 + waves.round[:n]
+        return X, waves.target[:n], groups
+    X, y = low_dimensional(n, 10)
+    return X, y, None
+
+
+def fit_split(n):
+    """One neighbours fit split into its parts, and the linear fits beside it."""
+    X, y, groups = fit_data(n)
+    model = SoftmaxKDENeighborsRegressor()
+    with (
+        _Timed(_neighbors_regressor, "training_neighbors") as search,
+        _Timed(_neighbors_regressor, "training_table") as tables,
+        _Timed(BlockedObjective, "loss_gradient") as evaluations,
+        warnings.catch_warnings(),
+    ):
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        model.fit(X, y, groups=groups)
+        total = time.perf_counter() - t0
+    linear = {}
+    for n_iter in (model.n_iter_, 200):
+        lin = SoftmaxKDERegressor(centers=32, max_iter=n_iter, tol=0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            t0 = time.perf_counter()
+            lin.fit(X, y)
+            linear[n_iter] = (time.perf_counter() - t0, int(lin.n_iter_))
+    return {
+        "n": n,
+        "total": total,
+        "search": search.seconds,
+        "tables": tables.seconds,
+        "evaluations": evaluations.seconds,
+        "n_evaluations": evaluations.calls,
+        "n_iter": int(model.n_iter_),
+        "linear_same": linear[model.n_iter_][0],
+        "linear_same_iter": linear[model.n_iter_][1],
+        "linear_200": linear[200][0],
+    }
+
+
+def bench_fit_split(sizes, repeats):
+    print(
+        "\n5. end-to-end neighbours fit (k=32, 2 rounds), split; linear fit "
+        "(32 centers) beside it"
+    )
+    print(f"  skkdece from {os.path.dirname(skkdece.__file__)}; medians of {repeats}")
+    head = (
+        f"  {'n':>9} {'search':>7} {'tables':>7} {'evals':>7} {'total':>7} "
+        f"{'iter':>5} {'lin same':>8} {'ratio':>6} {'lin 200':>8} {'ratio':>6}"
+    )
+    print(head)
+    results = []
+    for n in sizes:
+        runs = [fit_split(n) for _ in range(repeats)]
+        med = {
+            key: float(np.median([r[key] for r in runs]))
+            for key in runs[0]
+            if key != "n"
+        }
+        med["n"] = n
+        results.append(med)
+        print(
+            f"  {n:>9} {med['search']:>7.2f} {med['tables']:>7.2f} "
+            f"{med['evaluations']:>7.2f} {med['total']:>7.2f} "
+            f"{med['n_iter']:>5.0f} {med['linear_same']:>8.2f} "
+            f"{med['total'] / med['linear_same']:>6.2f} "
+            f"{med['linear_200']:>8.2f} {med['total'] / med['linear_200']:>6.2f}",
+            flush=True,
+        )
+    print("  (seconds; ratio: the neighbours fit over the linear fit beside it)")
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -298,11 +422,31 @@ def main(argv=None):
         metavar="N",
         help="only part 3, at N rows",
     )
+    parser.add_argument(
+        "--fit-split",
+        action="store_true",
+        help="only part 5 (end-to-end fit split) at 5 000 and 20 000 rows",
+    )
+    parser.add_argument(
+        "--slow",
+        action="store_true",
+        help="part 5 also at 45 500 and 1 000 000 rows (slow)",
+    )
+    parser.add_argument("--repeats", type=int, default=1, help="part 5's repeats")
+    parser.add_argument("--json", metavar="FILE", help="write part 5's rows here")
     args = parser.parse_args(argv)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, "
         f"load {os.getloadavg()[0]:.2f}, numpy {np.__version__}"
     )
+    if args.fit_split:
+        sizes = [5_000, 20_000] + ([45_500, 1_000_000] if args.slow else [])
+        results = bench_fit_split(sizes, args.repeats)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f)
+        print(f"\nload at the end {os.getloadavg()[0]:.2f}")
+        return
     if args.iteration_only:
         bench_iteration(args.iteration_only, 10, 32, 7)
         return
