@@ -26,17 +26,18 @@ from ._distribution_checks import (
     check_weights_and_centers,
     check_window_start,
 )
+from ._distribution_mixtures import cumulative_2d, log_mass_2d, logpdf_2d
 from ._distribution_moments import row_means, row_stds, trig_moments
 from ._distribution_peaks import aims, modes
 from ._distribution_quantiles import row_quantiles, shortest_arcs
 from ._distribution_sampling import sample_rows
 from ._docstrings import with_example
-from ._tables._atoms import atom_cumulative, atom_log_mass, log_atom_density
+from ._tables._atoms import atom_cumulative, log_atom_density
 from ._tables._blocks import FALLBACK_BELOW as _FALLBACK_BELOW
 from ._tables._checks import check_intervals, check_kernel_period
 from ._tables._factory import training_table
 from ._tables._kernel_table import cross_entropy_from_table
-from ._tables._kernels import KERNELS, finest_bandwidth, logsumexp_last
+from ._tables._kernels import KERNELS, finest_bandwidth
 
 # The distributions most examples ask their questions of.
 _TWO_BUMPS = (
@@ -260,7 +261,7 @@ class KDEDistribution:
         """
         grid = check_grid(grid)
         if not self.shared_centers:
-            return self._logpdf_2d(np.broadcast_to(grid, (len(self), grid.size)))
+            return logpdf_2d(self, np.broadcast_to(grid, (len(self), grid.size)))
         return self._mix_table(
             self._log_kernel(grid[:, None] - self.centers, self.half_widths)
         )
@@ -290,19 +291,6 @@ class KDEDistribution:
                 block[r, g] = logsumexp(lw[r] + log_k[g], axis=1)
             block[:, ~covered] = -np.inf
             out[rows] = block
-        return out
-
-    def _logpdf_2d(self, t):
-        """Log density of row ``i`` at each ``t[i, j]``, shape of ``t``."""
-        out = np.empty(t.shape)
-        M = self.centers.shape[-1]
-        for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
-            half = self._row_half(rows)
-            log_k = self._log_kernel(
-                t[rows][..., None] - self._row_centers(rows)[:, None],
-                None if half is None else half[:, None],
-            )
-            out[rows] = logsumexp_last(self.log_weights[rows][:, None, :] + log_k)
         return out
 
     @with_example(
@@ -530,26 +518,6 @@ class KDEDistribution:
             raise ValueError("lower and upper must be scalars or 1-D arrays.")
         return check_intervals(lower, upper, len(self), self.period)
 
-    def _log_mass_2d(self, lower, upper):
-        """log mass of [lower[i, j], upper[i, j]] under row i, shape of lower."""
-        out = np.empty(lower.shape)
-        M = self.centers.shape[-1]
-        for rows in row_batches(8 * 2 * M * max(lower.shape[1], 1), len(self)):
-            c = self._row_centers(rows)[:, None, :]
-            half = self._row_half(rows)
-            lo = lower[rows][..., None] - c
-            hi = upper[rows][..., None] - c
-            log_m = atom_log_mass(
-                lo,
-                hi,
-                None if half is None else half[:, None, :],
-                self.kernel,
-                self.bandwidth,
-                self.period,
-            )
-            out[rows] = logsumexp_last(self.log_weights[rows][:, None, :] + log_m)
-        return out
-
     @with_example(
         _TWO_BUMPS,
         """
@@ -574,7 +542,7 @@ class KDEDistribution:
             Log of each row's mass in its interval, ``<= 0``.
         """
         lower, upper = self._check_arcs(lower, upper)
-        return self._log_mass_2d(lower[:, None], upper[:, None])[:, 0]
+        return log_mass_2d(self, lower[:, None], upper[:, None])[:, 0]
 
     @with_example(
         _ON_A_CIRCLE,
@@ -600,31 +568,14 @@ class KDEDistribution:
         """
         return np.exp(self.log_hit_probability(lower, upper))
 
-    def _cumulative(self, t):
-        """``sum_m w_m Cum(t[i, j] - c_im)`` per row, with the continuous
-        antiderivative of the kernel (periodic: grows by one per turn)."""
-        out = np.empty(t.shape)
-        M = self.centers.shape[-1]
-        for rows in row_batches(8 * 2 * M * max(t.shape[1], 1), len(self)):
-            half = self._row_half(rows)
-            cum = atom_cumulative(
-                t[rows][..., None] - self._row_centers(rows)[:, None, :],
-                None if half is None else half[:, None, :],
-                self.kernel,
-                self.bandwidth,
-                self.period,
-            )
-            out[rows] = np.einsum("njm,nm->nj", cum, self.weights[rows])
-        return out
-
     def _cumulative_on(self, grid):
-        """:meth:`_cumulative` at a grid shared by the rows, shape (n, G).
+        """The kernels' antiderivative (``cumulative_2d``) at a shared grid, (n, G).
 
         With shared centers the kernel antiderivatives form one (G, M)
         table, and each row's values are one product with its weights.
         """
         if not self.shared_centers:
-            return self._cumulative(np.broadcast_to(grid, (len(self), grid.size)))
+            return cumulative_2d(self, np.broadcast_to(grid, (len(self), grid.size)))
         table = atom_cumulative(
             grid[:, None] - self.centers,
             self.half_widths,

@@ -18,6 +18,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ._chunking import row_batches
+from ._distribution_mixtures import cumulative_2d, log_mass_2d, logpdf_2d
 from ._optimize import bracketed_max, bracketed_root, golden_section_max
 from ._tables._atoms import atom_kinks, atom_log_mass
 from ._tables._checks import row_list
@@ -183,7 +184,7 @@ def maximize(dist, on_grid, on_rows=None, spread=0.0, refine=None):
 
 
 def _log_density_on_grid(dist, grid, w):
-    return dist.logpdf(grid) if grid.ndim == 1 else dist._logpdf_2d(grid)
+    return dist.logpdf(grid) if grid.ndim == 1 else logpdf_2d(dist, grid)
 
 
 def _log_density_on_rows(dist, t):
@@ -283,9 +284,9 @@ def _window_log_mass_on_grid(dist, grid, w):
             # logsumexp each; differences of the CDF choose the basins as
             # well, at a third of the cost.
             with np.errstate(divide="ignore"):
-                mass = dist._cumulative(lo + 2 * half) - dist._cumulative(lo)
+                mass = cumulative_2d(dist, lo + 2 * half) - cumulative_2d(dist, lo)
                 return np.log(np.maximum(mass, 0.0))
-    return dist._log_mass_2d(lo, lo + 2 * half)
+    return log_mass_2d(dist, lo, lo + 2 * half)
 
 
 def _refine_window(dist, lo, hi, w, start):
@@ -330,7 +331,7 @@ def _interpolated_log_mass(dist, lower, upper):
 
 def window_log_mass(dist, t, w):
     """log mass of ``[t_i - w_i, t_i + w_i]`` under row ``i``, shape (n,)."""
-    return dist._log_mass_2d((t - w)[:, None], (t + w)[:, None])[:, 0]
+    return log_mass_2d(dist, (t - w)[:, None], (t + w)[:, None])[:, 0]
 
 
 def window_optimum(dist, w, lo, hi):

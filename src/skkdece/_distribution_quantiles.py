@@ -12,6 +12,7 @@ so the angle at which it reaches a level is a bracketed root
 import numpy as np
 
 from ._chunking import row_batches
+from ._distribution_mixtures import cumulative_2d
 from ._optimize import bracketed_root
 from ._tables._kernels import widest_bandwidth
 
@@ -49,7 +50,8 @@ def cumulative_root(dist, target, lower, upper):
     dist : KDEDistribution
         The rows.
     target : ndarray of shape (n_samples, k)
-        Levels of the antiderivative (:meth:`KDEDistribution._cumulative`).
+        Levels of the antiderivative
+        (:func:`~skkdece._distribution_mixtures.cumulative_2d`).
     lower, upper : ndarray broadcastable to (n_samples, k)
         Brackets of the answers.
 
@@ -65,7 +67,7 @@ def cumulative_root(dist, target, lower, upper):
 
     def excess(index, t):
         row = dist[index // k]
-        return row._cumulative(t[:, None])[:, 0] - flat_target[index]
+        return cumulative_2d(row, t[:, None])[:, 0] - flat_target[index]
 
     root, _ = bracketed_root(excess, lower, upper, xtol=_ROOT_TOL * dist._finest)
     return root
@@ -91,7 +93,7 @@ def row_quantiles(dist, q):
     hi = np.full((n, q.size), hi_b)
     target = np.broadcast_to(q, (n, q.size))
     if dist.period is not None:
-        target = target + dist._cumulative(np.full((n, 1), dist.window_start))
+        target = target + cumulative_2d(dist, np.full((n, 1), dist.window_start))
     out = cumulative_root(dist, target, lo, hi)
     if dist.period is None and dist.kernel in ("gaussian", "exponential"):
         out[:, q == 0] = -np.inf
