@@ -623,50 +623,60 @@ def statsmodels_and_cv(problem):
     return state["cv"], t_cv, sm
 
 
+def defaults_and_grid(
+    cfg, problem, name, estimator, make_grid, log, *, show_defaults=True
+):
+    """Rows of one model at its defaults and at its grid's best; the best's score.
+
+    The defaults are fitted (and timed) even when their row is not shown: the
+    grid starts from them.
+    """
+    default = estimator(period=problem.period)
+    seconds, warns = fit_recording(default, problem.X_train, problem.y_train)
+    ll, hits = evaluate(default, problem)
+    rows = []
+    if show_defaults:
+        rows.append(
+            row(problem, name, "defaults", ll, hits, seconds, default.n_iter_, warns)
+        )
+    log(f"  {name} defaults {seconds:.1f} s")
+    grid = make_grid(cfg, problem, float(default.bandwidth_))
+    best, params, best_seconds, search_s = grid_search(
+        estimator, grid, problem, default, seconds
+    )
+    ll, hits = evaluate(best, problem)
+    rows.append(
+        row(
+            problem,
+            f"{name} grid",
+            describe(params, grid),
+            ll,
+            hits,
+            best_seconds,
+            best.n_iter_,
+            [],
+            f"{len(grid)} points, search {search_s:.0f} s",
+        )
+    )
+    log(f"  {name} grid {search_s:.1f} s")
+    return rows, ll
+
+
 def bench_problem(cfg, problem, log):
     rows = []
     references = {}
     if "linear" in cfg.models or "cv" in cfg.models:
-        default = SoftmaxKDERegressor(period=problem.period)
-        default_seconds, warns = fit_recording(
-            default, problem.X_train, problem.y_train
+        # The linear grid's best is the reference of the CV estimator too.
+        found, references["linear"] = defaults_and_grid(
+            cfg,
+            problem,
+            "linear",
+            SoftmaxKDERegressor,
+            linear_grid,
+            log,
+            show_defaults="linear" in cfg.models,
         )
-        seconds = default_seconds
-        ll, hits = evaluate(default, problem)
-        if "linear" in cfg.models:
-            rows.append(
-                row(
-                    problem,
-                    "linear",
-                    "defaults",
-                    ll,
-                    hits,
-                    seconds,
-                    default.n_iter_,
-                    warns,
-                )
-            )
-        log(f"  linear defaults {seconds:.1f} s")
-        grid = linear_grid(cfg, problem, float(default.bandwidth_))
-        best, params, seconds, search_s = grid_search(
-            SoftmaxKDERegressor, grid, problem, default, default_seconds
-        )
-        ll, hits = evaluate(best, problem)
-        references["linear"] = ll
-        rows.append(
-            row(
-                problem,
-                "linear grid",
-                describe(params, grid),
-                ll,
-                hits,
-                seconds,
-                best.n_iter_,
-                [],
-                f"{len(grid)} points, search {search_s:.0f} s",
-            )
-        )
-        log(f"  linear grid {search_s:.1f} s")
+        rows += found
     if "cv" in cfg.models and problem.y_train.ndim == 2:
         rows.append(
             row(
@@ -707,42 +717,15 @@ def bench_problem(cfg, problem, log):
             rows.append(sm)
         log(f"  cv defaults {seconds:.1f} s")
     if "neighbours" in cfg.models:
-        default = SoftmaxKDENeighborsRegressor(period=problem.period)
-        seconds, warns = fit_recording(default, problem.X_train, problem.y_train)
-        ll, hits = evaluate(default, problem)
-        rows.append(
-            row(
-                problem,
-                "neighbours",
-                "defaults",
-                ll,
-                hits,
-                seconds,
-                default.n_iter_,
-                warns,
-            )
+        found, references["neighbours"] = defaults_and_grid(
+            cfg,
+            problem,
+            "neighbours",
+            SoftmaxKDENeighborsRegressor,
+            neighbours_grid,
+            log,
         )
-        log(f"  neighbours defaults {seconds:.1f} s")
-        grid = neighbours_grid(cfg, problem, float(default.bandwidth_))
-        best, params, seconds, search_s = grid_search(
-            SoftmaxKDENeighborsRegressor, grid, problem, default, seconds
-        )
-        ll, hits = evaluate(best, problem)
-        references["neighbours"] = ll
-        rows.append(
-            row(
-                problem,
-                "neighbours grid",
-                describe(params, grid),
-                ll,
-                hits,
-                seconds,
-                best.n_iter_,
-                [],
-                f"{len(grid)} points, search {search_s:.0f} s",
-            )
-        )
-        log(f"  neighbours grid {search_s:.1f} s")
+        rows += found
     if problem.aim:
         rows.append(knn_row(problem))
     flag(rows, references)

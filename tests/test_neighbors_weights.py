@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from _helpers import five_point_gradient
 from scipy.integrate import trapezoid
 from scipy.special import logsumexp, ndtr
 
@@ -233,15 +234,9 @@ def test_weighted_loss_gradient_matches_finite_differences(pair_path):
     params = rng.uniform(0.2, 1.5, size=d)
     with objective.running():
         value, grad = objective.loss_gradient(params)
-        eps = 1e-6
-        numeric = np.empty(d)
-        for p in range(d):
-            step = np.zeros(d)
-            step[p] = eps
-            numeric[p] = (
-                objective.loss_gradient(params + step)[0]
-                - objective.loss_gradient(params - step)[0]
-            ) / (2 * eps)
+        numeric = five_point_gradient(
+            lambda p: objective.loss_gradient(p)[0], params, step=1e-6
+        )
     np.testing.assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8)
     assert np.isfinite(value)
 
