@@ -11,7 +11,9 @@ from skkdece import SoftmaxKDERegressor, SoftmaxKDERegressorCV
 from skkdece._linear_cv import alpha_grid, bandwidth_grid
 from skkdece._targets import TargetSummary
 
-ALPHAS = [1e-2, 3e-2, 1e-1]
+# Penalties of a fit on all the rows; the folds on 2/3 of them fit with 3/2 of
+# each (fold_alpha): 1e-2, 3e-2 and 1e-1.
+ALPHAS = [1e-2 / 1.5, 3e-2 / 1.5, 1e-1 / 1.5]
 BANDWIDTHS = [0.4, 0.8]
 # The objective is not convex: with more centers, a fit warm-started from a
 # neighbouring penalty and a fit from zero may stop in different local minima
@@ -30,6 +32,11 @@ def data(n=150, seed=0, intervals=False):
     return X, y
 
 
+def fold_alpha(alpha, n, train):
+    """A fold's penalty: ``alpha`` of a fit on all ``n`` rows, on fewer rows."""
+    return alpha * (n / len(train))
+
+
 def separate_fits(X, y, folds, alphas, bandwidths, **params):
     """Score and iterations of a plain fit from zero at every fold and point."""
     shape = (len(folds), len(bandwidths), len(alphas))
@@ -37,7 +44,9 @@ def separate_fits(X, y, folds, alphas, bandwidths, **params):
     for k, (train, test) in enumerate(folds):
         for j, b in enumerate(bandwidths):
             for i, a in enumerate(alphas):
-                model = SoftmaxKDERegressor(alpha=a, bandwidth=b, **params)
+                model = SoftmaxKDERegressor(
+                    alpha=fold_alpha(a, len(y), train), bandwidth=b, **params
+                )
                 model.fit(X[train], y[train])
                 scores[k, j, i] = model.score(X[test], y[test])
                 n_iter[k, j, i] = model.n_iter_
@@ -133,7 +142,11 @@ def test_refit_false_fixes_the_geometry_and_averages_the_folds():
     )
     assert_allclose(cv.scores_, scores, atol=1e-6)
     fold_coefs = [
-        SoftmaxKDERegressor(alpha=cv.alpha_, bandwidth=0.4, centers=cv.centers_)
+        SoftmaxKDERegressor(
+            alpha=fold_alpha(cv.alpha_, len(y), train),
+            bandwidth=0.4,
+            centers=cv.centers_,
+        )
         .set_params(tol=1e-10)
         .fit(X[train], y[train])
         .coef_
@@ -231,7 +244,12 @@ def test_path_tol_loosens_only_the_path():
         folds, loose.scores_, default.scores_, strict=True
     ):
         for tol, scores in ((1e-2, s_loose), (1e-7, s_default)):
-            plain = SoftmaxKDERegressor(alpha=1e-4, bandwidth=0.4, centers=8, tol=tol)
+            plain = SoftmaxKDERegressor(
+                alpha=fold_alpha(1e-4, len(y), train),
+                bandwidth=0.4,
+                centers=8,
+                tol=tol,
+            )
             assert scores[0, 0] == plain.fit(X[train], y[train]).score(X[test], y[test])
     # ... and the final model is fitted at tol, whatever path_tol was.
     final = SoftmaxKDERegressor(
