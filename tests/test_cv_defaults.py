@@ -164,3 +164,24 @@ def test_compact_kernels_search_only_covering_bandwidths(kernel):
     rule = float(bandwidth_grid(summary, 1, centers=8, kernel=kernel)[0])
     assert np.min(cv.bandwidths_) >= rule * (1 - 1e-12)
     assert np.isfinite(cv.score(X, y))
+
+
+def test_default_search_with_weights_and_without_refit():
+    X, y = sine_features(n=150, seed=6)
+    w = np.arange(150) % 3
+    repeated = np.repeat(np.arange(150), w)
+    folds = list(KFold(3).split(X))
+    # Zero weights drop rows; the search sees the same data either way only
+    # up to the folds, so compare a weighted fit with itself run twice and
+    # check the choice is a point tried.
+    cv = SoftmaxKDERegressorCV(centers=6, cv=folds).fit(X, y, sample_weight=w)
+    j, i = cv.best_index_
+    assert not np.isnan(cv.scores_[0, j, i])
+    assert cv.alpha_ == cv.alphas_[i] and cv.bandwidth_ == cv.bandwidths_[j]
+    # The penalty scale follows the repetition weights.
+    assert_allclose(alpha_scale(X, w), alpha_scale(X[repeated], np.ones(repeated.size)))
+    # refit=False: the folds' coefficients at the chosen point, averaged.
+    flat = SoftmaxKDERegressorCV(centers=6, cv=folds, refit=False).fit(X, y)
+    assert flat.n_iter_ == 0 and flat.objective_ is None
+    assert flat.coef_.shape == (6, X.shape[1])
+    assert np.isfinite(flat.score(X, y))

@@ -888,29 +888,33 @@ default="auto"
 
     The defaults.  A search in place of the former default grid (10
     penalties x 5 bandwidths, 250 fits at ``tol``), chosen by measurement
-    (``benchmarks/defaults_benchmarks.py``, 2-core machine shared with other
-    jobs): on the heteroscedastic sine (n = 1000, 16 spline features) the
-    grid took 28 s with ``ConvergenceWarning`` warnings; the search takes 2.0 s
-    at load 6 (1.25 s of CPU), 5.2 times faster than statsmodels'
-    ``KDEMultivariateConditional(bw="cv_ml")`` run alternately with it,
-    with a held-out log-likelihood of -0.9612 (statsmodels: -0.9635; the
-    grid: -0.9596).  On the other data sets of that benchmark (circular,
-    skewed, jumps, interaction, diabetes) the search's held-out scores lay
-    from 0.025 below to 0.012 above the grid's, each within 0.002 of or
-    above the best of the benchmark's explicit linear grid, without a
-    ``ConvergenceWarning``.  Bandwidths are searched at one penalty, then
+    on the data sets of ``benchmarks/defaults_benchmarks.py`` (2-core AMD
+    EPYC machine shared with other jobs, load average 5-7).  On the
+    heteroscedastic sine (n = 1000, 16 spline features) the grid took 45 s
+    (30 s of CPU) with 37 ``ConvergenceWarning`` warnings; the search fits
+    7 points per fold (2 944 path iterations against 92 334) in 1.2 s, 5.8
+    times faster than statsmodels' ``KDEMultivariateConditional(bw="cv_ml")``
+    run alternately with it (medians of 3), with a held-out log-likelihood
+    of -0.9612 (statsmodels: -0.9635; the grid: -0.9596).  On the circular,
+    skewed, jumps, interaction and diabetes data sets it took 1.8-4.8 s
+    against 16-41 s, with held-out scores from 0.025 below (diabetes) to
+    0.037 above (jumps) the grid's, all at or above the best of the
+    benchmark's explicit linear grid, and no ``ConvergenceWarning`` (the
+    grid raised 4-54 per fit).  Bandwidths are searched at one penalty, then
     the penalty at the bandwidth found, because the best bandwidth moved
     little with the penalty near the best penalty; it is searched again
     when the penalty moved a decade or more (the skewed and interaction
     data sets, whose best penalties are ``1e-3 s``).  The search's fits of
     new bandwidths start from zero: warm starts from a bandwidth a factor
     of 2 away took more iterations than fits from zero and, stopping at
-    ``path_tol`` in that bandwidth's basin, chose a bandwidth 2.5 times too
+    ``path_tol`` in that bandwidth's basin, chose a bandwidth 2.4 times too
     wide on the skewed data set (0.13 nats lower on held-out data).  Sets
-    of bandwidths are not searched: among ``[h/4, h]``-like sets fitted on
-    the benchmark's data sets, only the jumps won on held-out data (-2.157
-    against -2.207 for the best single bandwidth), and a set of three
-    scales costs about three single bandwidths' fits; pass them in
+    of bandwidths are not searched: of the sets ``[0.3, 1.2]``, ``[0.5,
+    2]`` and ``[0.25, 1, 4]`` times Scott's bandwidth, fitted on all the
+    training rows at four penalties on five of those data sets, one won on
+    held-out data only on the jumps (-2.157 against -2.207 for the best
+    single bandwidth), and a set of three scales costs about three single
+    bandwidths' fits; pass them in
     ``bandwidths`` where the noise has rare large jumps.
 
     Choosing sets of bandwidths.  A set pays off when the target's spread
