@@ -201,12 +201,16 @@ def test_twins_teach_the_wrong_metric_without_exclusion():
     X, y, pairs = _twins(300, rng)
     X_new, y_new, _ = _twins(300, rng)
     params = dict(n_neighbors=30, neighbor_target="center", bandwidth=0.2)
-    naive = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+    naive = SoftmaxKDENeighborsRegressor(**params, exclude_adjacent=0).fit(X, y)
     adjacent = SoftmaxKDENeighborsRegressor(**params, exclude_adjacent=1).fit(X, y)
     grouped = SoftmaxKDENeighborsRegressor(**params).fit(X, y, groups=pairs)
+    # The default finds the twins from the row order, and says so.
+    with pytest.warns(UserWarning, match="time-ordered"):
+        auto = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+    assert auto.exclude_adjacent_ >= 1
     # Naive training weighs the noise features as much as x0 to find the
     # twin, and sharpens the softmax onto it.
-    for careful in (adjacent, grouped):
+    for careful in (adjacent, grouped, auto):
         assert np.sum(careful.metric_weights_[1:]) < 0.3
         assert np.sum(naive.metric_weights_[1:]) > 0.6
         assert naive.sharpness_ > 10 * careful.sharpness_

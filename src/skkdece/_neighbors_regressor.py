@@ -12,7 +12,8 @@ Predictions come from :mod:`skkdece._base` on top of
 """
 
 import warnings
-from numbers import Integral
+from dataclasses import replace
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import log_softmax
@@ -35,6 +36,8 @@ from ._neighbors import (
     weighted_points,
 )
 from ._objective import BlockedObjective
+from ._optimize import golden_section_max
+from ._serial import serial_window
 from ._solver import minimize_lbfgs
 from ._tables._checks import check_kernel_period
 from ._tables._factory import training_table
@@ -44,6 +47,10 @@ from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
 _SPLINE_PIECES = 4
 # Bounds on the log of the sharpness in training.
 _LOG_SHARPNESS_LIMIT = 30.0
+# Rows at most whose leave-one-out score chooses bandwidth="auto", and the
+# golden-section steps over log h (0.618**10 of a bracket of log 60: 1.3%).
+_BANDWIDTH_PROBES = 1000
+_BANDWIDTH_STEPS = 10
 # Kernel values per block of the training table: a quarter of the default,
 # so that a block's gathered rows of E stay in the caches, beside its kernel
 # values, from the forward pass to the backward one (one evaluation at 1e6
@@ -132,6 +139,71 @@ def memory_rows(X, lower, upper, groups, sample_weight):
     return X[rows], lower[rows], upper[rows], kept_groups, weight, rows
 
 
+def loo_bandwidth(
+    params,
+    E,
+    neighbors,
+    lower,
+    upper,
+    centers,
+    half_widths,
+    log_mass,
+    row_weight,
+    *,
+    kernel,
+    period,
+    window_start,
+    rule,
+):
+    """The bandwidth of the best leave-one-out score at these weights.
+
+    The training objective's mean log density (:meth:`KDEDistribution.\
+mean_log_density`, the same kernel table), over up to ``_BANDWIDTH_PROBES``
+    rows evenly spaced in memory order, each with its training neighbours
+    and logits, as a function of ``log h`` alone: its maximum on
+    ``[rule / 30, 2 rule]`` by a golden-section search of
+    ``_BANDWIDTH_STEPS`` steps (``log h`` to within 1.3%).
+    """
+    n = E.shape[0]
+    probes = np.unique(
+        np.linspace(0, n - 1, min(n, _BANDWIDTH_PROBES)).round().astype(np.intp)
+    )
+    sharpness, metric = NeighborLogits.unpack(params)
+    near = neighbors[probes]
+    live = metric > 0
+    gaps = np.abs(E[probes][:, None, live] - E[near][:, :, live])
+    logits = -sharpness * (gaps @ metric[live])
+    if log_mass is not None:
+        logits += log_mass[near]
+    log_weights = log_softmax(logits, axis=1)
+    weight = row_weight[probes] / np.sum(row_weight[probes])
+    half = None if half_widths is None else half_widths[near]
+
+    def score(log_h):
+        out = np.empty_like(log_h)
+        for i, value in enumerate(log_h.flat):
+            dist = KDEDistribution(
+                log_weights,
+                centers[near],
+                kernel=kernel,
+                bandwidth=float(np.exp(value)),
+                period=period,
+                window_start=window_start,
+                half_widths=half,
+            )
+            out.flat[i] = weight @ dist.mean_log_density(lower[probes], upper[probes])
+        return out
+
+    log_rule = np.log(rule)
+    best, _ = golden_section_max(
+        score,
+        np.array([log_rule - np.log(30.0)]),
+        np.array([log_rule + np.log(2.0)]),
+        n_steps=_BANDWIDTH_STEPS,
+    )
+    return float(np.exp(best[0]))
+
+
 class SoftmaxKDENeighborsRegressor(SoftmaxKDEMixin, BaseEstimator):
     """Distribution of the target from the targets of nearest neighbours.
 
@@ -209,11 +281,19 @@ default="learned"
     n_rounds : int, default=2
         Rounds of finding neighbours (in the current metric) and refitting the
         weights, each warm-started from the last.
-    exclude_adjacent : int, default=0
+    exclude_adjacent : int or "auto", default="auto"
         In training, rows within this many positions of each other in the
         order of ``X`` are never each other's neighbours.  Consecutive rows of
         a recording are near-duplicates; without this the metric learns to find
-        a row's twin, which new data never has.
+        a row's twin, which new data never has.  ``"auto"``: 0 when ``fit``
+        is given ``groups``; otherwise measured from the data
+        (:mod:`skkdece._serial`): probe rows' nearest neighbours in the
+        standardised features are compared, in their distance in row order,
+        with where a shuffled order would put them, and the window is the lag
+        beyond which they lie no nearer than chance, with a warning naming
+        it.  Shuffled rows give 0 (no warning): the same fit as
+        ``exclude_adjacent=0``.  The window leaves every row at least
+        ``n_neighbors`` candidates.
     max_iter : int, default=500
         Maximum L-BFGS-B iterations per round.
     tol : float, default=1e-6
@@ -268,6 +348,9 @@ default="learned"
     n_neighbors_ : int
         Neighbours per row: ``n_neighbors``, or fewer (with a warning) when
         some training row may take fewer rows as neighbours.
+    exclude_adjacent_ : int
+        The window of ``exclude_adjacent`` used (chosen from the data under
+        ``"auto"``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -308,8 +391,15 @@ default="learned"
         "metric": [StrOptions({"learned", "fixed"}), "array-like"],
         "embedding": [StrOptions({"spline"}), None],
         "neighbor_target": [StrOptions({"interval", "center"})],
+        "bandwidth": [
+            Interval(Real, 0, None, closed="neither"),
+            StrOptions({"auto", "scott", "silverman"}),
+        ],
         "n_rounds": [Interval(Integral, 1, None, closed="left")],
-        "exclude_adjacent": [Interval(Integral, 0, None, closed="left")],
+        "exclude_adjacent": [
+            Interval(Integral, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
     }
 
     def __init__(
@@ -320,12 +410,12 @@ default="learned"
         embedding=None,
         neighbor_target="interval",
         kernel="gaussian",
-        bandwidth="scott",
+        bandwidth="auto",
         period=None,
         target_width=0.0,
         alpha=1e-3,
         n_rounds=2,
-        exclude_adjacent=0,
+        exclude_adjacent="auto",
         max_iter=500,
         tol=1e-6,
         warm_start=False,
@@ -355,15 +445,43 @@ default="learned"
         tags.regressor_tags.poor_score = True
         return tags
 
-    def _n_neighbors(self, n, groups):
+    def _exclusion(self, points, groups):
+        """The ``exclude_adjacent`` window of this fit (``"auto"``: measured).
+
+        ``"auto"`` without ``groups``: :func:`skkdece._serial.serial_window`
+        in the start metric, at most the window that leaves every row
+        ``n_neighbors`` candidates, with a warning when positive.
+        """
+        if self.exclude_adjacent != "auto":
+            return int(self.exclude_adjacent)
+        if groups is not None:
+            return 0
+        n = points.shape[0]
+        window, near, chance = serial_window(points, self.n_neighbors)
+        window = min(window, max(0, (n - 1 - int(self.n_neighbors)) // 2))
+        if window:
+            warnings.warn(
+                f"The training rows look time-ordered: {near:.0%} of the "
+                f"nearest neighbours of a row lie within {window} rows of it, "
+                f"against {chance:.1%} in a shuffled order. Rows within "
+                f"{window} positions of each other are kept out of each "
+                f"other's training neighbours (exclude_adjacent='auto' chose "
+                f"{window}). Pass the recording, battle or round of each row "
+                "as groups to fit, or set exclude_adjacent, to choose yourself.",
+                UserWarning,
+                stacklevel=4,
+            )
+        return window
+
+    def _n_neighbors(self, n, groups, exclude):
         """``n_neighbors``, or fewer (with a warning) if the rows allow fewer."""
-        allowed = int(np.min(allowed_counts(groups, int(self.exclude_adjacent), n)))
+        allowed = int(np.min(allowed_counts(groups, exclude, n)))
         if allowed < 1:
             raise ValueError(
                 f"Every training row needs at least one other row as its "
                 f"neighbour; with n_samples={n}"
                 + (", these groups" if groups is not None else "")
-                + f" and exclude_adjacent={self.exclude_adjacent} some row has "
+                + f" and exclude_adjacent={exclude} some row has "
                 "none."
             )
         if allowed < self.n_neighbors:
@@ -469,25 +587,36 @@ default="learned"
         # Equal weights are no weights: the same arithmetic, bit for bit.
         equal = bool(np.all(sample_weight == sample_weight[0]))
         mass = None if equal else sample_weight
-        k = self._n_neighbors(n, groups)
-        summary = TargetSummary.from_targets(lower, upper, sample_weight, period=period)
-        if isinstance(self.bandwidth, str):
-            h = rule_of_thumb_bandwidth(summary, self.bandwidth, self.kernel, k)
-        else:
-            h = float(self.bandwidth)
-        centers, half_widths = atom_locations(lower, upper, self.neighbor_target)
-
         embedding = NeighborEmbedding.from_data(
             X,
             n_pieces=_SPLINE_PIECES if self.embedding == "spline" else 1,
             sample_weight=mass,
         )
+        E = embedding.transform(X)
+        start = start_weights(embedding)
+        exclude = self._exclusion(weighted_points(E, start), groups)
+        k = self._n_neighbors(n, groups, exclude)
+        summary = TargetSummary.from_targets(lower, upper, sample_weight, period=period)
+        choose_h = self.bandwidth == "auto"
+        if choose_h:
+            # The search's bracket: Scott's rule counting rows, not weights,
+            # so that a common factor of the weights leaves it where it is.
+            c = n / summary.weight
+            counted = replace(
+                summary, weight=n, first=summary.first * c, second=summary.second * c
+            )
+            h = rule_of_thumb_bandwidth(counted, "scott", self.kernel, k)
+        elif isinstance(self.bandwidth, str):
+            h = rule_of_thumb_bandwidth(summary, self.bandwidth, self.kernel, k)
+        else:
+            h = float(self.bandwidth)
+        rule_h = h
+        centers, half_widths = atom_locations(lower, upper, self.neighbor_target)
+
         log_mass = None if equal else np.log(sample_weight / np.max(sample_weight))
         row_weight = (
             np.full(n, 1 / n) if equal else sample_weight / np.sum(sample_weight)
         )
-        E = embedding.transform(X)
-        start = start_weights(embedding)
         fixed = self._validate_metric(embedding)
         params = NeighborLogits.pack(*((1.0, start) if fixed is None else fixed))
         if (
@@ -521,7 +650,7 @@ default="learned"
                 points,
                 k,
                 groups=groups,
-                exclude_adjacent=int(self.exclude_adjacent),
+                exclude_adjacent=exclude,
             )
             # The objective holds the rows in the search tree's order, so that
             # a block's rows and their neighbours lie close together in
@@ -535,6 +664,22 @@ default="learned"
             # matter): the kernels' gathers then sweep E forwards, 10% faster
             # per evaluation at a million rows.
             neighbors.sort(axis=1)
+            if choose_h:
+                h = loo_bandwidth(
+                    params,
+                    E[order],
+                    neighbors,
+                    lower[order],
+                    upper[order],
+                    centers[order],
+                    None if half_widths is None else half_widths[order],
+                    None if log_mass is None else log_mass[order],
+                    row_weight[order],
+                    kernel=self.kernel,
+                    period=period,
+                    window_start=0.0 if period is None else summary.window_start,
+                    rule=rule_h,
+                )
             table = training_table(
                 lower[order],
                 upper[order],
@@ -595,6 +740,7 @@ default="learned"
         self.objective_ = float(objective_value)
         self.n_samples_fit_ = n
         self.n_neighbors_ = k
+        self.exclude_adjacent_ = exclude
         return self
 
     def predict_distribution(self, X):
@@ -615,7 +761,7 @@ default="learned"
         --------
         >>> import numpy as np
         >>> from skkdece import SoftmaxKDENeighborsRegressor
-        >>> X = np.linspace(-1, 1, 60)[:, None]
+        >>> X = np.random.default_rng(0).uniform(-1, 1, size=(60, 1))
         >>> model = SoftmaxKDENeighborsRegressor(n_neighbors=5).fit(X, X[:, 0])
         >>> dist = model.predict_distribution(X[:3])
         >>> len(dist), dist.centers.shape
