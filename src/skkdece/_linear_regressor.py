@@ -8,11 +8,12 @@ Predictions come from :mod:`skkdece._base`, on top of
 :meth:`SoftmaxKDERegressor.predict_distribution`.
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, _fit_context
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     check_is_fitted,
@@ -23,15 +24,24 @@ from ._base import SHARED_CONSTRAINTS, SoftmaxKDEMixin
 from ._distribution import KDEDistribution
 from ._fit import (
     as_period,
+    kernel_geometry,
     linear_model_tags,
     linear_objective,
-    place_kernels,
     read_fit_targets,
     validate_fit_data,
 )
 from ._linear import linear_logits
 from ._solver import minimize_lbfgs
+from ._tables._factory import training_table
 from ._targets import TargetSummary
+
+#: ``early_stopping="auto"`` turns it on from this many rows of positive
+#: weight (see the parameter's documentation for the measurement).
+EARLY_STOPPING_MIN_SAMPLES = 1000
+#: Rows each side of the validation split needs at the least.
+MIN_SPLIT_ROWS = 10
+#: Contiguous blocks of rows the validation split draws from.
+SPLIT_BLOCKS = 50
 
 
 class SoftmaxKDERegressor(SoftmaxKDEMixin, BaseEstimator):
@@ -129,7 +139,50 @@ default="scott"
         magnitude when that is below 1/16 or above 16), all rounded to
         powers of two, and intercepts at the means of features whose mean
         exceeds three standard deviations; the objective is always evaluated
-        at the parameters mapped back, so the optimum is unchanged.
+        at the parameters mapped back, so the optimum is unchanged.  Under
+        early stopping, also the least improvement of the held-out score
+        that counts.
+    early_stopping : "auto" or bool, default="auto"
+        Whether held-out rows choose the number of iterations.  The fit then
+        first runs on a training share of the rows, scoring every iterate on
+        the others (``validation_fraction`` of them) with the loss it trains
+        on (unpenalised, weighted by ``sample_weight``), and stops once
+        ``n_iter_no_change`` iterations in a row have not beaten the best
+        held-out score by more than ``tol``.  The model is then fitted on
+        all the rows for exactly that best iteration count
+        (``best_iteration_``), from the same start, without a
+        ``ConvergenceWarning``: ``max_iter`` then bounds the iteration counts
+        searched, as in :class:`~sklearn.ensemble.HistGradientBoostingRegressor`
+        (a ``best_iteration_`` near ``max_iter`` says that more might score
+        higher).  ``"auto"``: on from 1000 rows of positive
+        weight (and when each side of the split gets at least 10 of them).
+        The kernels are placed from all the rows, as without early
+        stopping.  Unlike scikit-learn's MLP and gradient-boosting
+        estimators, which keep the best iterate of the training share, the
+        model is refitted on all the rows: on the 16 data sets of
+        ``benchmarks/defaults_benchmarks.py`` the refit scored higher on
+        held-out data on 11, by 0.008 nats on average (0.02 on real waves of
+        Walls, on simulated waves, on the circular problem).
+        ``False`` is the fit as before early stopping, bit for bit.
+    validation_fraction : float, default=0.1
+        Share of the rows of positive weight held out under early stopping.
+        The rows, in the order given, are cut into 50 blocks of consecutive
+        rows, and whole blocks are drawn at random (the last one drawn
+        trimmed to size): on shuffled rows a random split, on rows recorded
+        in time order a split that keeps most of each row's near-duplicate
+        neighbours in time on its own side.  Fewer than 10 rows on either
+        side turn ``"auto"`` off and make ``early_stopping=True`` an error.
+    n_iter_no_change : int, default=200
+        Iterations in a row without an improvement of the held-out score by
+        more than ``tol`` that end the held-out run.  L-BFGS-B iterations are
+        not epochs: the held-out score of its iterates wanders, and on the
+        bundled real waves (Walls) it stayed below an early best for about
+        200 iterations before rising 0.1 nats above it; with 10, 50 or 100
+        that fit stopped at iteration 30 or 70, 0.10-0.15 nats short.
+    random_state : int, RandomState instance or None, default=None
+        Draws the held-out blocks.  None draws them as 0 does, so that
+        repeated fits of the same rows are identical; pass another int for
+        another split, or a ``RandomState`` to draw from it.
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).
@@ -140,7 +193,9 @@ default="scott"
         maps the names of the fitted attributes being learned to copies of
         their current values (here ``"coef_"`` and ``"intercept_"``), and
         ``n_iter`` counts the iterations so far.  Every estimator of the
-        family calls its callback this way.
+        family calls its callback this way.  Under early stopping it sees
+        the held-out run's iterations, then the final fit's, counted from 1
+        again.
 
     Attributes
     ----------
@@ -157,9 +212,18 @@ default="scott"
         ``(start, start + period)``: the window of predicted angles when
         periodic; None otherwise.
     n_iter_ : int
-        Number of L-BFGS-B iterations run.
+        Number of L-BFGS-B iterations run (under early stopping, on all the
+        rows: ``best_iteration_``, or fewer where L-BFGS-B converged first).
     objective_ : float
         Final value of the penalised objective.
+    validation_score_ : ndarray of shape (n_held_out_iter + 1,)
+        Under early stopping, the held-out mean log-likelihood of the
+        starting point and after every iteration of the held-out run;
+        empty otherwise.
+    best_iteration_ : int
+        The iteration of the highest ``validation_score_``: the number of
+        iterations the model was fitted for on all the rows.  Without early
+        stopping, ``n_iter_``.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -206,6 +270,10 @@ default="scott"
         "loss": [StrOptions({"cross_entropy", "interval_likelihood"})],
         "fit_intercept": ["boolean"],
         "n_quadrature": [Interval(Integral, 1, None, closed="left"), None],
+        "early_stopping": [StrOptions({"auto"}), "boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -223,6 +291,10 @@ default="scott"
         n_quadrature=None,
         max_iter=1000,
         tol=1e-6,
+        early_stopping="auto",
+        validation_fraction=0.1,
+        n_iter_no_change=200,
+        random_state=None,
         warm_start=False,
         verbose=0,
         callback=None,
@@ -239,6 +311,10 @@ default="scott"
         self.n_quadrature = n_quadrature
         self.max_iter = max_iter
         self.tol = tol
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
         self.callback = callback
@@ -296,21 +372,26 @@ default="scott"
             sample_weight = sample_weight[kept]
 
         summary = TargetSummary.from_targets(lower, upper, sample_weight, period=period)
-        geometry, table = place_kernels(
+        geometry = kernel_geometry(
             summary,
             lower,
             upper,
+            sample_weight,
             centers=self.centers,
             bandwidth=self.bandwidth,
             kernel=self.kernel,
-            loss=self.loss,
-            n_quadrature=self.n_quadrature,
             placement=self.placement,
-            sample_weight=sample_weight,
         )
         self.centers_ = geometry.centers
         self.bandwidth_ = geometry.bandwidth
         self.window_ = geometry.window
+        split = self._validation_split(kept.size)
+        n_iter = None
+        if split is not None:
+            n_iter = self._held_out_run(
+                geometry, X, lower, upper, sample_weight, kept, split
+            )
+        table = self._table(geometry, lower, upper, summary.period)
         table.check_covered(rows=kept)
         model, objective = linear_objective(
             table,
@@ -323,36 +404,178 @@ default="scott"
         # allocates the evaluation buffers.
         coordinates = model.solver_coordinates(X, sample_weight)
         with objective.running():
-            self._minimize(model, objective.loss_gradient, coordinates)
+            self._minimize(model, objective.loss_gradient, coordinates, n_iter=n_iter)
         return self
 
-    def _minimize(self, model, loss_gradient, coordinates):
-        """Run the solver on ``loss_gradient`` and store the fitted parameters.
+    def _table(self, geometry, lower, upper, period):
+        """The kernel table of these targets (coverage not yet checked)."""
+        return training_table(
+            lower,
+            upper,
+            geometry.centers,
+            kernel=self.kernel,
+            bandwidth=geometry.bandwidth,
+            period=period,
+            loss=self.loss,
+            n_quadrature=self.n_quadrature,
+        )
 
-        Shared by every way of evaluating the objective (in memory, or summed
-        over a cluster's partitions in :mod:`skkdece.dask`).
+    def _early_stopping_on(self, n_samples):
+        """Whether this fit of ``n_samples`` weighted rows stops early.
+
+        ``"auto"`` is on from :data:`EARLY_STOPPING_MIN_SAMPLES` rows; an
+        explicit True with too few rows for the split is an error.  An
+        estimator without the parameter (a subclass with its own
+        ``__init__``) never stops early.
         """
+        early_stopping = getattr(self, "early_stopping", False)
+        if early_stopping is False:
+            return False
+        fraction = float(getattr(self, "validation_fraction", 0.1))
+        n_validation = int(np.ceil(fraction * n_samples))
+        too_few = min(n_validation, n_samples - n_validation) < MIN_SPLIT_ROWS
+        if early_stopping == "auto":
+            return n_samples >= EARLY_STOPPING_MIN_SAMPLES and not too_few
+        if too_few:
+            raise ValueError(
+                f"early_stopping=True needs at least {MIN_SPLIT_ROWS} rows of "
+                f"positive weight on each side of the validation split, but "
+                f"validation_fraction={fraction} of {n_samples} rows leaves "
+                f"{n_validation} for validation and "
+                f"{n_samples - n_validation} for training. Pass more rows, "
+                "change validation_fraction, or set early_stopping=False."
+            )
+        return True
+
+    def _validation_split(self, n_samples):
+        """Training and validation positions among the weighted rows, or None.
+
+        The rows are cut into :data:`SPLIT_BLOCKS` contiguous blocks of
+        consecutive rows, and whole blocks are drawn at random for
+        validation until they hold ``ceil(validation_fraction * n)`` rows:
+        on shuffled rows this is a random split, and on rows recorded in
+        time order a row's near-duplicate neighbours in time mostly fall on
+        its own side of the split, so that the held-out score measures
+        what new data would see.
+        """
+        if not self._early_stopping_on(n_samples):
+            return None
+        n_validation = int(np.ceil(self.validation_fraction * n_samples))
+        rng = check_random_state(0 if self.random_state is None else self.random_state)
+        edges = np.linspace(0, n_samples, min(SPLIT_BLOCKS, n_samples) + 1)
+        edges = edges.round().astype(np.intp)
+        taken = np.zeros(n_samples, dtype=bool)
+        for b in rng.permutation(edges.size - 1):
+            room = n_validation - int(np.count_nonzero(taken))
+            if room <= 0:
+                break
+            start, stop = edges[b], edges[b + 1]
+            taken[start : min(stop, start + room)] = True
+        return np.flatnonzero(~taken), np.flatnonzero(taken)
+
+    def _held_out_run(self, geometry, X, lower, upper, sample_weight, kept, split):
+        """The iteration count early stopping chooses; sets ``validation_score_``.
+
+        L-BFGS-B runs on the training side of the split, from the same start
+        as the final fit, scoring every iterate on the held-out side (the
+        cross-entropy the model trains on, weighted by ``sample_weight``,
+        unpenalised), until ``n_iter_no_change`` iterations in a row have
+        not beaten the best score by more than ``tol``.  Returns the
+        iteration of the best score (``best_iteration_``); the final fit
+        runs that many iterations on all the rows.
+        """
+        objectives = []
+        for rows, alpha in zip(split, (self.alpha, 0.0), strict=True):
+            table = self._table(
+                geometry, lower[rows], upper[rows], as_period(self.period)
+            )
+            table.check_covered(rows=kept[rows])
+            objectives.append(
+                linear_objective(
+                    table,
+                    X[rows],
+                    sample_weight[rows],
+                    fit_intercept=self.fit_intercept,
+                    alpha=alpha,
+                )
+            )
+        (model, objective), (_, held_out) = objectives
+        train = split[0]
+        coordinates = model.solver_coordinates(X[train], sample_weight[train])
+        with objective.running(), held_out.running():
+            monitor = _BestIterate(
+                lambda params: -held_out.loss_gradient(params)[0],
+                self._initial_params(model),
+                self.n_iter_no_change,
+                self.tol,
+            )
+            minimize_lbfgs(
+                objective.loss_gradient,
+                self._initial_params(model),
+                coordinates=coordinates,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                verbose=self.verbose,
+                callback=self._user_callback(model),
+                monitor=monitor,
+                # max_iter bounds the iteration counts searched, as in
+                # scikit-learn's HistGradientBoosting: no warning.
+                warn=False,
+                name=f"{type(self).__name__} (held-out run)",
+            )
+        self.validation_score_ = np.array(monitor.scores)
+        self.best_iteration_ = monitor.best_iteration
+        return monitor.best_iteration
+
+    def _user_callback(self, model):
+        """The solver's callback that calls ``self.callback``, or None."""
+        if self.callback is None:
+            return None
 
         def callback(params, n_iter):
             coef, intercept = model.unpack(params)
             current = {"coef_": coef.copy(), "intercept_": np.array(intercept)}
             self.callback(current, n_iter)
 
+        return callback
+
+    def _minimize(self, model, loss_gradient, coordinates, n_iter=None):
+        """Run the solver on ``loss_gradient`` and store the fitted parameters.
+
+        Shared by every way of evaluating the objective (in memory, or summed
+        over a cluster's partitions in :mod:`skkdece.dask`).  ``n_iter``,
+        when given (by early stopping), is the number of iterations to run:
+        the run ends there, or sooner if L-BFGS-B converges, without a
+        warning.
+        """
+        initial = self._initial_params(model)
+        if n_iter is None:
+            self.validation_score_ = np.array([])
+        elif n_iter == 0:  # the starting point was the best
+            self.n_iter_ = 0
+            self._store(model, initial, loss_gradient(initial)[0])
+            return
         result = minimize_lbfgs(
             loss_gradient,
-            self._initial_params(model),
+            initial,
             coordinates=coordinates,
-            max_iter=self.max_iter,
+            max_iter=self.max_iter if n_iter is None else n_iter + 1,
             tol=self.tol,
             verbose=self.verbose,
-            callback=None if self.callback is None else callback,
+            callback=self._user_callback(model),
+            monitor=None if n_iter is None else (lambda p, k, v: k >= n_iter),
             name=type(self).__name__,
         )
-        coef, intercept = model.unpack(result.params)
+        self.n_iter_ = result.n_iter
+        if n_iter is None:
+            self.best_iteration_ = result.n_iter
+        self._store(model, result.params, result.objective)
+
+    def _store(self, model, params, objective):
+        coef, intercept = model.unpack(params)
         self.coef_ = coef.copy()
         self.intercept_ = np.array(intercept, dtype=np.float64)
-        self.n_iter_ = result.n_iter
-        self.objective_ = result.objective
+        self.objective_ = float(objective)
 
     def _initial_params(self, model):
         """Zeros, or the previous solution under ``warm_start`` if it fits."""
@@ -412,3 +635,34 @@ default="scott"
         )
         logits = linear_logits(X, self.coef_, self.intercept_)
         return kernels._like(log_softmax(logits, axis=1), self.centers_)
+
+
+class _BestIterate:
+    """The held-out run's monitor: scores every iterate, stops when they stall.
+
+    As scikit-learn's ``MLPRegressor(early_stopping=True)``: the run stops
+    once ``n_iter_no_change`` iterations in a row have not beaten the best
+    score so far by more than ``tol``.  ``scores[k]`` is the score after
+    ``k`` iterations (``scores[0]``: the starting point's), and
+    ``best_iteration`` the first ``k`` of the highest.
+    """
+
+    def __init__(self, score, initial, n_iter_no_change, tol):
+        self.score = score
+        self.n_iter_no_change = int(n_iter_no_change)
+        self.tol = float(tol)
+        self.scores = [float(score(initial))]
+        self.best_iteration = 0
+        self.no_improvement = 0
+
+    def __call__(self, params, n_iter, objective):
+        score = float(self.score(params))
+        self.scores.append(score)
+        best = self.scores[self.best_iteration]
+        if score < best + self.tol:
+            self.no_improvement += 1
+        else:
+            self.no_improvement = 0
+        if score > best:
+            self.best_iteration = n_iter
+        return self.no_improvement >= self.n_iter_no_change

@@ -5,9 +5,11 @@ grad)`` from any starting point, so a regularisation path can warm-start each
 fit from the previous solution.  It works in coordinates of the caller's
 choosing (a diagonal scale, or centered and scaled features for the linear
 model), prints a progress table under ``verbose``, calls a user callback once
-per iteration (from the optimiser's callback, not from inside the loss), and
-warns with scikit-learn's :class:`~sklearn.exceptions.ConvergenceWarning`
-whenever it stops early.
+per iteration (from the optimiser's callback, not from inside the loss), lets
+a ``monitor`` (early stopping on a held-out score) end the run after any
+iteration, and warns with scikit-learn's
+:class:`~sklearn.exceptions.ConvergenceWarning` whenever it stops before its
+own stopping rule or the monitor's.
 """
 
 import time
@@ -31,13 +33,28 @@ class SolverResult:
     n_iter : int
         Iterations run, at most ``max_iter``.
     converged : bool
-        Whether L-BFGS-B met its stopping rule before ``max_iter``.
+        Whether L-BFGS-B met its stopping rule before ``max_iter``, or the
+        monitor ended the run.
+    stopped : bool, default=False
+        Whether the monitor ended the run.
     """
 
     params: np.ndarray
     objective: float
     n_iter: int
     converged: bool
+    stopped: bool = False
+
+
+class _MonitorStop(Exception):
+    """Raised from the optimiser's callback when the monitor ends the run.
+
+    SciPy's own signal (``StopIteration`` from the callback) exists only from
+    SciPy 1.11's new-style callbacks on, and what L-BFGS-B returns then has
+    changed between versions; an exception of our own, caught around
+    :func:`scipy.optimize.minimize`, behaves the same on every version, and
+    the last accepted iterate is already in hand.
+    """
 
 
 def minimize_lbfgs(
@@ -51,6 +68,8 @@ def minimize_lbfgs(
     tol=1e-6,
     verbose=0,
     callback=None,
+    monitor=None,
+    warn=True,
     name="skkdece",
 ):
     """Minimise ``fun`` with L-BFGS-B on its exact gradient.
@@ -82,6 +101,15 @@ def minimize_lbfgs(
     callback : callable or None, default=None
         Called after every iteration as ``callback(params, n_iter)``, with a
         copy of the current parameters in the caller's units.
+    monitor : callable or None, default=None
+        Called after every iteration, after ``callback``, as
+        ``monitor(params, n_iter, value)`` with the current parameters (in
+        the caller's units; not to be modified) and objective; a true return
+        value ends the run there, without a warning (the result then has
+        ``stopped=True`` and holds that iterate).
+    warn : bool, default=True
+        Whether to warn when L-BFGS-B stops before convergence (reaching
+        ``max_iter`` included).
     name : str, default="skkdece"
         Whose fit this is, for the table and the warning.
 
@@ -124,31 +152,51 @@ def minimize_lbfgs(
             )
         if callback is not None:
             callback(coordinates.from_solver(intermediate_result.x), state["n_iter"])
+        if monitor is not None:
+            x = coordinates.from_solver(intermediate_result.x)
+            value = float(intermediate_result.fun)
+            if monitor(x, state["n_iter"], value):
+                state["stop"] = (x, value)
+                raise _MonitorStop
 
-    result = minimize(
-        scaled_fun,
-        coordinates.to_solver(params),
-        method="L-BFGS-B",
-        jac=True,
-        bounds=bounds,
-        callback=on_iteration,
-        options={
-            "maxiter": max_iter,
-            "maxls": 50,
-            "gtol": tol,
-            "ftol": 64 * np.finfo(float).eps,
-        },
-    )
-    n_iter = _check_optimize_result(
-        "lbfgs",
-        result,
-        max_iter,
-        extra_warning_msg=(
-            f"{name}: L-BFGS-B stopped before convergence after "
-            f"{min(result.nit, max_iter)} iterations. Increase max_iter, scale "
-            "the features, or loosen tol."
-        ),
-    )
+    try:
+        result = minimize(
+            scaled_fun,
+            coordinates.to_solver(params),
+            method="L-BFGS-B",
+            jac=True,
+            bounds=bounds,
+            callback=on_iteration,
+            options={
+                "maxiter": max_iter,
+                "maxls": 50,
+                "gtol": tol,
+                "ftol": 64 * np.finfo(float).eps,
+            },
+        )
+    except _MonitorStop:
+        x, value = state["stop"]
+        if verbose:
+            print(f"Stopped by the monitor ({state['n_iter']} iterations)")
+        return SolverResult(
+            params=x,
+            objective=value,
+            n_iter=state["n_iter"],
+            converged=True,
+            stopped=True,
+        )
+    n_iter = min(result.nit, max_iter)
+    if warn:
+        n_iter = _check_optimize_result(
+            "lbfgs",
+            result,
+            max_iter,
+            extra_warning_msg=(
+                f"{name}: L-BFGS-B stopped before convergence after "
+                f"{n_iter} iterations. Increase max_iter, scale the features, "
+                "or loosen tol."
+            ),
+        )
     if verbose:
         print(f"{result.message} ({n_iter} iterations)")
     return SolverResult(

@@ -389,7 +389,13 @@ class _BlockPredictor:
             'With ``placement="quantile"`` every partition\'s target midpoints '
             "and weights (16 bytes a row) are brought to the client once, for "
             "exact quantiles."
-        )
+        ),
+        "early_stopping": (
+            "On Dask collections the fit never stops early (the held-out split "
+            'would have to be drawn across the partitions): ``"auto"`` is '
+            "off there and True is an error; NumPy input stops early as the "
+            "in-memory estimator does."
+        ),
     },
 )
 class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
@@ -416,7 +422,7 @@ class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
     Attributes
     ----------
     coef_, intercept_, centers_, bandwidth_, window_, n_iter_, objective_, \
-n_features_in_, feature_names_in_ :
+validation_score_, best_iteration_, n_features_in_, feature_names_in_ :
         As for :class:`~skkdece.SoftmaxKDERegressor`.
 
     Notes
@@ -485,6 +491,12 @@ default=None
         if not any(_is_dask(a) for a in (X, y, sample_weight)):
             return super().fit(X, y, sample_weight)
         check_kernel_period(self.kernel, self.period)
+        if self.early_stopping is True:
+            raise ValueError(
+                "DaskSoftmaxKDERegressor does not stop early on Dask "
+                "collections: set early_stopping='auto' or False (the fit "
+                "then runs to convergence), or fit NumPy arrays."
+            )
         names = _feature_names(X)
         if not _is_dask(X):
             X = np.asarray(X)
