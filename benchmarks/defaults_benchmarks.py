@@ -910,9 +910,12 @@ def machine_details():
     )
 
 
-def run(config="full", log=print, out=print):
-    """Fit everything of ``CONFIGS[config]``; print and return the rows."""
-    cfg = CONFIGS[config]
+def run(config="full", log=print, out=print, **only):
+    """Fit everything of ``CONFIGS[config]``; print and return the rows.
+
+    ``only``: ``models`` or ``datasets`` replacing the configuration's.
+    """
+    cfg = dataclasses.replace(CONFIGS[config], **only)
     started = time.perf_counter()
     print_machine(f"{machine_details()}; config {config}")
     rows = []
@@ -946,11 +949,28 @@ def run(config="full", log=print, out=print):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small run, < 3 min")
+    parser.add_argument(
+        "--models", help="comma-separated subset of: linear, cv, neighbours"
+    )
+    parser.add_argument(
+        "--datasets",
+        help="comma-separated subset of: " + ", ".join(Config.datasets),
+    )
     args = parser.parse_args(argv)
+    only = {
+        key: tuple(value.split(","))
+        for key, value in (("models", args.models), ("datasets", args.datasets))
+        if value
+    }
+    for key, chosen in only.items():
+        unknown = set(chosen) - set(getattr(Config, key))
+        if unknown:
+            parser.error(f"unknown {key}: {', '.join(sorted(unknown))}")
     warnings.simplefilter("ignore", ConvergenceWarning)  # recorded per fit
     run(
         "quick" if args.quick else "full",
         log=lambda s: print(s, file=sys.stderr, flush=True),
+        **only,
     )
 
 
