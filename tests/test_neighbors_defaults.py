@@ -9,7 +9,9 @@ import warnings
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 from scipy.special import log_softmax, logsumexp
+from scipy.stats import norm
 from sklearn.neighbors import NearestNeighbors
 
 import skkdece._neighbors_regressor as nr
@@ -215,6 +217,83 @@ def test_loo_bandwidth_is_the_best_on_a_fine_grid():
     assert loo_score(h, log_w, t[neighbors], t, weight / weight.sum()) == pytest.approx(
         max(scores), abs=1e-4
     )
+
+
+def reference_loo(h, log_w, centers, half, lower, upper, weight, period):
+    """The leave-one-out score by brute force: a 401-node trapezoid over each
+    interval of the mean log density of boxes smoothed by a gaussian, wrapped
+    over five periods on a circle."""
+    shifts = [0.0] if period is None else period * np.arange(-2, 3)
+    nodes = np.linspace(0.0, 1.0, 401)
+    t = lower[:, None] + (upper - lower)[:, None] * nodes  # (n, nodes)
+    gap = t[:, None, :] - centers[:, :, None]  # (n, k, nodes)
+    dens = 0.0
+    for shift in shifts:
+        u = gap + shift
+        if half is None:
+            dens = dens + norm.pdf(u / h) / h
+        else:
+            hw = half[:, :, None]
+            dens = dens + (norm.cdf((u + hw) / h) - norm.cdf((u - hw) / h)) / (2 * hw)
+    with np.errstate(divide="ignore"):  # far from every box at tiny h: -inf
+        log_p = np.log(np.sum(np.exp(log_w)[:, :, None] * dens, axis=1))
+    mean = trapezoid(log_p, nodes, axis=1) if np.any(upper > lower) else log_p[:, 0]
+    return weight @ mean
+
+
+@pytest.mark.parametrize("period", [None, 2 * np.pi])
+@pytest.mark.parametrize("targets", ["point", "interval"])
+def test_loo_bandwidth_on_intervals_and_circles(targets, period):
+    rng = np.random.default_rng(6)
+    n, k = 100, 6
+    E = rng.normal(size=(n, 2))
+    mid = 1.2 * E[:, 0] + rng.normal(scale=0.25, size=n)
+    if period is not None:
+        mid = np.mod(mid, period) - np.pi
+    width = rng.uniform(0.1, 0.4, size=n) if targets == "interval" else np.zeros(n)
+    lower, upper = mid - width / 2, mid + width / 2
+    metric = np.array([0.8, 0.2])
+    tree = NearestNeighbors(metric="manhattan").fit(E * metric)
+    neighbors = tree.kneighbors(E * metric, k + 1, return_distance=False)[:, 1:]
+    half = None if targets == "point" else width / 2
+    params = nr.NeighborLogits.pack(2.0, metric)
+    weight = np.full(n, 1.0 / n)
+    rule = 0.4
+    h = nr.loo_bandwidth(
+        params,
+        E,
+        neighbors,
+        lower,
+        upper,
+        mid,
+        half,
+        None,
+        weight,
+        kernel="gaussian",
+        period=period,
+        window_start=-np.pi if period else 0.0,
+        rule=rule,
+    )
+    s, v = nr.NeighborLogits.unpack(params)
+    log_w = log_softmax(-s * (np.abs(E[:, None, :] - E[neighbors]) @ v), axis=1)
+    near_half = None if half is None else half[neighbors]
+
+    def score(g):
+        return reference_loo(
+            g, log_w, mid[neighbors], near_half, lower, upper, weight, period
+        )
+
+    # The reference's maximum: a grid of 41 over the bracket, then 41 within
+    # a step of its best point (a resolution of 0.25%).
+    log_grid = np.linspace(np.log(rule / 30), np.log(2 * rule), 41)
+    coarse = log_grid[int(np.argmax([score(np.exp(g)) for g in log_grid]))]
+    step = log_grid[1] - log_grid[0]
+    grid = np.exp(np.linspace(coarse - step, coarse + step, 41))
+    scores = [score(g) for g in grid]
+    best = grid[int(np.argmax(scores))]
+    assert rule / 30 < best < 2 * rule
+    assert h == pytest.approx(best, rel=0.03)
+    assert score(h) == pytest.approx(max(scores), abs=2e-4)
 
 
 def test_auto_bandwidth_is_narrower_than_the_marginal_rule():
