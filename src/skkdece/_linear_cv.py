@@ -40,7 +40,6 @@ local minima (held-out scores up to 0.4 from the path's), so bandwidths do
 not pass solutions on.
 """
 
-from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -50,7 +49,6 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from threadpoolctl import ThreadpoolController
 
 from ._fit import (
     kernel_geometry,
@@ -100,31 +98,6 @@ AUTO_MIN_ALPHA_STEP = 1.25
 #: grid is searched automatically.
 AUTO_PATH_TOL = 1e-4
 AUTO_WARM_BANDWIDTHS = False
-
-# Objectives smaller than this (rows x (parameters + 1)) run as
-# BlockedObjective.running() runs them, on one thread and a one-thread BLAS,
-# but under one ThreadpoolController kept for the process: running() scans
-# the loaded libraries twice (about 8 ms a call), which cost 20% of a
-# default search on the benchmark's sine.
-_SMALL_OBJECTIVE = 2**24
-_CONTROLLER = []
-
-
-@contextmanager
-def _running(objective):
-    """``objective.running()``, without its library scans on small problems."""
-    size = objective.table.n_samples * (objective.model.n_params + 1)
-    if size >= _SMALL_OBJECTIVE:
-        with objective.running():
-            yield objective
-        return
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-        try:
-            yield objective
-        finally:
-            objective.close()
 
 
 def _grid(values, name, *, low_open):
@@ -329,7 +302,7 @@ def path_fits(
         solution = np.zeros(model.n_params)
         if starts is not None and starts[j] is not None:
             solution = np.array(starts[j], dtype=np.float64)
-        with _running(objective):
+        with objective.running():
             for i, alpha in enumerate(alphas):
                 model.alpha = float(alpha)
                 result = minimize_lbfgs(

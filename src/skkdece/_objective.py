@@ -42,7 +42,7 @@ from contextlib import contextmanager
 import numpy as np
 from scipy import sparse
 from sklearn import get_config
-from threadpoolctl import ThreadpoolController, threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 # NumPy 1.x keeps one global count of threads whose floating-point error
 # settings differ from the defaults: a thread leaving its np.errstate can make
@@ -58,6 +58,21 @@ _THREADSAFE_ERRSTATE = int(np.__version__.split(".")[0]) >= 2
 _MAX_GROUPS = 64
 
 
+_CONTROLLER = []
+
+
+def thread_controller():
+    """One ``ThreadpoolController`` for the process, as scikit-learn keeps.
+
+    Building one scans the loaded libraries (about 4 ms); a CV search runs
+    hundreds of small fits, and the scans cost a fifth of its time.  Its
+    ``info()`` and ``limit()`` read and set the current counts each call.
+    """
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 def blas_threads():
     """How many threads the BLAS may use here and now (1 if none is found).
 
@@ -67,7 +82,7 @@ def blas_threads():
     """
     counts = [
         info["num_threads"]
-        for info in ThreadpoolController().info()
+        for info in thread_controller().info()
         if info["user_api"] == "blas"
     ]
     return max(1, min(counts, default=1))
@@ -129,7 +144,7 @@ class BlockedObjective:
         # threads than on one).
         shared_out = len(self._bind()[2]) > 1
         one = small or shared_out
-        with threadpool_limits(limits=1 if one else None, user_api="blas"):
+        with thread_controller().limit(limits=1 if one else None, user_api="blas"):
             try:
                 yield self
             finally:
