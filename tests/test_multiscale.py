@@ -550,7 +550,9 @@ def test_cv_scores_sets_of_bandwidths_as_separate_fits_do():
     assert_array_equal(cv.bandwidths_[2], [0.03, 0.1, 0.4])
     for f, (train, test) in enumerate(folds):
         for j, b in enumerate(SETS):
-            alone = SoftmaxKDERegressor(bandwidth=b, alpha=1e-3, centers=10, tol=1e-8)
+            # A fold's penalty is the penalty for all rows, scaled to its own.
+            alpha = 1e-3 * len(X) / len(train)
+            alone = SoftmaxKDERegressor(bandwidth=b, alpha=alpha, centers=10, tol=1e-8)
             score = alone.fit(X[train], y[train]).score(X[test], y[test])
             assert cv.scores_[f, j, 0] == pytest.approx(score, rel=1e-9)
     # The refit is the plain estimator with the chosen set.
