@@ -23,10 +23,11 @@ scored on held-out rows it has never seen:
   default fit's ``bandwidth_`` (Scott's rule for the linear model, the
   leave-one-out choice for the neighbours model), penalties of the linear
   model multiples of ``s = trace(Cov(X)) / n`` (the scale of
-  ``SoftmaxKDERegressorCV``'s own grid) plus the default ``1e-4``; the
-  neighbours model also tries Scott's rule and, on time-ordered data, no
-  exclusion (``exclude_adjacent=0``) and the recording's rounds or battles
-  as ``groups`` beside the default ``exclude_adjacent="auto"``.  The grid of the
+  ``SoftmaxKDERegressorCV``'s own grid) plus the default ``1e-4``, each
+  fitted to convergence (``early_stopping=False``); the neighbours model
+  also tries Scott's rule and, on time-ordered data, no exclusion
+  (``exclude_adjacent=0``) and the recording's rounds or battles as
+  ``groups`` beside the default ``exclude_adjacent="auto"``.  The grid of the
   linear model is also the reference of ``cv``.
 * ``KNN k=50``: where the target is a guess factor or an angle, the plain
   nearest-neighbour kernel density: standardised features, the 50 nearest
@@ -494,14 +495,16 @@ def defaults_first(grid, defaults):
 
 
 def linear_grid(cfg, problem, rule_bandwidth):
+    """Penalties and bandwidths, each fitted to convergence (no early
+    stopping), beside the defaults."""
     s = alpha_scale(problem.X_train)
     alphas = [1e-4, *(f * s for f in cfg.alpha_factors)]
     grid = [
-        dict(alpha=a, bandwidth=f * rule_bandwidth)
+        dict(alpha=a, bandwidth=f * rule_bandwidth, early_stopping=False)
         for f in cfg.bandwidth_factors
         for a in alphas
     ]
-    return defaults_first(grid, dict(alpha=1e-4, bandwidth=rule_bandwidth))
+    return defaults_first(grid, dict())
 
 
 def neighbours_grid(cfg, problem, rule_bandwidth):
