@@ -101,11 +101,11 @@ def test_a_common_factor_of_the_weights_changes_nothing(params):
         )
         assert abs(scaled.objective_ - one.objective_) < 1e-9
         # The leave-one-out bandwidth's bracket counts rows, not weights; the
-        # search lands within a step of it (1.3%): its first round's fit
-        # moved to the tolerance of L-BFGS-B.
+        # search lands within its tolerance (2% in log h) of the same point:
+        # its first round's fit moved to the tolerance of L-BFGS-B.
         auto = SoftmaxKDENeighborsRegressor(**{**params, "bandwidth": "auto"})
         assert auto.fit(X, y, sample_weight=factor * w).bandwidth_ == pytest.approx(
-            auto_h, rel=0.03
+            auto_h, rel=0.04
         )
         np.testing.assert_allclose(
             scaled.predict_distribution(X_new).log_weights,

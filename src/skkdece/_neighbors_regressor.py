@@ -16,6 +16,7 @@ from dataclasses import replace
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.exceptions import NotFittedError
@@ -37,7 +38,6 @@ from ._neighbors import (
     weighted_points,
 )
 from ._objective import BlockedObjective
-from ._optimize import golden_section_max
 from ._serial import serial_window
 from ._solver import minimize_lbfgs
 from ._tables._checks import check_kernel_period
@@ -48,10 +48,16 @@ from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
 _SPLINE_PIECES = 4
 # Bounds on the log of the sharpness in training.
 _LOG_SHARPNESS_LIMIT = 30.0
-# Rows at most whose leave-one-out score chooses bandwidth="auto", and the
-# golden-section steps over log h (0.618**10 of a bracket of log 60: 1.3%).
-_BANDWIDTH_PROBES = 1000
-_BANDWIDTH_STEPS = 10
+# Rows at most whose leave-one-out score chooses bandwidth="auto" (their
+# kernel tables cost about as much as the fit's own at h / 5 on interval
+# targets), and the tolerance of Brent's search in log h (2%).
+_BANDWIDTH_PROBES = 300
+_BANDWIDTH_XATOL = 0.02
+# The search's bracket, in factors of Scott's rule: [1/10, 2], extended down
+# by factors of 10 (to 1/1000 at most) while the best lies at its lower end.
+# A kernel table's cost grows with (interval / h)**1.3 on interval targets,
+# so the small bandwidths are searched only where the data asks for them.
+_BANDWIDTH_LOW, _BANDWIDTH_HIGH, _BANDWIDTH_FLOOR = 0.1, 2.0, 1e-3
 # Kernel values per block of the training table: a quarter of the default,
 # so that a block's gathered rows of E stay in the caches, beside its kernel
 # values, from the forward pass to the backward one (one evaluation at 1e6
@@ -184,8 +190,10 @@ def loo_bandwidth(
 mean_log_density`, the same kernel table), over up to ``_BANDWIDTH_PROBES``
     rows evenly spaced in memory order, each with its training neighbours
     and logits, as a function of ``log h`` alone: its maximum on
-    ``[rule / 30, 2 rule]`` by a golden-section search of
-    ``_BANDWIDTH_STEPS`` steps (``log h`` to within 1.3%).
+    ``[rule / 10, 2 rule]`` by Brent's bounded search
+    (:func:`scipy.optimize.minimize_scalar`, ``log h`` to within
+    ``_BANDWIDTH_XATOL``), searched again a decade lower while the maximum
+    is at the bracket's lower end (down to ``rule / 1000``).
     """
     n = E.shape[0]
     probes = np.unique(
@@ -202,29 +210,31 @@ mean_log_density`, the same kernel table), over up to ``_BANDWIDTH_PROBES``
     weight = row_weight[probes] / np.sum(row_weight[probes])
     half = None if half_widths is None else half_widths[near]
 
-    def score(log_h):
-        out = np.empty_like(log_h)
-        for i, value in enumerate(log_h.flat):
-            dist = KDEDistribution(
-                log_weights,
-                centers[near],
-                kernel=kernel,
-                bandwidth=float(np.exp(value)),
-                period=period,
-                window_start=window_start,
-                half_widths=half,
-            )
-            out.flat[i] = weight @ dist.mean_log_density(lower[probes], upper[probes])
-        return out
+    def loss(log_h):
+        dist = KDEDistribution(
+            log_weights,
+            centers[near],
+            kernel=kernel,
+            bandwidth=float(np.exp(log_h)),
+            period=period,
+            window_start=window_start,
+            half_widths=half,
+        )
+        return -(weight @ dist.mean_log_density(lower[probes], upper[probes]))
 
-    log_rule = np.log(rule)
-    best, _ = golden_section_max(
-        score,
-        np.array([log_rule - np.log(30.0)]),
-        np.array([log_rule + np.log(2.0)]),
-        n_steps=_BANDWIDTH_STEPS,
-    )
-    return float(np.exp(best[0]))
+    low = np.log(rule * _BANDWIDTH_LOW)
+    high = np.log(rule * _BANDWIDTH_HIGH)
+    while True:
+        best = minimize_scalar(
+            loss,
+            bounds=(low, high),
+            method="bounded",
+            options={"xatol": _BANDWIDTH_XATOL},
+        ).x
+        floor = np.log(rule * _BANDWIDTH_FLOOR)
+        if best > low + 2 * _BANDWIDTH_XATOL or low <= floor + 1e-9:
+            return float(np.exp(best))
+        low, high = low - np.log(10.0), low + 4 * _BANDWIDTH_XATOL
 
 
 class MemorySearch:
@@ -714,7 +724,8 @@ default="learned"
             self.callback(current, n_done + n_iter)
 
         n_done, objective_value = 0, None
-        for _ in range(self.n_rounds if learn else 1):
+        n_rounds = self.n_rounds if learn else 1
+        for r in range(n_rounds):
             points = weighted_points(E, params[1:])
             neighbors = training_neighbors(
                 points,
@@ -734,7 +745,9 @@ default="learned"
             # matter): the kernels' gathers then sweep E forwards, 10% faster
             # per evaluation at a million rows.
             neighbors.sort(axis=1)
-            if choose_h:
+            # The bandwidth once, before the last round: from the metric the
+            # earlier rounds learned and the neighbours it finds.
+            if choose_h and r == n_rounds - 1:
                 h = loo_bandwidth(
                     params,
                     E[order],
