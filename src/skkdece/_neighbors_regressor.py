@@ -339,9 +339,17 @@ default="learned"
     kernel : {"gaussian", "exponential", "tophat", "epanechnikov", "linear", \
 "cosine", "vonmises"}, default="gaussian"
         Kernel shape; ``"vonmises"`` needs a period.
-    bandwidth : float or {"scott", "silverman"}, default="scott"
-        Kernel bandwidth, or the rule of thumb for the training targets' spread,
-        as for :class:`SoftmaxKDERegressor` with ``n_neighbors`` centers.
+    bandwidth : float or {"auto", "scott", "silverman"}, default="auto"
+        Kernel bandwidth, or how to choose it.  ``"auto"``: the bandwidth of
+        the best leave-one-out score (the training objective), chosen before
+        the last round from the metric the earlier rounds learned, on up to
+        300 training rows, by Brent's search in ``log h`` from ``[h_S / 10,
+        2 h_S]`` (``h_S`` Scott's rule counting rows), extended down by
+        decades to ``h_S / 1000`` while the best lies at the lower end.  A
+        bandwidth from the spread of all the targets suits the density of the
+        target alone; a conditional density is narrower.  ``"scott"``,
+        ``"silverman"``: the rule of thumb for the training targets' spread,
+        as for :class:`SoftmaxKDERegressor`.
     period : float or None, default=None
         Period of a circular target (``2 * np.pi``, ``360``, ...).
     target_width : float, default=0.0
