@@ -126,3 +126,30 @@ def linear_objective(
         table.n_centers, X.shape[1], fit_intercept=fit_intercept, alpha=alpha
     )
     return BlockedObjective(table, model, X, sample_weight, n_threads=n_threads)
+
+
+def reference_aim(dist, aim, w, period):
+    """Refine aims by bisection on the sign of p(t + w) - p(t - w).
+
+    The Java aims are compared with this: Python's own aim may stop short
+    of the last bits (a golden-section search on the window mass).
+    """
+
+    def slope(t):
+        return np.exp(dist.logpdf_rows(t + w)) - np.exp(dist.logpdf_rows(t - w))
+
+    delta = 1e-6
+    lo, hi = aim - delta, aim + delta
+    ok = (slope(lo) > 0) & (slope(hi) <= 0)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        up = slope(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    ref = np.where(ok, lo, aim)
+    return dist.to_window(ref) if period else ref
+
+
+def circular_diff(a, b, period):
+    """|a - b|, the shorter way round a circle of this period (None: a line)."""
+    d = np.abs(a - b)
+    return np.minimum(d, period - d) if period else d

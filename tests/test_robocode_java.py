@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import circular_diff, reference_aim
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -52,23 +53,6 @@ def data():
     return X[:300], y[:300], X[300:]
 
 
-def reference_aim(dist, aim, w, period):
-    """Refine aims by bisection on the sign of p(t + w) - p(t - w)."""
-
-    def slope(t):
-        return np.exp(dist.logpdf_rows(t + w)) - np.exp(dist.logpdf_rows(t - w))
-
-    delta = 1e-6
-    lo, hi = aim - delta, aim + delta
-    ok = (slope(lo) > 0) & (slope(hi) <= 0)
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        up = slope(mid) > 0
-        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-    ref = np.where(ok, lo, aim)
-    return dist.to_window(ref) if period else ref
-
-
 def run_java(classes, tmp_path, model, Xs, t, repeats=0):
     path = tmp_path / "model.json"
     export_model(model, path)
@@ -79,11 +63,6 @@ def run_java(classes, tmp_path, model, Xs, t, repeats=0):
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     out = np.loadtxt(proc.stdout.splitlines(), delimiter=",", ndmin=2)
     return out[:, 0], out[:, 1], proc.stderr
-
-
-def circular_diff(a, b, period):
-    d = np.abs(a - b)
-    return np.minimum(d, period - d) if period else d
 
 
 CASES = [(k, None) for k in KERNELS if k != "vonmises"] + [(k, PERIOD) for k in KERNELS]

@@ -22,21 +22,9 @@ public class ModelGun extends WaveBot {
         }
         try (FileReader r = new FileReader(getDataFile("model.json"))) {
             model = SkkModel.load(r);
-            int n = model.mean.length;
-            columns = new int[n];
-            for (int j = 0; j < n; j++) {
-                columns[j] = j;
-                if (model.featureNames != null) {
-                    columns[j] = -1;
-                    for (int k = 0; k < FEATURES.length; k++) {
-                        if (FEATURES[k].equals(model.featureNames[j])) columns[j] = k;
-                    }
-                    if (columns[j] < 0) {
-                        throw new IllegalArgumentException("unknown feature " + model.featureNames[j]);
-                    }
-                }
-            }
+            columns = featureColumns(model.featureNames, model.mean.length);
         } catch (IOException | RuntimeException e) {
+            model = null;
             loadError = e.toString();
             out.println("ModelGun: no model (" + loadError + "); aiming head-on");
         }

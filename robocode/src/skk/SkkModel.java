@@ -77,27 +77,11 @@ public final class SkkModel {
         int nf = ((Number) doc.get("n_features")).intValue();
         @SuppressWarnings("unchecked")
         Map<String, Object> sc = (Map<String, Object>) doc.get("scaling");
-        mean = sc == null ? new double[nf] : vector(sc.get("mean"));
-        if (sc == null) {
-            scale = new double[nf];
-            java.util.Arrays.fill(scale, 1.0);
-        } else {
-            scale = vector(sc.get("scale"));
-        }
-        Object names = doc.get("feature_names");
-        if (names == null) {
-            featureNames = null;
-        } else {
-            List<?> l = (List<?>) names;
-            featureNames = new String[l.size()];
-            for (int i = 0; i < featureNames.length; i++) featureNames[i] = (String) l.get(i);
-        }
-        String[] all = {"gaussian", "exponential", "tophat", "epanechnikov", "linear", "cosine", "vonmises"};
-        int k = -1;
-        for (int i = 0; i < all.length; i++) if (all[i].equals(kernel)) k = i;
-        if (k < 0) throw new IllegalArgumentException("unknown kernel " + kernel);
-        if (k == 6 && !periodic) throw new IllegalArgumentException("vonmises needs a period");
-        kind = k;
+        double[][] ms = scaling(sc, nf);
+        mean = ms[0];
+        scale = ms[1];
+        featureNames = names(doc.get("feature_names"));
+        kind = kernelKind(kernel, periodic);
         logH = Math.log(bandwidth);
         double r = periodic ? bandwidth / period : 0.0;
         if (!periodic) nImages = 0;
@@ -112,12 +96,7 @@ public final class SkkModel {
             kappa = Double.NaN;
             vonmisesLogNorm = Double.NaN;
         }
-        switch (kind) {
-            case 1: kinks = new double[] {0.0}; break;
-            case 2: case 3: case 5: kinks = new double[] {-1.0, 1.0}; break;
-            case 4: kinks = new double[] {-1.0, 0.0, 1.0}; break;
-            default: kinks = new double[0];
-        }
+        kinks = kinkOffsets(kind);
         double a = Double.POSITIVE_INFINITY, b = Double.NEGATIVE_INFINITY;
         for (double c : centers) {
             a = Math.min(a, c);
@@ -127,20 +106,82 @@ public final class SkkModel {
         hi = b;
     }
 
-    @SuppressWarnings("unchecked")
     public static SkkModel load(Reader in) throws IOException {
+        return new SkkModel(document(in));
+    }
+
+    /** The JSON object read from {@code in}. */
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> document(Reader in) throws IOException {
         StringBuilder sb = new StringBuilder();
         char[] buf = new char[8192];
         int n;
         while ((n = in.read(buf)) > 0) sb.append(buf, 0, n);
-        return new SkkModel((Map<String, Object>) Json.parse(sb.toString()));
+        return (Map<String, Object>) Json.parse(sb.toString());
     }
 
-    private static double[] vector(Object o) {
+    static double[] vector(Object o) {
         List<?> l = (List<?>) o;
         double[] v = new double[l.size()];
         for (int i = 0; i < v.length; i++) v[i] = ((Number) l.get(i)).doubleValue();
         return v;
+    }
+
+    /** {mean, scale} of a document's "scaling" (zeros and ones when null). */
+    static double[][] scaling(Map<String, Object> sc, int nf) {
+        double[] mean = sc == null ? new double[nf] : vector(sc.get("mean"));
+        double[] scale;
+        if (sc == null) {
+            scale = new double[nf];
+            java.util.Arrays.fill(scale, 1.0);
+        } else {
+            scale = vector(sc.get("scale"));
+        }
+        return new double[][] {mean, scale};
+    }
+
+    /** A document's "feature_names", or null. */
+    static String[] names(Object names) {
+        if (names == null) return null;
+        List<?> l = (List<?>) names;
+        String[] out = new String[l.size()];
+        for (int i = 0; i < out.length; i++) out[i] = (String) l.get(i);
+        return out;
+    }
+
+    /** 0 gaussian 1 exponential 2 tophat 3 epanechnikov 4 linear 5 cosine 6 vonmises. */
+    static int kernelKind(String kernel, boolean periodic) {
+        String[] all = {"gaussian", "exponential", "tophat", "epanechnikov", "linear", "cosine", "vonmises"};
+        int k = -1;
+        for (int i = 0; i < all.length; i++) if (all[i].equals(kernel)) k = i;
+        if (k < 0) throw new IllegalArgumentException("unknown kernel " + kernel);
+        if (k == 6 && !periodic) throw new IllegalArgumentException("vonmises needs a period");
+        return k;
+    }
+
+    /** Offsets, in bandwidths, where a kernel is not smooth. */
+    static double[] kinkOffsets(int kind) {
+        switch (kind) {
+            case 1: return new double[] {0.0};
+            case 2: case 3: case 5: return new double[] {-1.0, 1.0};
+            case 4: return new double[] {-1.0, 0.0, 1.0};
+            default: return new double[0];
+        }
+    }
+
+    /** log of the unit kernel of a kind (not von Mises) at u. */
+    static double unitLog(int kind, double u) {
+        double a = Math.abs(u);
+        switch (kind) {
+            case 0: return -0.5 * u * u - LOG_SQRT_2PI;
+            case 1: return -a - LN2;
+            case 2: return a <= 1.0 ? -LN2 : Double.NEGATIVE_INFINITY;
+            case 3: return a <= 1.0 ? Math.log(0.75) + Math.log1p(-a * a) : Double.NEGATIVE_INFINITY;
+            case 4: return a <= 1.0 ? Math.log1p(-a) : Double.NEGATIVE_INFINITY;
+            case 5: return a <= 1.0 ? Math.log(Math.PI / 4.0) + Math.log(Math.cos(0.5 * Math.PI * a))
+                    : Double.NEGATIVE_INFINITY;
+            default: throw new IllegalStateException();
+        }
     }
 
     /** log(I0(k) exp(-k)): power series in log form, asymptotic series for large k. */
@@ -189,17 +230,7 @@ public final class SkkModel {
 
     // ------------------------------------------------------------------ kernel
     private double unitLog(double u) {
-        double a = Math.abs(u);
-        switch (kind) {
-            case 0: return -0.5 * u * u - LOG_SQRT_2PI;
-            case 1: return -a - LN2;
-            case 2: return a <= 1.0 ? -LN2 : Double.NEGATIVE_INFINITY;
-            case 3: return a <= 1.0 ? Math.log(0.75) + Math.log1p(-a * a) : Double.NEGATIVE_INFINITY;
-            case 4: return a <= 1.0 ? Math.log1p(-a) : Double.NEGATIVE_INFINITY;
-            case 5: return a <= 1.0 ? Math.log(Math.PI / 4.0) + Math.log(Math.cos(0.5 * Math.PI * a))
-                    : Double.NEGATIVE_INFINITY;
-            default: throw new IllegalStateException();
-        }
+        return unitLog(kind, u);
     }
 
     /** Derivative of the unit kernel (not log), for the mode. */
@@ -334,11 +365,11 @@ public final class SkkModel {
         }
     }
 
-    private static final double[] GL_X = {
+    static final double[] GL_X = {
         -0.9739065285171717, -0.8650633666889845, -0.6794095682990244, -0.4333953941292472,
         -0.1488743389816312, 0.1488743389816312, 0.4333953941292472, 0.6794095682990244,
         0.8650633666889845, 0.9739065285171717};
-    private static final double[] GL_W = {
+    static final double[] GL_W = {
         0.0666713443086881, 0.1494513491505806, 0.2190863625159820, 0.2692667193099963,
         0.2955242247147529, 0.2955242247147529, 0.2692667193099963, 0.2190863625159820,
         0.1494513491505806, 0.0666713443086881};
@@ -496,9 +527,16 @@ public final class SkkModel {
 
     /** Bisection on the sign of the slope, g(a) > 0 >= g(b), to the last bits. */
     private double refine(double[] w, double a, double b, double hw) {
-        // Illinois regula falsi, falling back to bisection whenever a step
-        // fails to halve the bracket (kinks and jumps of compact kernels).
-        double ga = slope(w, a, hw), gb = slope(w, b, hw);
+        return signChange(t -> slope(w, t, hw), a, b);
+    }
+
+    /**
+     * Where {@code g} changes sign in [a, b], g(a) > 0 >= g(b), to adjacent
+     * doubles: Illinois regula falsi, falling back to bisection whenever a
+     * step fails to halve the bracket (kinks and jumps of compact kernels).
+     */
+    static double signChange(java.util.function.DoubleUnaryOperator g, double a, double b) {
+        double ga = g.applyAsDouble(a), gb = g.applyAsDouble(b);
         int side = 0;
         boolean bisect = false;
         for (int it = 0; it < 400; it++) {
@@ -506,7 +544,7 @@ public final class SkkModel {
             double m = bisect || !(ga > gb) ? 0.5 * (a + b) : a + width * ga / (ga - gb);
             if (!(m > a && m < b)) m = 0.5 * (a + b);
             if (m <= a || m >= b) break;
-            double gm = slope(w, m, hw);
+            double gm = g.applyAsDouble(m);
             if (gm > 0) {
                 a = m;
                 ga = gm;

@@ -18,13 +18,10 @@ import java.util.List;
  * stderr as {@code aim_seconds=...}.
  */
 public final class SkkModelCli {
-    public static void main(String[] args) throws IOException {
-        SkkModel model;
-        try (FileReader r = new FileReader(args[0])) {
-            model = SkkModel.load(r);
-        }
+    /** The rows of a CSV file of numbers, blank lines skipped. */
+    static List<double[]> readRows(String path) throws IOException {
         List<double[]> rows = new ArrayList<double[]>();
-        try (BufferedReader in = new BufferedReader(new FileReader(args[1]))) {
+        try (BufferedReader in = new BufferedReader(new FileReader(path))) {
             String line;
             while ((line = in.readLine()) != null) {
                 if (line.isEmpty()) continue;
@@ -34,6 +31,15 @@ public final class SkkModelCli {
                 rows.add(v);
             }
         }
+        return rows;
+    }
+
+    public static void main(String[] args) throws IOException {
+        SkkModel model;
+        try (FileReader r = new FileReader(args[0])) {
+            model = SkkModel.load(r);
+        }
+        List<double[]> rows = readRows(args[1]);
         double hw = Double.parseDouble(args[2]);
         StringBuilder sb = new StringBuilder();
         for (double[] v : rows) {

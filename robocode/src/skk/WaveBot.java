@@ -308,6 +308,27 @@ public abstract class WaveBot extends AdvancedRobot {
         sb.append(',').append(w.bulletHit ? 1 : 0).append('\n');
     }
 
+    /**
+     * For each of a model's features, its column in {@link #FEATURES}: by
+     * name when the model has names, else in order.
+     */
+    protected static int[] featureColumns(String[] names, int n) {
+        int[] columns = new int[n];
+        for (int j = 0; j < n; j++) {
+            columns[j] = j;
+            if (names != null) {
+                columns[j] = -1;
+                for (int k = 0; k < FEATURES.length; k++) {
+                    if (FEATURES[k].equals(names[j])) columns[j] = k;
+                }
+                if (columns[j] < 0) {
+                    throw new IllegalArgumentException("unknown feature " + names[j]);
+                }
+            }
+        }
+        return columns;
+    }
+
     /** Guess factor interval of a completed wave, ordered. */
     protected static double[] gfInterval(Wave w) {
         double a = w.lo / w.mea * w.latDir, b = w.hi / w.mea * w.latDir;

@@ -1,0 +1,668 @@
+package skk;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The neighbours model of {@code skkdece.robocode.export} (format version 2,
+ * {@code "softmax_kde_neighbors"}), with an online memory; no dependency
+ * beyond the JDK (the JSON reader is {@link SkkModel.Json}).
+ *
+ * <p>A row {@code x} (scaled by the document's {@code scaling}) is embedded
+ * feature by feature, its outputs with a positive metric weight times that
+ * weight make its point, and its density is the mixture over the
+ * {@code n_neighbors} memory rows nearest in the Manhattan distance of
+ * points: weights {@code softmax(-s d_j + log(m_j / max m))}, atoms the
+ * kernel at each neighbour's center or smoothed over its box
+ * {@code [c_j - r_j, c_j + r_j]}. The Python module docstring spells the
+ * format out.
+ *
+ * <p>{@link #add} appends a row to the memory (weight 1 unless told), as a gun
+ * does when a wave breaks; unlike Python's {@code partial_fit} it never merges
+ * a row with an equal one. {@link #bestAim} maximises the mixture's mass of
+ * {@code [t - w, t + w]}: the sign changes of {@code p(t + w) - p(t - w)} on a
+ * grid of quarter bandwidths and atom kinks, each refined to the last bits,
+ * compared by their mass.
+ */
+public final class NeighborsModel {
+
+    private static final double LOG_SQRT_2PI = 0.5 * Math.log(2.0 * Math.PI);
+    private static final double LN2 = Math.log(2.0);
+    private static final double SQRT_PI = Math.sqrt(Math.PI);
+
+    public final String kernel;
+    public final double bandwidth;
+    public final boolean periodic;
+    public final double period;
+    public final double windowStart;
+    /** Whether atoms are boxes ({@code neighbor_target = "interval"}). */
+    public final boolean boxes;
+    public final int nNeighbors;
+    public final double sharpness;
+    public final String[] featureNames;
+    public final int nFeatures;
+    private final double[] mean, scale, featureCenter, featureScale;
+    private final double[][] knots;
+    private final int nOutputs;
+    private final int[] live;
+    private final double[] liveWeight;
+    /** Coordinates of a point: the live outputs (one zero when none). */
+    public final int dim;
+    private final int kind; // 0 gaussian 1 exponential 2 tophat 3 epanechnikov 4 linear 5 cosine 6 vonmises
+    private final int nImages;
+    private final double logH, kappa, vonmisesLogNorm;
+    private final double[] kinks;
+
+    // The memory: points (row-major), atoms, weights.
+    private double[] points = new double[0];
+    private double[] centers = new double[0];
+    private double[] halfWidths = new double[0];
+    private double[] weights = new double[0];
+    private int size;
+    private double maxWeight, firstWeight;
+    private boolean equalWeights = true;
+
+    // ------------------------------------------------------------------ loading
+    @SuppressWarnings("unchecked")
+    public NeighborsModel(Map<String, Object> doc) {
+        if (!"skkdece-model".equals(doc.get("format"))) {
+            throw new IllegalArgumentException("not an skkdece model document");
+        }
+        int version = ((Number) doc.get("format_version")).intValue();
+        if (version != 2 || !"softmax_kde_neighbors".equals(doc.get("model"))) {
+            throw new IllegalArgumentException("NeighborsModel reads format_version 2 softmax_kde_neighbors, not "
+                    + "format_version " + version + " " + doc.get("model") + " (SkkModel reads softmax_kde)");
+        }
+        Map<String, Object> m = (Map<String, Object>) doc.get("softmax_kde_neighbors");
+        kernel = (String) m.get("kernel");
+        bandwidth = num(m.get("bandwidth"));
+        periodic = m.get("period") != null;
+        period = periodic ? num(m.get("period")) : Double.NaN;
+        windowStart = m.get("window") == null ? 0.0 : vector(m.get("window"))[0];
+        boxes = "interval".equals(m.get("neighbor_target"));
+        nNeighbors = ((Number) m.get("n_neighbors")).intValue();
+        sharpness = num(m.get("sharpness"));
+        featureCenter = vector(m.get("feature_center"));
+        featureScale = vector(m.get("feature_scale"));
+        List<?> kn = (List<?>) m.get("knots");
+        knots = new double[kn.size()][];
+        int outputs = 0;
+        for (int f = 0; f < knots.length; f++) {
+            knots[f] = vector(kn.get(f));
+            outputs += knots[f].length + 1;
+        }
+        nOutputs = outputs;
+        double[] metric = vector(m.get("metric_weights"));
+        if (metric.length != nOutputs) throw new IllegalArgumentException("metric_weights do not fit the knots");
+        int nl = 0;
+        for (double v : metric) if (v > 0) nl++;
+        live = new int[nl];
+        liveWeight = new double[nl];
+        for (int i = 0, j = 0; i < metric.length; i++) {
+            if (metric[i] > 0) {
+                live[j] = i;
+                liveWeight[j++] = metric[i];
+            }
+        }
+        dim = Math.max(nl, 1);
+        nFeatures = ((Number) doc.get("n_features")).intValue();
+        double[][] ms = SkkModel.scaling((Map<String, Object>) doc.get("scaling"), nFeatures);
+        mean = ms[0];
+        scale = ms[1];
+        featureNames = SkkModel.names(doc.get("feature_names"));
+        kind = SkkModel.kernelKind(kernel, periodic);
+        logH = Math.log(bandwidth);
+        double r = periodic ? bandwidth / period : 0.0;
+        // Images of the line kernel on the circle, one more than the linear
+        // model's: a box reaches half a period beyond its center.
+        if (!periodic) nImages = 0;
+        else if (kind == 0) nImages = (int) Math.ceil(9.0 * r + 0.5) + 1;
+        else if (kind == 1) nImages = (int) Math.ceil(40.0 * r + 0.5) + 1;
+        else nImages = (int) Math.ceil(r + 0.5) + 1;
+        if (kind == 6) {
+            double q = period / (2.0 * Math.PI * bandwidth);
+            kappa = q * q;
+            vonmisesLogNorm = Math.log(period) + SkkModel.logI0e(kappa);
+        } else {
+            kappa = Double.NaN;
+            vonmisesLogNorm = Double.NaN;
+        }
+        kinks = SkkModel.kinkOffsets(kind);
+        Map<String, Object> mem = (Map<String, Object>) m.get("memory");
+        if (mem != null) {
+            List<?> pts = (List<?>) mem.get("points");
+            double[] c = vector(mem.get("centers"));
+            double[] hw = boxes ? vector(mem.get("half_widths")) : new double[c.length];
+            double[] w = vector(mem.get("weights"));
+            for (int i = 0; i < c.length; i++) addPoint(vector(pts.get(i)), c[i], hw[i], w[i]);
+        }
+    }
+
+    public static NeighborsModel load(Reader in) throws IOException {
+        return new NeighborsModel(SkkModel.document(in));
+    }
+
+    private static double num(Object o) {
+        return ((Number) o).doubleValue();
+    }
+
+    private static double[] vector(Object o) {
+        return SkkModel.vector(o);
+    }
+
+    // ------------------------------------------------------------------ memory
+    /** Rows in the memory. */
+    public int size() {
+        return size;
+    }
+
+    /** Empties the memory (a new battle), keeping the metric. */
+    public void forget() {
+        size = 0;
+        equalWeights = true;
+        maxWeight = 0;
+    }
+
+    /** The point of a feature row in the learned metric (length {@link #dim}). */
+    public double[] point(double[] x) {
+        double[] out = new double[dim];
+        if (live.length == 0) return out;
+        double[] e = new double[nOutputs];
+        int col = 0;
+        for (int f = 0; f < knots.length; f++) {
+            double z = featureScale[f] > 0 ? ((x[f] - mean[f]) / scale[f] - featureCenter[f]) / featureScale[f] : 0.0;
+            double[] kf = knots[f];
+            if (kf.length == 0) {
+                e[col++] = z;
+                continue;
+            }
+            for (int q = 0; q <= kf.length; q++) {
+                double lo = q == 0 ? Double.NEGATIVE_INFINITY : kf[q - 1];
+                double hi = q == kf.length ? Double.POSITIVE_INFINITY : kf[q];
+                e[col++] = Math.min(Math.max(z, lo), hi);
+            }
+        }
+        for (int j = 0; j < live.length; j++) out[j] = e[live[j]] * liveWeight[j];
+        return out;
+    }
+
+    /** Adds a row of features with target interval [lower, upper], weight 1. */
+    public void add(double[] x, double lower, double upper) {
+        double mid = 0.5 * (lower + upper);
+        addPoint(point(x), mid, boxes ? 0.5 * (upper - lower) : 0.0, 1.0);
+    }
+
+    /** Adds a row by its point, atom and weight as a neighbour. */
+    public void addPoint(double[] p, double center, double halfWidth, double weight) {
+        if (p.length != dim) throw new IllegalArgumentException("a point has " + dim + " coordinates");
+        if (!(weight > 0)) throw new IllegalArgumentException("weights must be positive");
+        if (size == centers.length) {
+            int cap = Math.max(16, 2 * size);
+            points = Arrays.copyOf(points, cap * dim);
+            centers = Arrays.copyOf(centers, cap);
+            halfWidths = Arrays.copyOf(halfWidths, cap);
+            weights = Arrays.copyOf(weights, cap);
+        }
+        System.arraycopy(p, 0, points, size * dim, dim);
+        centers[size] = center;
+        halfWidths[size] = halfWidth;
+        weights[size] = weight;
+        if (size == 0) {
+            firstWeight = weight;
+            equalWeights = true;
+            maxWeight = weight;
+        } else {
+            equalWeights &= weight == firstWeight;
+            maxWeight = Math.max(maxWeight, weight);
+        }
+        size++;
+    }
+
+    // ------------------------------------------------------------------ mixture
+    /** The mixture of a row: its neighbours' log weights, centers and half-widths. */
+    public static final class Mixture {
+        public final double[] logWeights, centers, halfWidths;
+        public final int[] rows;
+
+        Mixture(double[] lw, double[] c, double[] r, int[] rows) {
+            logWeights = lw;
+            centers = c;
+            halfWidths = r;
+            this.rows = rows;
+        }
+    }
+
+    /**
+     * The row's mixture over its nearest memory rows: a linear scan keeping
+     * the {@code min(n_neighbors, size)} smallest distances in a max-heap (a
+     * row's sum stops once it passes the heap's largest, which leaves every
+     * completed distance's bits as a full sum would).
+     */
+    public Mixture mixture(double[] x) {
+        if (size == 0) throw new IllegalStateException("the memory is empty");
+        double[] q = point(x);
+        int k = Math.min(nNeighbors, size);
+        int[] heap = new int[k];
+        double[] dist = new double[k];
+        int m = 0;
+        for (int i = 0; i < size; i++) {
+            int off = i * dim;
+            double bound = m == k ? dist[0] : Double.POSITIVE_INFINITY;
+            double d = 0;
+            for (int j = 0; j < dim && d <= bound; j++) d += Math.abs(q[j] - points[off + j]);
+            if (m < k) {
+                heap[m] = i;
+                dist[m] = d;
+                siftUp(heap, dist, m++);
+            } else if (d < dist[0]) {
+                heap[0] = i;
+                dist[0] = d;
+                siftDown(heap, dist, k);
+            }
+        }
+        double[] z = new double[k], c = new double[k], r = new double[k];
+        double mx = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            int i = heap[j];
+            z[j] = -sharpness * dist[j];
+            if (!equalWeights) z[j] += Math.log(weights[i] / maxWeight);
+            c[j] = centers[i];
+            r[j] = halfWidths[i];
+            mx = Math.max(mx, z[j]);
+        }
+        double s = 0;
+        for (int j = 0; j < k; j++) s += Math.exp(z[j] - mx);
+        double lse = mx + Math.log(s);
+        for (int j = 0; j < k; j++) z[j] -= lse;
+        return new Mixture(z, c, r, heap);
+    }
+
+    private static void siftUp(int[] heap, double[] d, int i) {
+        while (i > 0) {
+            int p = (i - 1) / 2;
+            if (d[p] >= d[i]) return;
+            swap(heap, d, i, p);
+            i = p;
+        }
+    }
+
+    private static void siftDown(int[] heap, double[] d, int n) {
+        int i = 0;
+        while (true) {
+            int l = 2 * i + 1, r = l + 1, big = i;
+            if (l < n && d[l] > d[big]) big = l;
+            if (r < n && d[r] > d[big]) big = r;
+            if (big == i) return;
+            swap(heap, d, i, big);
+            i = big;
+        }
+    }
+
+    private static void swap(int[] heap, double[] d, int a, int b) {
+        int t = heap[a];
+        heap[a] = heap[b];
+        heap[b] = t;
+        double u = d[a];
+        d[a] = d[b];
+        d[b] = u;
+    }
+
+    // ------------------------------------------------------------------ kernels
+    private double unitLog(double u) {
+        return SkkModel.unitLog(kind, u);
+    }
+
+    /** log of the unit kernel's CDF at {@code x <= 0}, exact in the tails. */
+    private double unitLogCdfLeft(double x) {
+        switch (kind) {
+            case 0: {
+                double z = -x / Math.sqrt(2.0);
+                if (z < 1.0) return Math.log(0.5 * SkkModel.erfc(z));
+                return Math.log(0.5 * erfcx(z)) - z * z;
+            }
+            case 1: return x - LN2;
+            default: {
+                double v = Math.max(-1.0, Math.min(1.0, x));
+                double f;
+                switch (kind) {
+                    case 2: f = 0.5 * (v + 1.0); break;
+                    case 3: f = 0.5 + 0.75 * (v - v * v * v / 3.0); break;
+                    case 4: f = 0.5 * (1 + v) * (1 + v); break;
+                    case 5: f = 0.5 * (1.0 + Math.sin(0.5 * Math.PI * v)); break;
+                    default: throw new IllegalStateException();
+                }
+                return Math.log(f);
+            }
+        }
+    }
+
+    /** erfc(z) exp(z^2) for z >= 1. */
+    static double erfcx(double z) {
+        if (z < 2.5) return SkkModel.erfc(z) * Math.exp(z * z);
+        double f = z;
+        for (int n = 70; n >= 1; n--) f = z + (n * 0.5) / f;
+        return 1.0 / (SQRT_PI * f);
+    }
+
+    private static double log1mExp(double x) {
+        // log(1 - e^x), x <= 0
+        return x > -LN2 ? Math.log(-Math.expm1(x)) : Math.log1p(-Math.exp(x));
+    }
+
+    /** log of the unit kernel's mass on [a, b], a < b, on the line. */
+    private double unitLogMass(double a, double b) {
+        if (a > 0) {
+            double t = a;
+            a = -b;
+            b = -t;
+        }
+        if (b <= 0) {
+            double lb = unitLogCdfLeft(b);
+            if (lb == Double.NEGATIVE_INFINITY) return lb;
+            return lb + log1mExp(unitLogCdfLeft(a) - lb);
+        }
+        return Math.log1p(-(Math.exp(unitLogCdfLeft(a)) + Math.exp(unitLogCdfLeft(-b))));
+    }
+
+    private double wrap(double u) {
+        return u - period * Math.floor(u / period + 0.5);
+    }
+
+    private double vonmisesLog(double u) {
+        double s = Math.sin(Math.PI * u / period);
+        return -2.0 * kappa * s * s - vonmisesLogNorm;
+    }
+
+    private static final double[] GL_X = SkkModel.GL_X;
+    private static final double[] GL_W = SkkModel.GL_W;
+
+    /** log of the von Mises kernel's mass on [a, b]: Gauss-Legendre on panels of h / 4. */
+    private double vonmisesLogMass(double a, double b) {
+        int panels = (int) Math.ceil((b - a) / (0.25 * bandwidth));
+        double width = (b - a) / panels;
+        double mx = Double.NEGATIVE_INFINITY;
+        double[] v = new double[panels * GL_X.length];
+        for (int p = 0, i = 0; p < panels; p++) {
+            double mid = a + (p + 0.5) * width;
+            for (int j = 0; j < GL_X.length; j++, i++) {
+                v[i] = Math.log(GL_W[j]) + vonmisesLog(mid + 0.5 * width * GL_X[j]);
+                mx = Math.max(mx, v[i]);
+            }
+        }
+        double s = 0;
+        for (double x : v) s += Math.exp(x - mx);
+        return mx + Math.log(s) + Math.log(0.5 * width);
+    }
+
+    /** log of an atom's density at offset u from its center, half-width r. */
+    public double logAtom(double u, double r) {
+        if (!periodic) {
+            if (r > 0) return unitLogMass((u - r) / bandwidth, (u + r) / bandwidth) - Math.log(2.0 * r);
+            return unitLog(u / bandwidth) - logH;
+        }
+        u = wrap(u);
+        if (kind == 6) return r > 0 ? vonmisesLogMass(u - r, u + r) - Math.log(2.0 * r) : vonmisesLog(u);
+        double mx = Double.NEGATIVE_INFINITY;
+        double[] t = new double[2 * nImages + 1];
+        for (int k = -nImages; k <= nImages; k++) {
+            double s = u + k * period;
+            double v = r > 0 ? unitLogMass((s - r) / bandwidth, (s + r) / bandwidth) : unitLog(s / bandwidth) - logH;
+            t[k + nImages] = v;
+            mx = Math.max(mx, v);
+        }
+        if (mx == Double.NEGATIVE_INFINITY) return mx;
+        double s = 0;
+        for (double v : t) s += Math.exp(v - mx);
+        return mx + Math.log(s) - (r > 0 ? Math.log(2.0 * r) : 0.0);
+    }
+
+    /** log p(t) of a mixture. */
+    public double logDensity(Mixture mix, double t) {
+        int k = mix.centers.length;
+        double[] v = new double[k];
+        double mx = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < k; j++) {
+            v[j] = mix.logWeights[j] + logAtom(t - mix.centers[j], mix.halfWidths[j]);
+            mx = Math.max(mx, v[j]);
+        }
+        if (mx == Double.NEGATIVE_INFINITY) return mx;
+        double s = 0;
+        for (double a : v) s += Math.exp(a - mx);
+        return mx + Math.log(s);
+    }
+
+    /** log p(t | x). */
+    public double logDensityAt(double[] x, double t) {
+        return logDensity(mixture(x), t);
+    }
+
+    // ------------------------------------------------------------------ aim
+    private double density(double[] w, Mixture mix, double t) {
+        double s = 0;
+        for (int j = 0; j < w.length; j++) {
+            double u = t - mix.centers[j], r = mix.halfWidths[j];
+            if (!(w[j] > 0) || far(u, r)) continue;
+            if (kind == 0 && !periodic) {
+                // Gaussian atoms on the line without logs: the same values to
+                // rounding, at about half the cost (the aim's inner loop).
+                double h = bandwidth;
+                if (r > 0) {
+                    double a = (u - r) / h, b = (u + r) / h;
+                    s += w[j] * (a > 0 ? ndtr(-a) - ndtr(-b) : ndtr(b) - ndtr(a)) / (2.0 * r);
+                } else {
+                    s += w[j] * Math.exp(-0.5 * (u / h) * (u / h) - LOG_SQRT_2PI) / h;
+                }
+            } else {
+                s += w[j] * Math.exp(logAtom(u, r));
+            }
+        }
+        return s;
+    }
+
+    /**
+     * Whether an atom's density at offset u is below e^-72 of its peak (or
+     * zero): left out of the aim's sums, where it cannot move a maximum by a
+     * representable amount, and costs most of the time (an erfc or a
+     * quadrature per atom) when the atoms spread over many bandwidths.
+     */
+    private boolean far(double u, double r) {
+        if (periodic) u = wrap(u);
+        double d = Math.abs(u) - r;
+        if (d <= 0) return false;
+        if (kind == 6) {
+            double s = Math.sin(Math.PI * d / period);
+            return 2.0 * kappa * s * s > 72.0;
+        }
+        double reach = kind == 0 ? 12.0 : kind == 1 ? 72.0 : 1.0;
+        double other = periodic ? period - Math.abs(u) - r : Double.POSITIVE_INFINITY;
+        return d > reach * bandwidth && other > reach * bandwidth;
+    }
+
+    private double slope(double[] w, Mixture mix, double t, double hw) {
+        return density(w, mix, t + hw) - density(w, mix, t - hw);
+    }
+
+    /** Phi(x) of the standard normal. */
+    private static double ndtr(double x) {
+        return 0.5 * SkkModel.erfc(-x / Math.sqrt(2.0));
+    }
+
+    /** x Phi(x) + phi(x): the antiderivative of Phi. */
+    private static double ndtrIntegral(double x) {
+        return x * ndtr(x) + Math.exp(-0.5 * x * x - LOG_SQRT_2PI);
+    }
+
+    /**
+     * The mass of [t - hw, t + hw]. Gaussian kernels on the line in closed
+     * form (a box atom's through the antiderivative of Phi); the others by
+     * Gauss-Legendre between the atoms' kinks.
+     */
+    private double mass(double[] w, Mixture mix, double t, double hw, double[] breaks) {
+        if (kind == 0 && !periodic) {
+            double s = 0, h = bandwidth;
+            for (int j = 0; j < w.length; j++) {
+                if (!(w[j] > 0)) continue;
+                double a = t - hw - mix.centers[j], b = t + hw - mix.centers[j], r = mix.halfWidths[j];
+                if (r > 0) {
+                    double hi = ndtrIntegral((b + r) / h) - ndtrIntegral((b - r) / h);
+                    double lo = ndtrIntegral((a + r) / h) - ndtrIntegral((a - r) / h);
+                    s += w[j] * h * (hi - lo) / (2.0 * r);
+                } else {
+                    s += w[j] * (ndtr(b / h) - ndtr(a / h));
+                }
+            }
+            return s;
+        }
+        double a = t - hw, b = t + hw;
+        double[] cut = new double[breaks.length + 2];
+        int n = 0;
+        cut[n++] = a;
+        for (double x : breaks) {
+            double y = x;
+            if (periodic) y = a + (x - a) - period * Math.floor((x - a) / period);
+            if (y > a && y < b) cut[n++] = y;
+        }
+        cut[n++] = b;
+        Arrays.sort(cut, 0, n);
+        double s = 0;
+        for (int i = 0; i + 1 < n; i++) {
+            double lo = cut[i], hi = cut[i + 1];
+            if (!(hi > lo)) continue;
+            int panels = (int) Math.ceil((hi - lo) / (0.25 * bandwidth));
+            double width = (hi - lo) / panels;
+            for (int p = 0; p < panels; p++) {
+                double mid = lo + (p + 0.5) * width;
+                for (int j = 0; j < GL_X.length; j++) {
+                    s += 0.5 * width * GL_W[j] * density(w, mix, mid + 0.5 * width * GL_X[j]);
+                }
+            }
+        }
+        return s;
+    }
+
+    private double toWindow(double t) {
+        if (!periodic) return t;
+        double r = windowStart + (t - windowStart) - period * Math.floor((t - windowStart) / period);
+        return r >= windowStart + period ? windowStart : r;
+    }
+
+    /** The angle maximising the predicted mass of [t - hw, t + hw] for row x (hw > 0). */
+    public double bestAim(double[] x, double hw) {
+        return bestAim(mixture(x), hw);
+    }
+
+    /** As {@link #bestAim(double[], double)}, for a mixture. */
+    public double bestAim(Mixture mix, double hw) {
+        if (!(hw > 0)) throw new IllegalArgumentException("half width must be > 0");
+        int k = mix.centers.length;
+        double[] w = new double[k];
+        double lwMax = Double.NEGATIVE_INFINITY;
+        for (double v : mix.logWeights) lwMax = Math.max(lwMax, v);
+        for (int j = 0; j < k; j++) w[j] = mix.logWeights[j] < lwMax - 41.5 ? 0.0 : Math.exp(mix.logWeights[j]);
+        // Kinks of the atoms (box ends, kernel kinks), and of the window mass.
+        double[] breaks = new double[k * (2 + 2 * kinks.length)];
+        int nb = 0;
+        boolean smooth = kind == 0 || kind == 6; // and so are their boxes
+        boolean compact = kind >= 2 && kind <= 5;
+        for (int j = 0; j < k; j++) {
+            double c = mix.centers[j], r = mix.halfWidths[j];
+            if (r > 0) {
+                if (!smooth) {
+                    breaks[nb++] = c - r;
+                    breaks[nb++] = c + r;
+                }
+                for (double kk : kinks) {
+                    breaks[nb++] = c - r + kk * bandwidth;
+                    breaks[nb++] = c + r + kk * bandwidth;
+                }
+            } else {
+                for (double kk : kinks) breaks[nb++] = c + kk * bandwidth;
+            }
+        }
+        breaks = Arrays.copyOf(breaks, nb);
+        double lo = Double.POSITIVE_INFINITY, hi = Double.NEGATIVE_INFINITY;
+        for (double c : mix.centers) {
+            lo = Math.min(lo, c);
+            hi = Math.max(hi, c);
+        }
+        double h = bandwidth;
+        int ng = periodic ? (int) Math.min(Math.max(Math.ceil(period / (0.25 * h)), 16), 8192)
+                : (int) Math.min(Math.ceil((hi - lo) / (0.25 * h)), 8192) + 1;
+        double[] cand = new double[ng + k + 2 * nb];
+        int n = 0;
+        for (int i = 0; i < ng; i++) {
+            cand[n++] = periodic ? windowStart + period * i / ng : (ng == 1 ? lo : lo + (hi - lo) * i / (ng - 1));
+        }
+        for (double c : mix.centers) cand[n++] = c;
+        for (int i = 0; i < nb; i++) {
+            cand[n++] = breaks[i] - hw;
+            cand[n++] = breaks[i] + hw;
+        }
+        int m = 0;
+        for (int i = 0; i < n; i++) {
+            double v = cand[i];
+            if (periodic) cand[m++] = toWindow(v);
+            else if (v >= lo && v <= hi) cand[m++] = v;
+        }
+        Arrays.sort(cand, 0, m);
+        int u = 0;
+        for (int i = 0; i < m; i++) if (u == 0 || cand[i] != cand[u - 1]) cand[u++] = cand[i];
+        // Compact kernels, the middle of every gap: their slope is constant
+        // between kinks, and a kink itself takes one side's value, so a short
+        // stretch of falling mass between two kinks has only its middle to
+        // show it.
+        n = u;
+        if (compact) {
+            double[] all = new double[2 * u];
+            n = 0;
+            for (int i = 0; i < u; i++) {
+                all[n++] = cand[i];
+                double next = i + 1 < u ? cand[i + 1] : (periodic ? cand[0] + period : Double.NaN);
+                if (next == next) all[n++] = periodic ? toWindow(0.5 * (cand[i] + next)) : 0.5 * (cand[i] + next);
+            }
+            Arrays.sort(all, 0, n);
+            cand = all;
+        }
+        double[] g = new double[n];
+        for (int i = 0; i < n; i++) g[i] = slope(w, mix, cand[i], hw);
+        double bestT = cand[0], bestM = Double.NEGATIVE_INFINITY;
+        int last = periodic ? n : n - 1;
+        for (int i = 0; i < last; i++) {
+            int j = i + 1;
+            double a = cand[i], b = j < n ? cand[j] : cand[0] + period;
+            double gb = j < n ? g[j] : g[0];
+            if (!(g[i] > 0 && gb <= 0)) continue;
+            double t = refine(w, mix, a, b, hw);
+            double ms = mass(w, mix, t, hw, breaks);
+            if (ms > bestM) {
+                bestM = ms;
+                bestT = t;
+            }
+        }
+        if (!periodic) {
+            if (g[0] <= 0) {
+                double ms = mass(w, mix, cand[0], hw, breaks);
+                if (ms > bestM) { bestM = ms; bestT = cand[0]; }
+            }
+            if (g[n - 1] > 0) {
+                double ms = mass(w, mix, cand[n - 1], hw, breaks);
+                if (ms > bestM) { bestM = ms; bestT = cand[n - 1]; }
+            }
+        }
+        if (bestM == Double.NEGATIVE_INFINITY) {
+            for (int i = 0; i < n; i++) {
+                double ms = mass(w, mix, cand[i], hw, breaks);
+                if (ms > bestM) { bestM = ms; bestT = cand[i]; }
+            }
+        }
+        return toWindow(bestT);
+    }
+
+    /** The sign change of the slope in [a, b], g(a) > 0 >= g(b), to adjacent doubles. */
+    private double refine(double[] w, Mixture mix, double a, double b, double hw) {
+        return SkkModel.signChange(t -> slope(w, mix, t, hw), a, b);
+    }
+}

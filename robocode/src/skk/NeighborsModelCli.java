@@ -1,0 +1,51 @@
+package skk;
+
+import java.io.FileReader;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Command line around {@link NeighborsModel}, used by the Python tests:
+ * {@code java skk.NeighborsModelCli MODEL.json ROWS.csv HALF_WIDTH [REPEATS]}.
+ *
+ * <p>The memory is the document's. Each line of ROWS.csv holds the features
+ * of one row followed by one angle {@code t}. Prints, per row, the best aim
+ * for {@code HALF_WIDTH} and {@code log p(t | x)}, with 17 significant
+ * digits. With REPEATS, the aims (neighbour search included) are then
+ * recomputed REPEATS times and the mean time per aim is printed on stderr as
+ * {@code aim_seconds=... memory=...}.
+ */
+public final class NeighborsModelCli {
+    public static void main(String[] args) throws IOException {
+        NeighborsModel model;
+        try (FileReader r = new FileReader(args[0])) {
+            model = NeighborsModel.load(r);
+        }
+        List<double[]> rows = SkkModelCli.readRows(args[1]);
+        double hw = Double.parseDouble(args[2]);
+        StringBuilder sb = new StringBuilder();
+        for (double[] v : rows) {
+            double[] x = Arrays.copyOf(v, v.length - 1);
+            NeighborsModel.Mixture mix = model.mixture(x);
+            sb.append(String.format("%.17g,%.17g%n", model.bestAim(mix, hw), model.logDensity(mix, v[v.length - 1])));
+        }
+        PrintStream out = new PrintStream(System.out, false, "UTF-8");
+        out.print(sb);
+        out.flush();
+        if (args.length > 3) {
+            int repeats = Integer.parseInt(args[3]);
+            double sink = 0;
+            for (int r = 0; r < 3; r++) { // warm-up for the JIT
+                for (double[] v : rows) sink += model.bestAim(Arrays.copyOf(v, v.length - 1), hw);
+            }
+            long t0 = System.nanoTime();
+            for (int r = 0; r < repeats; r++) {
+                for (double[] v : rows) sink += model.bestAim(Arrays.copyOf(v, v.length - 1), hw);
+            }
+            double sec = (System.nanoTime() - t0) / 1e9 / ((double) repeats * rows.size());
+            System.err.println("aim_seconds=" + sec + " memory=" + model.size() + " (checksum " + sink + ")");
+        }
+    }
+}

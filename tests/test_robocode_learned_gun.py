@@ -1,0 +1,72 @@
+"""skk.LearnedGun in a real battle: a metric trained offline, a memory online."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skkdece import SoftmaxKDENeighborsRegressor
+from skkdece.datasets import load_robocode_waves
+from skkdece.robocode import RobocodeNotFoundError, find_engine
+from skkdece.robocode import _battles as robocode
+from skkdece.robocode.export import export_model
+
+
+def _engine_or_none():
+    try:
+        return find_engine()
+    except RobocodeNotFoundError:
+        return None
+
+
+ENGINE = _engine_or_none()
+SRC = Path(__file__).resolve().parent.parent / "robocode" / "src"
+
+pytestmark = [
+    pytest.mark.skipif(
+        ENGINE is None, reason="Robocode not installed (apt-get install robocode)"
+    ),
+    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
+]
+
+
+def test_two_round_battle_with_online_memory(tmp_path):
+    waves = load_robocode_waves(as_frame=True)
+    # Trained on other opponents than the one faced, the memory left out of
+    # the export: the gun starts empty and learns the battle's waves.
+    train = waves.opponent != "sample.SittingDuck"
+    X = waves.data[train].iloc[:3000]
+    y = waves.target[train].iloc[:3000].to_numpy()
+    rounds = waves.battle[train][:3000] * 1000 + waves["round"][train][:3000]
+    model = make_pipeline(
+        StandardScaler(), SoftmaxKDENeighborsRegressor(n_neighbors=16, max_iter=20)
+    )
+    model.fit(X, y, softmaxkdeneighborsregressor__groups=rounds)
+    path = tmp_path / "model.json"
+    export_model(model, path, memory=False)
+    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
+    data_dir = robocode.run_battle(
+        "skk.LearnedGun",
+        "sample.SittingDuck",
+        rounds=2,
+        workdir=tmp_path / "battle",
+        engine=ENGINE,
+        classes=classes,
+        data_files={"model.json": path},
+    )
+    stats = robocode.battle_stats(data_dir)
+    assert stats["rounds"] == 2
+    assert stats["bullets_fired"] > 5 and stats["bullets_hit"] >= 1
+    for r in range(2):
+        with open(data_dir / f"aimtime-{r}.csv", newline="") as f:
+            (row,) = list(csv.DictReader(f))
+        assert row["load_error"] == ""
+        assert int(row["aims"]) > 0 and int(row["aim_nanos"]) > 0
+        assert int(row["memory"]) > 100  # a wave per tick, kept across rounds
+    with open(data_dir / "aimtime-1.csv", newline="") as f:
+        last = next(csv.DictReader(f))
+    with open(data_dir / "aimtime-0.csv", newline="") as f:
+        first = next(csv.DictReader(f))
+    assert int(last["memory"]) > int(first["memory"])
