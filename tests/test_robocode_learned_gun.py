@@ -70,3 +70,41 @@ def test_two_round_battle_with_online_memory(tmp_path):
     with open(data_dir / "aimtime-0.csv", newline="") as f:
         first = next(csv.DictReader(f))
     assert int(last["memory"]) > int(first["memory"])
+
+
+def _memory_sizes(data_dir, rounds):
+    sizes = []
+    for r in range(rounds):
+        with open(data_dir / f"knn-{r}.csv", newline="") as f:
+            (row,) = list(csv.DictReader(f))
+        sizes.append((int(row["memory"]), int(row["frozen"])))
+    return sizes
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["online", "frozen"])
+def test_knn_gun_memory_grows_online(tmp_path, frozen):
+    """The plain KNN gun learns online unless a file named frozen is there.
+
+    It used to test ``getDataFile("frozen").exists()``, always true in
+    Robocode 1.9 (getDataFile creates the file), so it never learned.
+    """
+    files = {}
+    if frozen:
+        (tmp_path / "frozen").write_text("")
+        files["frozen"] = tmp_path / "frozen"
+    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
+    data_dir = robocode.run_battle(
+        "skk.KnnGun",
+        "sample.SittingDuck",
+        rounds=2,
+        workdir=tmp_path / "battle",
+        engine=ENGINE,
+        classes=classes,
+        data_files=files,
+    )
+    (first, first_frozen), (second, second_frozen) = _memory_sizes(data_dir, 2)
+    if frozen:
+        assert (first, second) == (0, 0) and first_frozen == second_frozen == 1
+    else:
+        assert first_frozen == second_frozen == 0
+        assert 100 < first < second  # a wave per tick, kept across rounds

@@ -41,7 +41,10 @@ public class KnnGun extends WaveBot {
             return;
         }
         preloaded = true;
-        frozen = getDataFile("frozen").exists(); // no online learning
+        // Not getDataFile("frozen").exists(): in Robocode 1.9 getDataFile
+        // creates the file it names, so that was always true and the gun
+        // never learned online.
+        frozen = new java.io.File(getDataDirectory(), "frozen").exists();
         java.io.File f = getDataFile("knn.csv");
         if (!f.exists() || f.length() == 0) {
             return;
@@ -58,6 +61,20 @@ public class KnnGun extends WaveBot {
             }
         } catch (java.io.IOException | RuntimeException e) {
             out.println("KnnGun: could not read knn.csv: " + e);
+        }
+    }
+
+    /** Also writes {@code knn-<round>.csv}: the memory's size, and whether it is frozen. */
+    protected void write() {
+        super.write();
+        try {
+            java.io.PrintStream ps = new java.io.PrintStream(new robocode.RobocodeFileOutputStream(
+                    getDataFile("knn-" + getRoundNum() + ".csv")));
+            ps.println("memory,frozen");
+            ps.println(LOG_X.size() + "," + (frozen ? 1 : 0));
+            ps.close();
+        } catch (java.io.IOException e) {
+            out.println("could not write the memory size: " + e);
         }
     }
 
