@@ -32,6 +32,20 @@ pytestmark = [
 ]
 
 
+def _battle(tmp_path, robot, data_files=None):
+    """A two-round battle of a robot of the repository against SittingDuck."""
+    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
+    return robocode.run_battle(
+        robot,
+        "sample.SittingDuck",
+        rounds=2,
+        workdir=tmp_path / "battle",
+        engine=ENGINE,
+        classes=classes,
+        data_files=data_files,
+    )
+
+
 def test_two_round_battle_with_online_memory(tmp_path):
     waves = load_robocode_waves(as_frame=True)
     # Trained on other opponents than the one faced, the memory left out of
@@ -46,16 +60,7 @@ def test_two_round_battle_with_online_memory(tmp_path):
     model.fit(X, y, softmaxkdeneighborsregressor__groups=rounds)
     path = tmp_path / "model.json"
     export_model(model, path, memory=False)
-    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
-    data_dir = robocode.run_battle(
-        "skk.LearnedGun",
-        "sample.SittingDuck",
-        rounds=2,
-        workdir=tmp_path / "battle",
-        engine=ENGINE,
-        classes=classes,
-        data_files={"model.json": path},
-    )
+    data_dir = _battle(tmp_path, "skk.LearnedGun", {"model.json": path})
     stats = robocode.battle_stats(data_dir)
     assert stats["rounds"] == 2
     assert stats["bullets_fired"] > 5 and stats["bullets_hit"] >= 1
@@ -92,19 +97,33 @@ def test_knn_gun_memory_grows_online(tmp_path, frozen):
     if frozen:
         (tmp_path / "frozen").write_text("")
         files["frozen"] = tmp_path / "frozen"
-    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
-    data_dir = robocode.run_battle(
-        "skk.KnnGun",
-        "sample.SittingDuck",
-        rounds=2,
-        workdir=tmp_path / "battle",
-        engine=ENGINE,
-        classes=classes,
-        data_files=files,
-    )
+    data_dir = _battle(tmp_path, "skk.KnnGun", files)
     (first, first_frozen), (second, second_frozen) = _memory_sizes(data_dir, 2)
     if frozen:
         assert (first, second) == (0, 0) and first_frozen == second_frozen == 1
     else:
         assert first_frozen == second_frozen == 0
         assert 100 < first < second  # a wave per tick, kept across rounds
+
+
+def _bullet_damage(results, robot):
+    """The engine's bullet damage score of a robot, from results.txt."""
+    lines = results.read_text().splitlines()
+    header = next(line for line in lines if "Bullet Dmg" in line).split("\t")
+    row = next(line for line in lines if robot in line).split("\t")
+    return float(row[header.index("Bullet Dmg")])
+
+
+def test_counted_hits_match_the_engines_bullet_damage(tmp_path):
+    """The killing bullet counts: hits equal the engine's damage / 10.
+
+    The head-on gun fires at power 2 (damage 4 * 2 + 2 * (2 - 1) = 10) on a
+    sitting duck of 100 energy, so every round ends with a kill, and every
+    hit scores its full damage.  Before the fix the last hit of each round
+    was lost: 9 counted against 100 damage.
+    """
+    data_dir = _battle(tmp_path, "skk.HeadOnGun")
+    stats = robocode.battle_stats(data_dir)
+    damage = _bullet_damage(tmp_path / "battle" / "results.txt", "skk.HeadOnGun")
+    assert damage == 200.0  # two kills of 100 energy
+    assert stats["bullets_hit"] == damage / 10.0 == 20

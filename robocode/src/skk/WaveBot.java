@@ -393,6 +393,20 @@ public abstract class WaveBot extends AdvancedRobot {
     }
 
     // ------------------------------------------------------------ output
+    /**
+     * The engine ends a round in the turn of the kill and runs onRoundEnded
+     * before the killing bullet's onBulletHit, which never comes; the
+     * bullet itself already names its victim, so it is counted here.
+     */
+    private void countLastHits() {
+        for (Map.Entry<Bullet, Wave> en : bulletWaves.entrySet()) {
+            if (!en.getValue().bulletHit && en.getKey().getVictim() != null) {
+                en.getValue().bulletHit = true;
+                bulletsHit++;
+            }
+        }
+    }
+
     public void onRoundEnded(RoundEndedEvent e) {
         write();
     }
@@ -410,6 +424,7 @@ public abstract class WaveBot extends AdvancedRobot {
             return;
         }
         written = true;
+        countLastHits();
         int round = getRoundNum();
         try {
             PrintStream out = new PrintStream(
