@@ -870,8 +870,8 @@ default="learned"
         ``fit(X, y)`` (without ``groups``).
 
         The search tree is rebuilt, over all the rows, at the first
-        prediction after new rows arrive (a few tens of milliseconds at
-        50 000 rows), so add rows in chunks where you can.  The metric is not
+        prediction after new rows arrive (about 0.1 s at 50 000 rows of 11
+        features on two cores), so add rows in chunks where you can.  The metric is not
         refitted: to learn it again from more rows, call ``fit`` on all of
         them (with ``groups``) and ``warm_start=True``, which starts from the
         current sharpness and metric.
