@@ -192,8 +192,9 @@ def loo_bandwidth(
     The training objective's mean log density (:meth:`KDEDistribution.\
 mean_log_density`, with ``_BANDWIDTH_NODES`` quadrature nodes per smooth
     piece: the search ranks bandwidths, the fit's table is exact), over up to
-    ``_BANDWIDTH_PROBES`` rows evenly spaced in memory order, each with its training neighbours
-    and logits, as a function of ``log h`` alone: its maximum on
+    ``_BANDWIDTH_PROBES`` rows evenly spaced in memory order, each with its
+    training neighbours and logits, as a function of ``log h`` alone: its
+    maximum on
     ``[rule / 10, 2 rule]`` by Brent's bounded search
     (:func:`scipy.optimize.minimize_scalar`, ``log h`` to within
     ``_BANDWIDTH_XATOL``), searched again a decade lower while the maximum
