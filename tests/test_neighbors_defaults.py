@@ -2,7 +2,7 @@
 
 ``exclude_adjacent="auto"``: the window measured from the row order
 (:mod:`skkdece._serial`); ``bandwidth="auto"``: the bandwidth of the best
-leave-one-out score (:func:`skkdece._neighbors_regressor.loo_bandwidth`).
+leave-one-out score (:func:`skkdece._bandwidth.loo_bandwidth`).
 """
 
 import warnings
