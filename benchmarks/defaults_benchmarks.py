@@ -38,11 +38,21 @@ scored on held-out rows it has never seen:
   alternately with ``cv`` (the timing line of issue 25, item 4).
 
 Columns: held-out mean log-likelihood (``log_likelihood_scorer``), its gap to
-the family's grid best (``linear grid`` for ``linear`` and ``cv``), hit rate
+the family's grid best (``linear grid`` for ``linear`` and ``cv``) with that
+gap's standard error, hit rate
 of ``predict_aim(X, 0.1)`` (``hit_rate``; angle targets count a hit within
 0.1 rad), fit time (for a grid row: the refit of the best configuration; the
 search's time is in the notes), ``n_iter_`` and every warning a default fit
-raised.  ``FLAGS`` marks the open targets of issue 25: ``GAP`` where a
+raised.  The standard errors are paired batch means: the held-out rows
+are cut into ``SE_BLOCKS`` contiguous blocks, both sides of a difference
+are scored per block, and the standard error of the mean of the blocks'
+differences is reported (rows recorded in time order are not independent,
+blocks of them nearly are; for the mean over the real waves' opponents,
+the opponents' errors combine as independent).  ``vs KNN`` is the
+neighbours defaults' hit rate minus KNN's, with its standard error.  The
+grid's best is picked on the same held-out rows it is scored on, so a gap
+of a few standard errors can be the grid's luck as much as the defaults'
+loss.  ``FLAGS`` marks the open targets of issue 25: ``GAP`` where a
 default falls more than 0.02 nats short of its grid best, ``<KNN`` where the
 neighbours defaults hit less often than KNN, ``SLOW`` where the CV defaults
 are not at least 5x faster than statsmodels and ``<SM`` where they score
@@ -115,6 +125,10 @@ AIM_HALF_WIDTH = 0.1  # guess factors (radians for an angle target)
 KNN_NEIGHBOURS = 50
 KNN_BANDWIDTH = 0.1
 GAP_NATS = 0.02
+# Contiguous blocks of held-out rows whose means give a difference's standard
+# error (batch means: held-out rows recorded in time order are not
+# independent, blocks of them nearly are).
+SE_BLOCKS = 20
 CV_SPEEDUP = 5.0
 
 
@@ -463,6 +477,34 @@ def evaluate(model, problem):
     return ll, hits
 
 
+def test_blocks(problem):
+    """``SE_BLOCKS`` contiguous slices of the held-out rows."""
+    return np.array_split(np.arange(len(problem.y_test)), SE_BLOCKS)
+
+
+def block_scores(problem, dist):
+    """Per block of held-out rows: mean log-likelihood and, for an aim
+    target, hit rate (``dist`` is the held-out rows' distribution)."""
+    ll, hits = [], []
+    aim = dist.aim(AIM_HALF_WIDTH) if problem.aim else None
+    for rows in test_blocks(problem):
+        ll.append(mean_log_likelihood(problem.y_test[rows], dist[rows]))
+        if aim is not None:
+            hits.append(aim_hit_rate_rows(problem, aim, rows))
+    return np.array(ll), (np.array(hits) if hits else None)
+
+
+def aim_hit_rate_rows(problem, aim, rows):
+    sub = dataclasses.replace(problem, y_test=problem.y_test[rows])
+    return aim_hit_rate(sub, aim[rows])
+
+
+def difference_se(a, b):
+    """Standard error of mean(a) - mean(b) from paired block means."""
+    d = np.asarray(a) - np.asarray(b)
+    return float(np.std(d, ddof=1) / np.sqrt(d.size))
+
+
 def aim_hit_rate(problem, aim):
     if problem.period is None:
         return hit_rate(problem.y_test, aim)
@@ -586,7 +628,7 @@ def knn_row(problem):
     )
     ll = mean_log_likelihood(problem.y_test, dist)
     hits = aim_hit_rate(problem, dist.aim(AIM_HALF_WIDTH))
-    return row(
+    knn = row(
         problem,
         f"KNN k={KNN_NEIGHBOURS}",
         f"h={KNN_BANDWIDTH}",
@@ -596,6 +638,8 @@ def knn_row(problem):
         None,
         [],
     )
+    knn["blocks"] = block_scores(problem, dist)
+    return knn
 
 
 def statsmodels_and_cv(problem):
@@ -635,7 +679,8 @@ def statsmodels_and_cv(problem):
 def defaults_and_grid(
     cfg, problem, name, estimator, make_grid, log, *, show_defaults=True
 ):
-    """Rows of one model at its defaults and at its grid's best; the best's score.
+    """Rows of one model at its defaults and at its grid's best; the best's
+    score, and its block means (``block_scores``).
 
     The defaults are fitted (and timed) even when their row is not shown: the
     grid starts from them.
@@ -648,12 +693,16 @@ def defaults_and_grid(
         rows.append(
             row(problem, name, "defaults", ll, hits, seconds, default.n_iter_, warns)
         )
+        rows[-1]["blocks"] = block_scores(
+            problem, default.predict_distribution(problem.X_test)
+        )
     log(f"  {name} defaults {seconds:.1f} s")
     grid = make_grid(cfg, problem, float(default.bandwidth_))
     best, params, best_seconds, search_s = grid_search(
         estimator, grid, problem, default, seconds
     )
     ll, hits = evaluate(best, problem)
+    best_blocks = block_scores(problem, best.predict_distribution(problem.X_test))
     rows.append(
         row(
             problem,
@@ -668,7 +717,7 @@ def defaults_and_grid(
         )
     )
     log(f"  {name} grid {search_s:.1f} s")
-    return rows, ll
+    return rows, (ll, best_blocks[0])
 
 
 def bench_problem(cfg, problem, log):
@@ -718,6 +767,9 @@ def bench_problem(cfg, problem, log):
         cv_row = row(
             problem, "cv", "defaults", ll, hits, seconds, model.n_iter_, warns, note
         )
+        cv_row["blocks"] = block_scores(
+            problem, model.predict_distribution(problem.X_test)
+        )
         cv_row["path_iter"] = int(np.sum(model.n_iter_path_))
         cv_row["chosen"] = f"alpha={model.alpha_:.3g}, bandwidth={model.bandwidth_:.3g}"
         rows.append(cv_row)
@@ -742,19 +794,27 @@ def bench_problem(cfg, problem, log):
 
 
 def flag(rows, references):
-    """Mark the open targets of issue 25 on one data set's rows."""
-    knn = next((r["hit"] for r in rows if r["model"].startswith("KNN")), None)
+    """Mark the open targets of issue 25 on one data set's rows, with the
+    standard errors of the gaps (paired block means, ``difference_se``)."""
+    knn_row = next((r for r in rows if r["model"].startswith("KNN")), None)
+    knn = None if knn_row is None else knn_row["hit"]
     for r in rows:
         r["flags"] = []
         if r["config"] != "defaults" or r["ll"] is None:
             continue
         family = "neighbours" if r["model"] == "neighbours" else "linear"
         if family in references:
-            r["gap"] = r["ll"] - references[family]
+            best, best_blocks = references[family]
+            r["gap"] = r["ll"] - best
+            if "blocks" in r:
+                r["gap_se"] = difference_se(r["blocks"][0], best_blocks)
             if r["gap"] < -GAP_NATS:
                 r["flags"].append("GAP")
-        if r["model"] == "neighbours" and knn is not None and r["hit"] < knn:
-            r["flags"].append("<KNN")
+        if r["model"] == "neighbours" and knn is not None:
+            r["vs_knn"] = r["hit"] - knn
+            r["vs_knn_se"] = difference_se(r["blocks"][1], knn_row["blocks"][1])
+            if r["hit"] < knn:
+                r["flags"].append("<KNN")
         sm = r.get("statsmodels")
         if sm is not None:
             if r["fit_s"] * CV_SPEEDUP > sm["fit_s"]:
@@ -779,9 +839,16 @@ def summarise_real_waves(rows):
         mine = [r for r in real if r["model"] == model]
         merged = dict(mine[0])
         merged["dataset"] = f"real waves ({len(mine)} opponents, mean)"
-        for key in ("ll", "hit", "fit_s", "gap"):
+        for key in ("ll", "hit", "fit_s", "gap", "vs_knn"):
             values = [r[key] for r in mine if r.get(key) is not None]
             merged[key] = float(np.mean(values)) if values else None
+        for key in ("gap_se", "vs_knn_se"):  # of the mean of independent gaps
+            values = [r[key] for r in mine if r.get(key) is not None]
+            merged[key] = (
+                float(np.sqrt(np.sum(np.square(values)))) / len(values)
+                if values
+                else None
+            )
         its = [r["n_iter"] for r in mine if r["n_iter"] is not None]
         merged["n_iter"] = int(np.median(its)) if its else None
         merged["warnings"] = sorted({w for r in mine for w in r["warnings"]})
@@ -820,7 +887,10 @@ COLUMNS = (
     "configuration",
     "loglik",
     "vs best",
+    "± SE",
     "hit rate",
+    "vs KNN",
+    "± SE",
     "fit s",
     "n_iter",
     "warnings",
@@ -847,7 +917,10 @@ def table_lines(rows):
                 r["config"],
                 fmt(r["ll"], ".4f"),
                 fmt(r.get("gap"), "+.4f"),
+                fmt(r.get("gap_se"), ".4f"),
                 fmt(r["hit"], ".4f"),
+                fmt(r.get("vs_knn"), "+.4f"),
+                fmt(r.get("vs_knn_se"), ".4f"),
                 fmt(r["fit_s"], ".2f"),
                 fmt(r["n_iter"], "d"),
                 warns,
@@ -863,7 +936,7 @@ def table_lines(rows):
             continue
         lines.append(
             "  ".join(
-                s.rjust(w) if 3 <= k <= 7 else s.ljust(w)
+                s.rjust(w) if 3 <= k <= 10 else s.ljust(w)
                 for k, (s, w) in enumerate(zip(c, widths, strict=True))
             ).rstrip()
         )

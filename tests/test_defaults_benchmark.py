@@ -61,6 +61,9 @@ def test_smoke_numbers_are_finite(smoke):
             # The gap to the grid's best is defined, and flagged past 0.02.
             assert math.isfinite(r["gap"])
             assert ("GAP" in r["flags"]) == (r["gap"] < -0.02)
+            # Its standard error: zero exactly when the defaults are the best.
+            assert math.isfinite(r["gap_se"]) and r["gap_se"] >= 0
+            assert (r["gap_se"] == 0) == (r["gap"] == 0)
         else:
             assert r["flags"] == []
 
@@ -77,3 +80,26 @@ def test_wave_battles_are_deterministic_recordings(bench):
     # (the wall ahead moves by at most a bot's step of 8 px a tick, mostly).
     wall_ahead = X[:30, 6]
     assert np.median(np.abs(np.diff(wall_ahead))) <= 0.1 * np.ptp(wall_ahead)
+
+
+def test_difference_se_is_the_batch_means_error(bench):
+    # Paired block means: the differences 1, 2, 3 have standard deviation 1.
+    assert bench.difference_se([1.0, 2.0, 3.0], [0.0, 0.0, 0.0]) == pytest.approx(
+        1 / np.sqrt(3)
+    )
+    assert bench.difference_se([0.5, 0.5], [0.2, 0.2]) == 0.0
+
+
+def test_block_scores_average_to_the_held_out_score(bench):
+    # Equal blocks: their mean log-likelihoods average to the table's figure.
+    problem = next(bench.make_problems(bench.CONFIGS["smoke"]))
+    from skkdece import SoftmaxKDERegressor
+
+    model = SoftmaxKDERegressor(centers=8).fit(problem.X_train, problem.y_train)
+    dist = model.predict_distribution(problem.X_test)
+    ll, hits = bench.block_scores(problem, dist)
+    assert ll.shape == (bench.SE_BLOCKS,) and hits is None
+    sizes = [len(b) for b in bench.test_blocks(problem)]
+    assert sum(sizes) == len(problem.y_test)
+    ll_all, _ = bench.evaluate(model, problem)
+    assert np.average(ll, weights=sizes) == pytest.approx(ll_all, rel=1e-12)
