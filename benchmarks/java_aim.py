@@ -67,7 +67,10 @@ def main(argv=None):
         tmp = Path(tmp)
         subprocess.run(
             ["javac", "-nowarn", "--release", "8", "-d", str(tmp)]
-            + [str(SRC / "SkkModel.java"), str(SRC / "SkkModelCli.java")],
+            + [
+                str(SRC / n)
+                for n in ("SkkModel.java", "ErfcTable.java", "SkkModelCli.java")
+            ],
             check=True,
         )
         export_model(model, tmp / "model.json")

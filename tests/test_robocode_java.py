@@ -40,7 +40,10 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def classes(tmp_path_factory):
     out = tmp_path_factory.mktemp("skkmodel-classes")
-    files = [str(SRC / "SkkModel.java"), str(SRC / "SkkModelCli.java")]
+    files = [
+        str(SRC / name)
+        for name in ("SkkModel.java", "ErfcTable.java", "SkkModelCli.java")
+    ]
     subprocess.run(
         ["javac", "-nowarn", "--release", "8", "-d", str(out), *files], check=True
     )

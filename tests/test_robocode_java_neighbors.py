@@ -40,6 +40,7 @@ def classes(tmp_path_factory):
         SRC / name
         for name in (
             "SkkModel.java",
+            "ErfcTable.java",
             "SkkModelCli.java",
             "NeighborsModel.java",
             "NeighborsModelCli.java",

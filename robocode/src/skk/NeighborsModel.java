@@ -25,7 +25,10 @@ import java.util.Map;
  * a row with an equal one. {@link #bestAim} maximises the mixture's mass of
  * {@code [t - w, t + w]}: the sign changes of {@code p(t + w) - p(t - w)} on a
  * grid of quarter bandwidths and atom kinks, each refined to the last bits,
- * compared by their mass.
+ * compared by their mass; the grid is searched in blocks, in decreasing order
+ * of a bound on the window mass within each, and a block whose bound is
+ * below the best mass found is never evaluated (the result is the full
+ * scan's).
  */
 public final class NeighborsModel {
 
@@ -341,7 +344,7 @@ public final class NeighborsModel {
 
     /** erfc(z) exp(z^2) for z >= 1. */
     static double erfcx(double z) {
-        if (z < 2.5) return SkkModel.erfc(z) * Math.exp(z * z);
+        if (z <= 9.0) return SkkModel.erfcxTable(z);
         double f = z;
         for (int n = 70; n >= 1; n--) f = z + (n * 0.5) / f;
         return 1.0 / (SQRT_PI * f);
@@ -626,39 +629,137 @@ public final class NeighborsModel {
             Arrays.sort(all, 0, n);
             cand = all;
         }
+        return toWindow(searchBlocks(w, mix, hw, breaks, cand, n, lo, hi));
+    }
+
+    /** Consecutive candidate pairs a block of the search holds. */
+    private static final int BLOCK = 16;
+
+    /**
+     * The best sign change of the slope among the candidates, exactly as a
+     * scan over every pair of neighbours would find it, but block by block
+     * in decreasing order of a bound on the window mass within the block,
+     * stopping at the first block whose bound is below the best mass found:
+     * no aim in it can win. The scan's order still breaks ties (the first
+     * pair, then the line's first and last candidates).
+     */
+    private double searchBlocks(double[] w, Mixture mix, double hw, double[] breaks, double[] cand, int n,
+                                double lo, double hi) {
+        int pairs = periodic ? n : n - 1;
+        int nBlocks = Math.max(1, (pairs + BLOCK - 1) / BLOCK);
         double[] g = new double[n];
-        for (int i = 0; i < n; i++) g[i] = slope(w, mix, cand[i], hw);
+        Arrays.fill(g, Double.NaN);
+        double[] bound = new double[nBlocks];
+        Integer[] order = new Integer[nBlocks];
+        double slack = boundSlack(w, mix, hw, lo, hi);
+        for (int q = 0; q < nBlocks; q++) {
+            int e = Math.min((q + 1) * BLOCK, pairs);
+            double a = cand[q * BLOCK], b = e < n ? cand[e] : cand[0] + period;
+            bound[q] = windowBound(w, mix, 0.5 * (a + b), hw + 0.5 * (b - a));
+            order[q] = q;
+        }
+        Arrays.sort(order, (p, q) -> Double.compare(bound[q], bound[p]));
         double bestT = cand[0], bestM = Double.NEGATIVE_INFINITY;
-        int last = periodic ? n : n - 1;
-        for (int i = 0; i < last; i++) {
-            int j = i + 1;
-            double a = cand[i], b = j < n ? cand[j] : cand[0] + period;
-            double gb = j < n ? g[j] : g[0];
-            if (!(g[i] > 0 && gb <= 0)) continue;
-            double t = refine(w, mix, a, b, hw);
-            double ms = mass(w, mix, t, hw, breaks);
-            if (ms > bestM) {
-                bestM = ms;
-                bestT = t;
+        int bestKey = Integer.MAX_VALUE;
+        for (int q : order) {
+            if (bound[q] + slack < bestM) break;
+            int e = Math.min((q + 1) * BLOCK, pairs);
+            for (int i = q * BLOCK; i < e; i++) {
+                int j = i + 1 < n ? i + 1 : 0;
+                double gi = slopeAt(g, i, w, mix, cand, hw), gj = slopeAt(g, j, w, mix, cand, hw);
+                if (!(gi > 0 && gj <= 0)) continue;
+                double b = j > i ? cand[j] : cand[0] + period;
+                double t = refine(w, mix, cand[i], b, hw);
+                double ms = mass(w, mix, t, hw, breaks);
+                if (ms > bestM || (ms == bestM && i < bestKey)) {
+                    bestM = ms;
+                    bestT = t;
+                    bestKey = i;
+                }
             }
-        }
-        if (!periodic) {
-            if (g[0] <= 0) {
+            if (periodic) continue;
+            if (q == 0 && slopeAt(g, 0, w, mix, cand, hw) <= 0) {
                 double ms = mass(w, mix, cand[0], hw, breaks);
-                if (ms > bestM) { bestM = ms; bestT = cand[0]; }
+                if (ms > bestM || (ms == bestM && pairs < bestKey)) {
+                    bestM = ms;
+                    bestT = cand[0];
+                    bestKey = pairs;
+                }
             }
-            if (g[n - 1] > 0) {
+            if (q == nBlocks - 1 && slopeAt(g, n - 1, w, mix, cand, hw) > 0) {
                 double ms = mass(w, mix, cand[n - 1], hw, breaks);
-                if (ms > bestM) { bestM = ms; bestT = cand[n - 1]; }
+                if (ms > bestM || (ms == bestM && pairs + 1 < bestKey)) {
+                    bestM = ms;
+                    bestT = cand[n - 1];
+                    bestKey = pairs + 1;
+                }
             }
         }
-        if (bestM == Double.NEGATIVE_INFINITY) {
+        if (bestM == Double.NEGATIVE_INFINITY) { // no block was left out
             for (int i = 0; i < n; i++) {
                 double ms = mass(w, mix, cand[i], hw, breaks);
                 if (ms > bestM) { bestM = ms; bestT = cand[i]; }
             }
         }
-        return toWindow(bestT);
+        return bestT;
+    }
+
+    private double slopeAt(double[] g, int i, double[] w, Mixture mix, double[] cand, double hw) {
+        if (g[i] != g[i]) g[i] = slope(w, mix, cand[i], hw);
+        return g[i];
+    }
+
+    /**
+     * An upper bound of {@link #mass} over [m - l, m + l], and so of the
+     * mass of every window within it. Gaussian atoms on the line: the mass
+     * itself, in closed form, an atom beyond the reach of {@link #far} counted
+     * as 1e-30 (its true mass there is below 1e-32). Other kernels: the
+     * weight of every atom that reaches the interval (an atom's mass is at
+     * most 1; the quadrature's excess over it is far below the 1e-6 added),
+     * nothing when the interval wraps the whole circle.
+     */
+    private double windowBound(double[] w, Mixture mix, double m, double l) {
+        if (periodic && 2.0 * l >= period) return Double.POSITIVE_INFINITY;
+        boolean closed = kind == 0 && !periodic;
+        double s = 0, h = bandwidth;
+        for (int j = 0; j < w.length; j++) {
+            if (!(w[j] > 0)) continue;
+            double c = mix.centers[j], r = mix.halfWidths[j];
+            if (far(m - c, r + l)) {
+                s += closed ? 1e-30 * w[j] : 0.0;
+            } else if (!closed) {
+                s += w[j] * (1.0 + 1e-6);
+            } else if (r > 0) {
+                double a = m - l - c, b = m + l - c;
+                double up = ndtrIntegral((b + r) / h) - ndtrIntegral((b - r) / h);
+                double down = ndtrIntegral((a + r) / h) - ndtrIntegral((a - r) / h);
+                s += w[j] * h * (up - down) / (2.0 * r);
+            } else {
+                s += w[j] * (ndtr((m + l - c) / h) - ndtr((m - l - c) / h));
+            }
+        }
+        return s;
+    }
+
+    /**
+     * What rounding can add to a bound of {@link #windowBound} or take from a
+     * mass of {@link #mass}, together: the closed form of a Gaussian box
+     * atom differences values of x Phi(x) + phi(x) as large as its largest
+     * argument A, each good to a few ulps of A, then divides by 2r / h; the
+     * other sums are good to a few ulps of their total weight.
+     */
+    private double boundSlack(double[] w, Mixture mix, double hw, double lo, double hi) {
+        double eps = Math.ulp(1.0), s = 0, total = 0;
+        for (int j = 0; j < w.length; j++) {
+            if (!(w[j] > 0)) continue;
+            double r = mix.halfWidths[j];
+            total += w[j];
+            if (kind == 0 && !periodic && r > 0) {
+                double arg = (2.0 * (hi - lo) + 2.0 * hw + 2.0 * r) / bandwidth + 1.0;
+                s += w[j] * 64.0 * eps * arg * bandwidth / (2.0 * r);
+            }
+        }
+        return s + 1e-9 * total;
     }
 
     /** The sign change of the slope in [a, b], g(a) > 0 >= g(b), to adjacent doubles. */
