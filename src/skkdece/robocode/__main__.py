@@ -1,4 +1,4 @@
-"""Command line: ``python -m skkdece.robocode record / fight``."""
+"""Command line: ``python -m skkdece.robocode record / fight / train-gun``."""
 
 import sys
 

@@ -639,6 +639,68 @@ def record(
     return paths
 
 
+def _add_train_gun_parser(sub):
+    from ._train import MEMORY_CHOICES
+
+    train = sub.add_parser(
+        "train-gun",
+        help="fit skk.LearnedGun's metric on the bundled waves and export it",
+        description=(
+            "Fit a SoftmaxKDENeighborsRegressor (after a StandardScaler) on "
+            "the recorded waves of skkdece.datasets.load_robocode_waves, "
+            "rounds as groups, leaving out the opponent to be faced, and "
+            "write the export (format version 2) that skk.LearnedGun reads "
+            "as model.json from its data folder."
+        ),
+    )
+    train.add_argument(
+        "--leave-out",
+        metavar="OPPONENT",
+        help="opponent left out of the fit, e.g. sample.Walls (default: none)",
+    )
+    train.add_argument(
+        "--memory",
+        choices=MEMORY_CHOICES,
+        default="none",
+        help="what the exported memory holds: none (the gun learns online), "
+        "the training rows, or the recorded waves against the left-out "
+        "opponent (default: %(default)s)",
+    )
+    train.add_argument("--n-neighbors", type=int, default=32)
+    train.add_argument("--max-iter", type=int, default=500)
+    train.add_argument(
+        "--max-rounds",
+        type=int,
+        help="use only the first rounds of each recorded battle (a quick fit)",
+    )
+    train.add_argument("--out", default="model.json", help="default: %(default)s")
+    train.add_argument("--verbose", type=int, default=0)
+
+
+def _train_gun_command(args):
+    from ._train import write_gun
+
+    try:
+        info = write_gun(
+            args.out,
+            args.leave_out,
+            memory=args.memory,
+            n_neighbors=args.n_neighbors,
+            max_iter=args.max_iter,
+            max_rounds=args.max_rounds,
+            verbose=args.verbose,
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"fitted on {info['n_train']} waves, {info['n_rounds']} rounds of "
+        f"{', '.join(info['opponents'])} in {info['fit_seconds']:.1f} s; "
+        f"memory {info['n_memory']} waves; wrote {args.out}"
+    )
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         prog="python -m skkdece.robocode", description=__doc__.split("\n\n")[0]
@@ -657,7 +719,10 @@ def main(argv=None):
     fight.add_argument("--rounds", type=int, default=10)
     fight.add_argument("--model", help="model JSON for skk.ModelGun")
     fight.add_argument("--out", help="folder to keep the battle's working files")
+    _add_train_gun_parser(sub)
     args = parser.parse_args(argv)
+    if args.command == "train-gun":
+        return _train_gun_command(args)
     try:
         engine = find_engine()
     except RobocodeNotFoundError as exc:
