@@ -60,11 +60,12 @@ def sources_at(rev, out):
 
 def fill_memory(model, n, seed=0):
     """Put ``n`` waves in the model's memory (see the module docstring)."""
-    X, y = load_robocode_waves(return_X_y=True)
+    X, y = load_robocode_waves(return_X_y=True, as_frame=True)
+    y = y.to_numpy()
     rng = np.random.default_rng(seed)
     take = rng.permutation(len(X))[np.arange(n) % len(X)]
     copy = (np.arange(n) >= len(X))[:, None]
-    Xn = X[take] + copy * rng.normal(0.0, 1e-3, (n, X.shape[1])) * X.std(axis=0)
+    Xn = X.iloc[take] + copy * rng.normal(0.0, 1e-3, (n, X.shape[1])) * X.std().values
     regressor = model[-1]
     regressor.forget()
     regressor.partial_fit(model[0].transform(Xn), y[take])
