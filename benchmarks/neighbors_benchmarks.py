@@ -26,9 +26,16 @@ Usage::
    evaluations, beside the linear model's fit (32 centers) with the same
    number of iterations and with 200, in the same run.  n = 5 000 and
    20 000; ``--slow`` adds the whole bundled set (45 500) and 1 000 000
-   simulated rows (``low_dimensional``, d = 10, no groups).  The names timed
-   exist in every version since 0.2, so the same script times an older tree
-   (``PYTHONPATH=old/src``).
+   simulated rows (``low_dimensional``, d = 10, no groups); ``--sizes``
+   picks others.  The names timed exist in every version since 0.2, so the
+   same script times an older tree (``PYTHONPATH=old/src``), and
+   ``--before old/src`` alternates fits of that tree and this one, each in
+   its own process, in one run (issue 26's before and after)::
+
+       git archive HEAD~3 src | tar -x -C /tmp/old
+       cp src/skkdece/_pairs*.so /tmp/old/src/skkdece/  # if the API is the same
+       python benchmarks/neighbors_benchmarks.py --fit-split --before \
+           /tmp/old/src --sizes 5000 20000 45500 --repeats 3
 """
 
 import argparse
@@ -412,6 +419,60 @@ def bench_fit_split(sizes, repeats):
     return results
 
 
+def _fit_in_child(n, src):
+    """:func:`fit_split` at ``n`` rows in a new process importing ``src``."""
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    out = subprocess.run(
+        [sys.executable, os.path.abspath(__file__), "--fit-one", str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_before_after(sizes, repeats, before):
+    """Part 5 for an older tree and this one, fits alternating, medians."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(skkdece.__file__)))
+    trees = {"before": before, "after": here}
+    print(
+        "\n5. end-to-end neighbours fit (k=32, 2 rounds), before and after, "
+        f"alternating; medians of {repeats}; linear 200: 32 centers, 200 "
+        "iterations, same rows, same process"
+    )
+    for label, src in trees.items():
+        print(f"  {label}: {src}")
+    print(
+        f"  {'n':>9} {'tree':>6} {'search':>7} {'tables':>7} {'evals':>7} "
+        f"{'total':>7} {'iter':>5} {'lin 200':>8} {'ratio':>6} {'load':>5}"
+    )
+    results = []
+    for n in sizes:
+        runs = {label: [] for label in trees}
+        for _ in range(repeats):
+            for label, src in trees.items():
+                r = _fit_in_child(n, src)
+                r["load"] = os.getloadavg()[0]
+                runs[label].append(r)
+        for label in trees:
+            med = {
+                key: float(np.median([r[key] for r in runs[label]]))
+                for key in runs[label][0]
+            }
+            med["tree"] = label
+            results.append(med)
+            print(
+                f"  {n:>9} {label:>6} {med['search']:>7.2f} {med['tables']:>7.2f} "
+                f"{med['evaluations']:>7.2f} {med['total']:>7.2f} "
+                f"{med['n_iter']:>5.0f} {med['linear_200']:>8.2f} "
+                f"{med['total'] / med['linear_200']:>6.2f} {med['load']:>5.2f}",
+                flush=True,
+            )
+    print("  (seconds; ratio: the neighbours fit over the linear fit beside it)")
+    return results
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes")
@@ -433,15 +494,37 @@ def main(argv=None):
         help="part 5 also at 45 500 and 1 000 000 rows (slow)",
     )
     parser.add_argument("--repeats", type=int, default=1, help="part 5's repeats")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="part 5's sizes (instead of 5 000 and 20 000, or --slow's)",
+    )
+    parser.add_argument(
+        "--before",
+        metavar="SRC",
+        help="part 5 alternates fits of this older tree's src folder (for "
+        "example from git archive) with this one's, each in its own process",
+    )
+    parser.add_argument("--fit-one", type=int, metavar="N", help=argparse.SUPPRESS)
     parser.add_argument("--json", metavar="FILE", help="write part 5's rows here")
     args = parser.parse_args(argv)
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cpus, "
         f"load {os.getloadavg()[0]:.2f}, numpy {np.__version__}"
     )
+    if args.fit_one:
+        print(json.dumps(fit_split(args.fit_one)))
+        return
     if args.fit_split:
-        sizes = [5_000, 20_000] + ([45_500, 1_000_000] if args.slow else [])
-        results = bench_fit_split(sizes, args.repeats)
+        sizes = args.sizes or [5_000, 20_000] + (
+            [45_500, 1_000_000] if args.slow else []
+        )
+        if args.before:
+            results = bench_before_after(sizes, args.repeats, args.before)
+        else:
+            results = bench_fit_split(sizes, args.repeats)
         if args.json:
             with open(args.json, "w") as f:
                 json.dump(results, f)

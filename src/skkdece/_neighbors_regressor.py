@@ -37,7 +37,7 @@ from ._neighbors import (
     training_neighbors,
     weighted_points,
 )
-from ._objective import BlockedObjective
+from ._objective import BlockedObjective, blas_threads
 from ._serial import serial_window
 from ._solver import minimize_lbfgs
 from ._tables._checks import check_kernel_period
@@ -654,6 +654,9 @@ default="learned"
 
         n_done, objective_value = 0, None
         n_rounds = self.n_rounds if learn else 1
+        # The tables on as many threads as the loss and the search (one in
+        # joblib's workers): the table does not depend on the count.
+        n_threads = blas_threads()
         for r in range(n_rounds):
             points = weighted_points(E, params[1:])
             neighbors = training_neighbors(
@@ -703,6 +706,7 @@ default="learned"
                 if half_widths is None
                 else half_widths[order][neighbors],
                 block_bytes=_TABLE_BLOCK_BYTES,
+                n_threads=n_threads,
             )
             table.check_covered(rows=rows[order])
             # The penalty's centre: the start, then the metric that found this

@@ -33,9 +33,6 @@ on ``n_threads``, so the result is the same, bit for bit, with any number of
 threads.
 """
 
-import itertools
-import threading
-from concurrent import futures
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -44,13 +41,8 @@ from scipy import sparse
 from sklearn import get_config
 from threadpoolctl import ThreadpoolController
 
-# NumPy 1.x keeps one global count of threads whose floating-point error
-# settings differ from the defaults: a thread leaving its np.errstate can make
-# another thread's ufuncs ignore that thread's own errstate, so the overflows
-# the tables expect (far logits, tiny densities) came out as RuntimeWarnings
-# on NumPy 1.24.  NumPy 2 keeps the settings per context; before it the loss
-# runs on one thread (the BLAS keeps its own threads).
-_THREADSAFE_ERRSTATE = int(np.__version__.split(".")[0]) >= 2
+from ._tables._threads import THREADSAFE_ERRSTATE as _THREADSAFE_ERRSTATE
+from ._tables._threads import share_out as _share_out
 
 # At most this many groups of blocks (partial sums) per evaluation: enough to
 # share the work evenly among a few threads, few enough that adding the
@@ -237,42 +229,6 @@ class BlockedObjective:
         if self._blas is None:
             self._blas = ThreadpoolController()
         return self._blas.limit(limits=1, user_api="blas")
-
-
-def _share_out(task, n_tasks, work, pool):
-    """Run ``task(j, work[t])`` for every j, on the caller and the pool's threads.
-
-    The tasks are taken in order from a shared counter, so a thread slowed
-    down by other load simply takes fewer.  After a task fails no new task
-    starts; every helper has stopped before this returns or raises (the
-    caller's own exception first, else a helper's).
-    """
-    counter = itertools.count()
-    lock = threading.Lock()
-    failed = threading.Event()
-    # NumPy's error settings are per thread: the helpers take the caller's.
-    errors = np.geterr()
-
-    def worker(buffers):
-        with np.errstate(**errors):
-            while not failed.is_set():
-                with lock:
-                    j = next(counter)
-                if j >= n_tasks:
-                    return
-                try:
-                    task(j, buffers)
-                except BaseException:
-                    failed.set()
-                    raise
-
-    helpers = [pool.submit(worker, w) for w in work[1:]]
-    try:
-        worker(work[0])
-    finally:
-        futures.wait(helpers)
-    for f in helpers:
-        f.result()
 
 
 class BlockRows:

@@ -156,8 +156,13 @@ def log_atom_density(u, half, kernel, bandwidth, period=None):
     if half is None:
         return log_kernel(u, kernel, bandwidth, period=period)
     shape, (u, half) = _flat(u, half)
-    out = np.empty(u.shape)
     box = half > 0
+    if np.all(box):
+        # Only boxes (a neighbours table of interval targets): the same
+        # values without the masked copies (a tenth of the table's build).
+        log_mass = log_interval_mass(u - half, u + half, kernel, bandwidth, period)
+        return (log_mass - np.log(2.0 * half)).reshape(shape)
+    out = np.empty(u.shape)
     out[~box] = log_kernel(u[~box], kernel, bandwidth, period=period)
     if np.any(box):
         r, v = half[box], u[box]

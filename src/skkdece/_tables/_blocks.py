@@ -6,9 +6,12 @@ holds its rows in blocks and maps a block of logits to per-row losses and
 their gradients.  The helpers here are the parts they have in common.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from ._checks import row_list
+from ._threads import THREADSAFE_ERRSTATE, share_out
 
 # A node's scaled density sum_m S_m K_m / max_m K_m is at least the softmax
 # weight of its nearest center.  When it falls below this value some of its
@@ -46,6 +49,25 @@ def shifted_exp(logits, shifted, out=None):
         E[overflow] = np.exp(logits[overflow] - shift[overflow, None])
         sum_exp[overflow] = np.sum(E[overflow], axis=1)
     return E, shift, sum_exp
+
+
+def each_block(task, n_blocks, n_threads=1):
+    """Run ``task(b)`` for every block, on up to ``n_threads`` threads.
+
+    The blocks are taken in order from a shared counter, each by one thread;
+    a task must write only its own block's slices.  NumPy's and SciPy's
+    ufuncs release the GIL, so building a table's kernel values on two
+    threads takes about half the time.  Before NumPy 2 the error settings
+    that the kernels' ``np.errstate`` changes are shared between threads
+    (see :mod:`skkdece._tables._threads`), so the blocks run on the caller's.
+    """
+    n_threads = min(int(n_threads), n_blocks) if THREADSAFE_ERRSTATE else 1
+    if n_threads <= 1:
+        for b in range(n_blocks):
+            task(b)
+        return
+    with ThreadPoolExecutor(n_threads - 1, thread_name_prefix="skkdece-table") as pool:
+        share_out(lambda b, _: task(b), n_blocks, [None] * n_threads, pool)
 
 
 def raise_zero_density(table, bad, rows=None):

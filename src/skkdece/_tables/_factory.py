@@ -26,6 +26,7 @@ def training_table(
     n_quadrature=None,
     half_widths=None,
     block_bytes=None,
+    n_threads=1,
 ):
     """The kernel table a fit needs for its targets and loss.
 
@@ -47,6 +48,9 @@ def training_table(
     block_bytes : int or None, default=None
         Kernel values per block of a per-row table (:class:`KernelTable`);
         None for its default.  The shared grid sizes its own blocks.
+    n_threads : int, default=1
+        Threads computing a per-row table's kernel values; the table does not
+        depend on them.
 
     Returns
     -------
@@ -80,11 +84,15 @@ def training_table(
             return grid
         points = np.flatnonzero(~on_grid)
         quad = quadrature_nodes(lower[points], upper[points], centers, **kw)
-        table = KernelTable(quad, centers, block_bytes=block_bytes, **kw)
+        table = KernelTable(
+            quad, centers, block_bytes=block_bytes, n_threads=n_threads, **kw
+        )
         parts = [(table, points), (grid, intervals)]
         return SplitTable(parts, lower.shape[0])
     quad = quadrature_nodes(lower, upper, centers, n_quadrature=n_quadrature, **kw)
-    return KernelTable(quad, centers, block_bytes=block_bytes, **kw)
+    return KernelTable(
+        quad, centers, block_bytes=block_bytes, n_threads=n_threads, **kw
+    )
 
 
 def use_grid(lower, upper, centers, *, kernel, bandwidth, period=None):

@@ -23,7 +23,7 @@ from scipy.special import logsumexp
 from sklearn import get_config
 
 from ._atoms import atom_log_mass, log_atom_density
-from ._blocks import FALLBACK_BELOW, raise_zero_density, shifted_exp
+from ._blocks import FALLBACK_BELOW, each_block, raise_zero_density, shifted_exp
 from ._kernels import atom_bandwidths
 from ._quadrature import QuadratureNodes
 
@@ -81,6 +81,9 @@ class KernelTable:
     block_bytes : int or None, default=None
         Kernel values per block (None: ``_BLOCK_BYTES``, 4 MiB); a model whose
         own per-block data should stay in the caches with them asks for less.
+    n_threads : int, default=1
+        Threads computing the blocks' kernel values (each value is computed
+        alone, so the table is the same, bit for bit, with any number).
 
     Attributes
     ----------
@@ -107,6 +110,7 @@ class KernelTable:
         period=None,
         half_widths=None,
         block_bytes=None,
+        n_threads=1,
     ):
         self.quad = quad
         self.centers = np.asarray(centers, dtype=np.float64)
@@ -163,16 +167,19 @@ class KernelTable:
         # Per row: sum_q w_q (one, to rounding) and sum_q w_q log_scale_q.
         self._row_weight = np.add.reduceat(self._weights, self.row_ptr[:-1])
         self._row_log_scale = np.empty(counts.size)
-        for b in range(self.n_blocks):
+
+        def fill(b):
+            # Each block writes its own slices only: any thread may do it.
             p0, p1 = block_ptr[b], block_ptr[b + 1]
-            scaled, log_scale = self._compute_scaled(p0, p1)
+            kept = self._kept[p0:p1] if b < n_kept else None
+            _, log_scale = self._compute_scaled(p0, p1, out=kept)
             self.log_scale[p0:p1] = log_scale
             rows = slice(self.block_rows[b], self.block_rows[b + 1])
             self._row_log_scale[rows] = np.add.reduceat(
                 self._weights[p0:p1] * log_scale, self.row_ptr[rows] - p0
             )
-            if b < n_kept:
-                self._kept[p0:p1] = scaled
+
+        each_block(fill, self.n_blocks, n_threads)
         self.uncovered = np.isneginf(self.log_scale)
         self._block_uncovered = np.add.reduceat(self.uncovered, block_ptr[:-1]) > 0
         self._any_uncovered = bool(np.any(self._block_uncovered))
@@ -215,8 +222,11 @@ class KernelTable:
             t[:, None] - pts, half, self.kernel, self.bandwidth, period=self.period
         )
 
-    def _compute_scaled(self, p0, p1):
-        """``(scaled, log_scale)`` of table nodes ``p0:p1``, from the kernel."""
+    def _compute_scaled(self, p0, p1, out=None):
+        """``(scaled, log_scale)`` of table nodes ``p0:p1``, from the kernel.
+
+        ``scaled`` is written into ``out`` when given (shape (p1 - p0, M)).
+        """
         log_k = self.log_kernel_at(slice(p0, p1))
         log_scale = np.max(log_k, axis=1)
         # Nodes outside the support of every compact kernel have p = 0.
@@ -227,9 +237,10 @@ class KernelTable:
             log_scale[uncovered] = -np.inf
         else:
             log_k -= log_scale[:, None]
+        out = log_k if out is None else out
         with np.errstate(under="ignore"):  # far kernels are zero next to near
-            np.exp(log_k, out=log_k)
-        return log_k, log_scale
+            np.exp(log_k, out=out)
+        return out, log_scale
 
     def _block_scaled(self, b):
         """Scaled values of block ``b``'s nodes."""
