@@ -103,13 +103,13 @@ def random_document(rng, *, kernel, period, target, n_memory):
     return pipe
 
 
-def run_java(classes, tmp_path, model, X, t, repeats=0):
+def run_java(classes, tmp_path, model, X, t, repeats=0, online=False):
     path = tmp_path / "model.json"
     path.write_text(json.dumps(to_dict(model)))
     rows = tmp_path / "rows.csv"
     np.savetxt(rows, np.column_stack([X, t]), delimiter=",", fmt="%.17g")
     cmd = ["java", "-cp", str(classes), "skk.NeighborsModelCli", str(path), str(rows)]
-    cmd += [repr(HALF_WIDTH)] + ([str(repeats)] if repeats else [])
+    cmd += [repr(HALF_WIDTH), str(repeats)] + (["online"] if online else [])
     proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
     out = np.loadtxt(proc.stdout.splitlines(), delimiter=",", ndmin=2)
     return out[:, 0], out[:, 1], proc.stderr
@@ -165,3 +165,41 @@ def test_java_matches_python(classes, tmp_path, kernel, period, target):
         bad = ~same & (mass_java < mass_ref - 1e-12)
         assert not bad.any(), (diff[bad], (mass_java - mass_ref)[bad])
         assert same.mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    "kernel, period, target",
+    [("gaussian", None, "interval"), ("epanechnikov", PERIOD, "center")],
+)
+def test_java_search_matches_python_as_the_memory_grows(
+    classes, tmp_path, kernel, period, target
+):
+    """Java's k-d tree, rebuilt as rows arrive, finds Python's neighbours.
+
+    The memory (3 000 rows) is added back row by row in Java, aiming every
+    37 rows, so the search runs over a tree and the rows added since it was
+    built; the mixtures (log densities) and aims must be Python's.
+    """
+    rng = np.random.default_rng(29)
+    model = random_document(
+        rng, kernel=kernel, period=period, target=target, n_memory=3000
+    )
+    reg = model[-1]
+    X = rng.normal(size=(40, N_FEATURES)) * 1.2
+    Xs = model[0].transform(X)
+    dist = reg.predict_distribution(Xs)
+    t = reg.predict(Xs)
+    aim_py = reg.predict_aim(Xs, half_width=HALF_WIDTH)
+    ref = reference_aim(dist, aim_py, HALF_WIDTH, period)
+    for online in (False, True):
+        aim_java, log_java, _ = run_java(classes, tmp_path, model, X, t, online=online)
+        np.testing.assert_allclose(log_java, dist.logpdf_rows(t), rtol=0, atol=1e-9)
+        diff = circular_diff(aim_java, ref, period)
+        if kernel == "gaussian":
+            assert np.all(diff < 1e-9), np.sort(diff)[-5:]
+        else:  # a plateau's points are all best aims (see above)
+            mass_java = dist.hit_probability(
+                aim_java - HALF_WIDTH, aim_java + HALF_WIDTH
+            )
+            mass_ref = dist.hit_probability(ref - HALF_WIDTH, ref + HALF_WIDTH)
+            assert np.all(mass_java >= mass_ref - 1e-12)

@@ -165,6 +165,7 @@ public final class NeighborsModel {
     /** Empties the memory (a new battle), keeping the metric. */
     public void forget() {
         size = 0;
+        indexed = 0;
         equalWeights = true;
         maxWeight = 0;
     }
@@ -190,6 +191,23 @@ public final class NeighborsModel {
         }
         for (int j = 0; j < live.length; j++) out[j] = e[live[j]] * liveWeight[j];
         return out;
+    }
+
+    /** The memory's row i: its point (a copy), center, half-width and weight. */
+    public double[] memoryPoint(int i) {
+        return Arrays.copyOfRange(points, i * dim, (i + 1) * dim);
+    }
+
+    public double memoryCenter(int i) {
+        return centers[i];
+    }
+
+    public double memoryHalfWidth(int i) {
+        return halfWidths[i];
+    }
+
+    public double memoryWeight(int i) {
+        return weights[i];
     }
 
     /** Adds a row of features with target interval [lower, upper], weight 1. */
@@ -238,34 +256,194 @@ public final class NeighborsModel {
         }
     }
 
+    // ------------------------------------------------------------------ search
+    /*
+     * A k-d tree over the first `indexed` rows of the memory, rebuilt when
+     * the rows added since (scanned linearly) pass an eighth of them: each
+     * node holds a range of `order` (rows sorted by the tree) and the
+     * bounding box of their points; a query visits the nearer child first and
+     * skips a node whose box is farther, in the Manhattan distance, than the
+     * k-th nearest row found. Exact: the same rows as a full scan (ties
+     * aside, which a scan's order breaks).
+     */
+    private static final int LEAF = 8;
+    private int indexed;
+    private int[] order = new int[0];
+    private double[] treePoints = new double[0]; // points in `order`, row-major
+    private int[] nodeStart = new int[0], nodeEnd = new int[0], nodeLeft = new int[0], nodeRight = new int[0];
+    private double[] nodeBox = new double[0]; // per node: min then max, dim each
+    private int nodes;
+
+    private void rebuild() {
+        int n = size;
+        order = new int[n];
+        for (int i = 0; i < n; i++) order[i] = i;
+        int cap = Math.max(1, 2 * ((n + LEAF - 1) / LEAF) + 1);
+        nodeStart = new int[cap];
+        nodeEnd = new int[cap];
+        nodeLeft = new int[cap];
+        nodeRight = new int[cap];
+        nodeBox = new double[cap * 2 * dim];
+        nodes = 0;
+        build(0, n);
+        treePoints = new double[n * dim];
+        for (int i = 0; i < n; i++) System.arraycopy(points, order[i] * dim, treePoints, i * dim, dim);
+        indexed = n;
+    }
+
+    private int build(int lo, int hi) {
+        int node = nodes++;
+        if (node >= nodeStart.length) {
+            int cap = 2 * nodeStart.length;
+            nodeStart = Arrays.copyOf(nodeStart, cap);
+            nodeEnd = Arrays.copyOf(nodeEnd, cap);
+            nodeLeft = Arrays.copyOf(nodeLeft, cap);
+            nodeRight = Arrays.copyOf(nodeRight, cap);
+            nodeBox = Arrays.copyOf(nodeBox, cap * 2 * dim);
+        }
+        nodeStart[node] = lo;
+        nodeEnd[node] = hi;
+        int box = node * 2 * dim;
+        int widest = 0;
+        double spread = -1;
+        for (int j = 0; j < dim; j++) {
+            double mn = Double.POSITIVE_INFINITY, mx = Double.NEGATIVE_INFINITY;
+            for (int i = lo; i < hi; i++) {
+                double v = points[order[i] * dim + j];
+                mn = Math.min(mn, v);
+                mx = Math.max(mx, v);
+            }
+            nodeBox[box + j] = mn;
+            nodeBox[box + dim + j] = mx;
+            if (mx - mn > spread) {
+                spread = mx - mn;
+                widest = j;
+            }
+        }
+        if (hi - lo <= LEAF || !(spread > 0)) {
+            nodeLeft[node] = -1;
+            nodeRight[node] = -1;
+            return node;
+        }
+        int mid = (lo + hi) >>> 1;
+        select(lo, hi - 1, mid, widest);
+        int left = build(lo, mid);
+        int right = build(mid, hi);
+        nodeLeft[node] = left;
+        nodeRight[node] = right;
+        return node;
+    }
+
+    /** Reorders order[lo..hi] so that order[k] holds the k-th smallest coordinate j (Hoare's selection). */
+    private void select(int lo, int hi, int k, int j) {
+        while (hi > lo) {
+            double pivot = points[order[(lo + hi) >>> 1] * dim + j];
+            int a = lo, b = hi;
+            while (a <= b) {
+                while (points[order[a] * dim + j] < pivot) a++;
+                while (points[order[b] * dim + j] > pivot) b--;
+                if (a <= b) {
+                    int t = order[a];
+                    order[a++] = order[b];
+                    order[b--] = t;
+                }
+            }
+            if (k <= b) hi = b;
+            else if (k >= a) lo = a;
+            else return;
+        }
+    }
+
+    /** The search's state: the k nearest so far in a max-heap. */
+    private static final class Heap {
+        final int[] rows;
+        final double[] dist;
+        final int k;
+        int m;
+
+        Heap(int k) {
+            this.k = k;
+            rows = new int[k];
+            dist = new double[k];
+        }
+
+        double bound() {
+            return m == k ? dist[0] : Double.POSITIVE_INFINITY;
+        }
+
+        void offer(int row, double d) {
+            if (m < k) {
+                rows[m] = row;
+                dist[m] = d;
+                siftUp(rows, dist, m++);
+            } else if (d < dist[0]) {
+                rows[0] = row;
+                dist[0] = d;
+                siftDown(rows, dist, k);
+            }
+        }
+    }
+
+    /** Offers the rows of a point array (row-major) to the heap; a sum stops once past the bound. */
+    private void scan(double[] q, double[] pts, int from, int to, int[] rowOf, Heap heap) {
+        for (int i = from; i < to; i++) {
+            int off = i * dim;
+            double bound = heap.bound();
+            double d = 0;
+            for (int j = 0; j < dim && d <= bound; j++) d += Math.abs(q[j] - pts[off + j]);
+            heap.offer(rowOf == null ? i : rowOf[i], d);
+        }
+    }
+
+    private void search(int node, double[] q, Heap heap) {
+        if (nodeLeft[node] < 0) {
+            scan(q, treePoints, nodeStart[node], nodeEnd[node], order, heap);
+            return;
+        }
+        int a = nodeLeft[node], b = nodeRight[node];
+        double da = boxDistance(a, q), db = boxDistance(b, q);
+        if (db < da) {
+            int t = a;
+            a = b;
+            b = t;
+            double u = da;
+            da = db;
+            db = u;
+        }
+        if (da <= heap.bound()) search(a, q, heap);
+        if (db <= heap.bound()) search(b, q, heap);
+    }
+
+    /** The Manhattan distance from q to a node's box (a lower bound of its rows' distances). */
+    private double boxDistance(int node, double[] q) {
+        int box = node * 2 * dim;
+        double d = 0;
+        for (int j = 0; j < dim; j++) {
+            double lo = nodeBox[box + j], hi = nodeBox[box + dim + j];
+            if (q[j] < lo) d += lo - q[j];
+            else if (q[j] > hi) d += q[j] - hi;
+        }
+        return d;
+    }
+
     /**
-     * The row's mixture over its nearest memory rows: a linear scan keeping
-     * the {@code min(n_neighbors, size)} smallest distances in a max-heap (a
-     * row's sum stops once it passes the heap's largest, which leaves every
-     * completed distance's bits as a full sum would).
+     * The row's mixture over its nearest memory rows, the
+     * {@code min(n_neighbors, size)} smallest Manhattan distances: the k-d
+     * tree over the indexed rows, then a scan of those added since (a
+     * distance's sum stops once it passes the k-th smallest so far, which
+     * leaves every completed distance's bits as a full sum would).
      */
     public Mixture mixture(double[] x) {
         if (size == 0) throw new IllegalStateException("the memory is empty");
+        int tail = size - indexed;
+        if (tail > 64 && tail > indexed / 8) rebuild();
         double[] q = point(x);
         int k = Math.min(nNeighbors, size);
-        int[] heap = new int[k];
-        double[] dist = new double[k];
-        int m = 0;
-        for (int i = 0; i < size; i++) {
-            int off = i * dim;
-            double bound = m == k ? dist[0] : Double.POSITIVE_INFINITY;
-            double d = 0;
-            for (int j = 0; j < dim && d <= bound; j++) d += Math.abs(q[j] - points[off + j]);
-            if (m < k) {
-                heap[m] = i;
-                dist[m] = d;
-                siftUp(heap, dist, m++);
-            } else if (d < dist[0]) {
-                heap[0] = i;
-                dist[0] = d;
-                siftDown(heap, dist, k);
-            }
-        }
+        Heap found = new Heap(k);
+        if (indexed > 0) search(0, q, found);
+        scan(q, points, indexed, size, null, found);
+        int[] heap = found.rows;
+        double[] dist = found.dist;
         double[] z = new double[k], c = new double[k], r = new double[k];
         double mx = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < k; j++) {
@@ -633,7 +811,7 @@ public final class NeighborsModel {
     }
 
     /** Consecutive candidate pairs a block of the search holds. */
-    private static final int BLOCK = 16;
+    private static final int BLOCK = 8;
 
     /**
      * The best sign change of the slope among the candidates, exactly as a
