@@ -115,6 +115,15 @@ def run_java(classes, tmp_path, model, X, t, repeats=0, online=False):
     return out[:, 0], out[:, 1], proc.stderr
 
 
+def python_side(model, rng, n_rows, period):
+    """Random rows, their Python distributions and refined best aims."""
+    X = rng.normal(size=(n_rows, N_FEATURES)) * 1.2
+    reg, Xs = model[-1], model[0].transform(X)
+    dist = reg.predict_distribution(Xs)
+    aim_py = reg.predict_aim(Xs, half_width=HALF_WIDTH)
+    return X, dist, reference_aim(dist, aim_py, HALF_WIDTH, period)
+
+
 CASES = [
     (kernel, period, target)
     for kernel in KERNELS
@@ -130,15 +139,11 @@ def test_java_matches_python(classes, tmp_path, kernel, period, target):
     model = random_document(
         rng, kernel=kernel, period=period, target=target, n_memory=300
     )
-    reg = model[-1]
-    X = rng.normal(size=(60, N_FEATURES)) * 1.2
-    Xs = model[0].transform(X)
-    dist = reg.predict_distribution(Xs)
+    X, dist, ref = python_side(model, rng, 60, period)
     # Angles near and far from the mass, inside the memory's span.
+    reg, Xs = model[-1], model[0].transform(X)
     t = np.concatenate([reg.predict(Xs[:30]), rng.uniform(-1.3, 1.3, size=30)])
     log_py = dist.logpdf_rows(t)
-    aim_py = reg.predict_aim(Xs, half_width=HALF_WIDTH)
-    ref = reference_aim(dist, aim_py, HALF_WIDTH, period)
     aim_java, log_java, _ = run_java(classes, tmp_path, model, X, t)
 
     finite = np.isfinite(log_py)
@@ -184,13 +189,8 @@ def test_java_search_matches_python_as_the_memory_grows(
     model = random_document(
         rng, kernel=kernel, period=period, target=target, n_memory=3000
     )
-    reg = model[-1]
-    X = rng.normal(size=(40, N_FEATURES)) * 1.2
-    Xs = model[0].transform(X)
-    dist = reg.predict_distribution(Xs)
-    t = reg.predict(Xs)
-    aim_py = reg.predict_aim(Xs, half_width=HALF_WIDTH)
-    ref = reference_aim(dist, aim_py, HALF_WIDTH, period)
+    X, dist, ref = python_side(model, rng, 40, period)
+    t = model.predict(X)
     for online in (False, True):
         aim_java, log_java, _ = run_java(classes, tmp_path, model, X, t, online=online)
         np.testing.assert_allclose(log_java, dist.logpdf_rows(t), rtol=0, atol=1e-9)
