@@ -181,7 +181,23 @@ def summary(results, names):
         )
     lines.append("| pooled | " + " | ".join(pooled) + " |")
     lines.append("| mean over opponents | " + " | ".join(mean) + " |")
+    if "learned online" in names and "KNN online" in names:
+        lines += ["", compare(per_gun["learned online"], per_gun["KNN online"])]
     return "\n".join(lines)
+
+
+def compare(learned, knn):
+    """Learned online minus KNN online: per opponent, wins, mean difference."""
+    a, b = np.array([r[:2] for r in learned]), np.array([r[:2] for r in knn])
+    diffs, ses = a[:, 0] - b[:, 0], np.hypot(a[:, 1], b[:, 1])
+    cells = ", ".join(
+        f"{d:+.3f} ± {1.96 * s:.3f}" for d, s in zip(diffs, ses, strict=True)
+    )
+    return (
+        f"learned online - KNN online, per opponent: {cells}; higher on "
+        f"{int(np.sum(diffs > 0))} of {len(diffs)}; mean difference "
+        f"{diffs.mean():+.3f} ± {1.96 * np.sqrt(np.sum(ses**2)) / len(diffs):.3f}"
+    )
 
 
 def main(argv=None):
@@ -195,7 +211,15 @@ def main(argv=None):
         "--guns", nargs="*", help="only these guns (names as in the table header)"
     )
     parser.add_argument("--out", help="write the raw results as JSON here")
+    parser.add_argument(
+        "--summarize", metavar="JSON", help="only print the table of an --out file"
+    )
     args = parser.parse_args(argv)
+    if args.summarize:
+        results = json.loads(Path(args.summarize).read_text())
+        names = list(next(iter(results.values())))
+        print(summary(results, names))
+        return 0
 
     guns = [g for g in GUNS if not args.guns or g[0] in args.guns]
     names = [name for name, _, _ in guns]
