@@ -65,7 +65,10 @@ def piece(a):
         mid + 0.5 * WIDTH * math.cos(math.pi * (2 * i + 1) / (2 * (DEGREE + 1)))
         for i in range(DEGREE + 1)
     ]
-    rows = [[Decimal(x - mid) ** k if k else Decimal(1) for k in range(DEGREE + 1)] for x in nodes]
+    rows = [
+        [Decimal(x - mid) ** k if k else Decimal(1) for k in range(DEGREE + 1)]
+        for x in nodes
+    ]
     return mid, [float(c) for c in solve(rows, [erfcx_decimal(x) for x in nodes])]
 
 
@@ -94,7 +97,8 @@ def main():
 /**
  * Polynomials of erfcx(x) = exp(x^2) erfc(x) on [{START}, {START + PIECES * WIDTH}]:
  * piece i covers [{START} + {WIDTH} i, {START} + {WIDTH} (i + 1)) and holds the
- * coefficients, lowest degree first, of a polynomial in x - ({START + WIDTH / 2} + {WIDTH} i).
+ * coefficients, lowest degree first, of a polynomial in
+ * x - ({START + WIDTH / 2} + {WIDTH} i).
  * Written by robocode/make_erfc_table.py (largest relative error {worst:.1e}
  * against 100-digit arithmetic); do not edit by hand.
  */

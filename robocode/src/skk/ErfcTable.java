@@ -3,7 +3,8 @@ package skk;
 /**
  * Polynomials of erfcx(x) = exp(x^2) erfc(x) on [0.5, 9.0]:
  * piece i covers [0.5 + 0.5 i, 0.5 + 0.5 (i + 1)) and holds the
- * coefficients, lowest degree first, of a polynomial in x - (0.75 + 0.5 i).
+ * coefficients, lowest degree first, of a polynomial in
+ * x - (0.75 + 0.5 i).
  * Written by robocode/make_erfc_table.py (largest relative error 2.9e-16
  * against 100-digit arithmetic); do not edit by hand.
  */
