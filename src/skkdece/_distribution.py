@@ -23,6 +23,7 @@ from ._distribution_checks import (
     check_grid,
     check_half_widths,
     check_positive,
+    check_row_values,
     check_weights_and_centers,
     check_window_start,
 )
@@ -85,6 +86,15 @@ class KDEDistribution:
         draw from the box plus a kernel offset), as a nearest-neighbours model
         puts on its neighbours' target intervals.  None (or all zero): plain
         kernels.  With a period, ``2 r <= period``.
+    loc, scale : array-like of shape (n_samples,) or None, default=None
+        A location and a positive scale per row, as a location-scale model
+        (``SoftmaxKDERegressor(location="linear", scale="linear")``)
+        predicts them: row ``i`` is then the mixture above of the
+        standardised variable ``z = (t - loc_i) / scale_i``, so its density
+        is ``p_i(t) = q_i((t - loc_i) / scale_i) / scale_i``.  Every method
+        answers for ``t``.  With a period only ``loc`` (a rotation: each
+        row's centers move by it) and no ``scale``.  None: no move, no
+        stretch (either alone: a location of zero, a scale of one).
 
     See Also
     --------
@@ -115,6 +125,13 @@ class KDEDistribution:
     ...                       bandwidth=0.1, half_widths=[1.0])
     >>> box.cdf([-1.0, 0.0, 1.0]).round(3)
     array([[0.02, 0.5 , 0.98]])
+
+    and each row may move and stretch the mixture (its own location and scale):
+
+    >>> moved = KDEDistribution(np.log([[1.0], [1.0]]), [0.0], kernel="gaussian",
+    ...                         bandwidth=1.0, loc=[0.0, 10.0], scale=[1.0, 3.0])
+    >>> moved.mean().round(2), moved.std().round(2)
+    (array([ 0., 10.]), array([1., 3.]))
     """
 
     def __init__(
@@ -127,6 +144,8 @@ class KDEDistribution:
         period=None,
         window_start=0.0,
         half_widths=None,
+        loc=None,
+        scale=None,
     ):
         if kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}; got {kernel!r}.")
@@ -141,6 +160,35 @@ class KDEDistribution:
         )
         if self.half_widths is not None and np.ndim(self.bandwidth):
             raise ValueError("Box atoms (half_widths) take a single bandwidth.")
+        self.loc, self.scale = None, None
+        self._move(loc, scale)
+
+    def _move(self, loc, scale):
+        """Set each row's location and scale (validated; see the class)."""
+        if loc is None and scale is None:
+            return
+        n = len(self)
+        if scale is not None and self.period is not None:
+            raise ValueError(
+                "A circular distribution (period set) has no scale: the period "
+                "does not stretch. Pass loc only (a rotation)."
+            )
+        loc = np.zeros(n) if loc is None else check_row_values(loc, n, "loc")
+        if self.period is not None:
+            # A rotation moves every center: per-row centers, exactly.
+            centers = np.broadcast_to(self.centers, (n, self.centers.shape[-1]))
+            self.centers = centers + loc[:, None]
+            if self.half_widths is not None and self.half_widths.ndim == 1:
+                self.half_widths = np.broadcast_to(self.half_widths, self.centers.shape)
+            return
+        scale = np.ones(n) if scale is None else check_row_values(scale, n, "scale")
+        if not np.all(scale > 0):
+            raise ValueError("scale must be positive.")
+        self.loc, self.scale = loc, scale
+
+    def _standard(self):
+        """This distribution of the standardised variable (no move, no stretch)."""
+        return self._like(self.log_weights, self.centers, self.half_widths)
 
     def __len__(self):
         return self.log_weights.shape[0]
@@ -157,7 +205,11 @@ class KDEDistribution:
             centers = centers if self.shared_centers else centers[None, :]
             if half is not None and not self.shared_centers:
                 half = half[None, :]
-        return self._like(log_weights, centers, half)
+        other = self._like(log_weights, centers, half)
+        if self.loc is not None:
+            other.loc = np.atleast_1d(self.loc[index])
+            other.scale = np.atleast_1d(self.scale[index])
+        return other
 
     def _like(self, log_weights, centers, half_widths=None):
         """Another distribution with this kernel, bandwidth, period and window.
@@ -170,7 +222,27 @@ class KDEDistribution:
         other.__dict__.update(self.__dict__)
         other.log_weights, other.centers = log_weights, centers
         other.half_widths = half_widths
+        other.loc, other.scale = None, None
         return other
+
+    def _moved(self, loc, scale):
+        """This distribution with each row moved and stretched (see the class)."""
+        other = self._like(self.log_weights, self.centers, self.half_widths)
+        other._move(loc, scale)
+        return other
+
+    def _to_standard(self, t):
+        """``(t - loc) / scale`` for values ``t`` of shape (n,) or (n, k)."""
+        t = np.asarray(t, dtype=np.float64)
+        if t.ndim == 2:
+            return (t - self.loc[:, None]) / self.scale[:, None]
+        return (t - self.loc) / self.scale
+
+    def _from_standard(self, z):
+        """``loc + scale * z`` for values ``z`` of shape (n,) or (n, k)."""
+        if z.ndim == 2:
+            return self.loc[:, None] + self.scale[:, None] * z
+        return self.loc + self.scale * z
 
     @property
     def shape(self):
@@ -260,6 +332,9 @@ class KDEDistribution:
             unbounded support).
         """
         grid = check_grid(grid)
+        if self.loc is not None:
+            z = self._to_standard(np.broadcast_to(grid, (len(self), grid.size)))
+            return logpdf_2d(self._standard(), z) - np.log(self.scale)[:, None]
         if not self.shared_centers:
             return logpdf_2d(self, np.broadcast_to(grid, (len(self), grid.size)))
         return self._mix_table(
@@ -337,6 +412,9 @@ class KDEDistribution:
             density.
         """
         t = np.broadcast_to(np.asarray(t, dtype=np.float64), (len(self),))
+        if self.loc is not None:
+            standard = self._standard().logpdf_rows(self._to_standard(t))
+            return standard - np.log(self.scale)
         log_k = self._log_kernel(t[:, None] - self.centers, self.half_widths)
         return logsumexp(self.log_weights + log_k, axis=1)
 
@@ -399,6 +477,16 @@ class KDEDistribution:
             a compact kernel gives zero density.
         """
         lower, upper = self._check_arcs(lower, upper)
+        if self.loc is not None:
+            standard = self._standard().log_likelihood(
+                self._to_standard(lower),
+                self._to_standard(upper),
+                loss=loss,
+                n_quadrature=n_quadrature,
+            )
+            # Densities stretch (dt = scale dz); interval masses do not.
+            stretched = (loss != "interval_likelihood") | (lower == upper)
+            return standard - np.where(stretched, np.log(self.scale), 0.0)
         table = training_table(
             lower,
             upper,
@@ -433,6 +521,8 @@ class KDEDistribution:
             Angle of each row's highest density.
         """
 
+        if self.loc is not None:
+            return self._from_standard(modes(self._standard()))
         return modes(self)
 
     @with_example(
@@ -475,6 +565,9 @@ class KDEDistribution:
             Center of each row's window of highest mass; in the window when
             periodic.
         """
+        if self.loc is not None:
+            w = np.broadcast_to(np.asarray(half_width, dtype=np.float64), (len(self),))
+            return self._from_standard(aims(self._standard(), w / self.scale))
         return aims(self, half_width)
 
     def best_aim(self, half_width):
@@ -542,6 +635,10 @@ class KDEDistribution:
             Log of each row's mass in its interval, ``<= 0``.
         """
         lower, upper = self._check_arcs(lower, upper)
+        if self.loc is not None:
+            return self._standard().log_hit_probability(
+                self._to_standard(lower), self._to_standard(upper)
+            )
         return log_mass_2d(self, lower[:, None], upper[:, None])[:, 0]
 
     @with_example(
@@ -612,7 +709,10 @@ class KDEDistribution:
             non-decreasing along the grid.
         """
         grid = check_grid(grid)
-        if self.period is None:
+        if self.loc is not None:
+            z = self._to_standard(np.broadcast_to(grid, (len(self), grid.size)))
+            out = cumulative_2d(self._standard(), z)
+        elif self.period is None:
             out = self._cumulative_on(grid)
         else:
             end = self.window_start + self.period
@@ -652,6 +752,8 @@ class KDEDistribution:
         q = check_grid(quantiles, name="quantiles")
         if np.any((q < 0) | (q > 1)):
             raise ValueError("quantiles must lie in [0, 1].")
+        if self.loc is not None:
+            return self._from_standard(row_quantiles(self._standard(), q))
         return row_quantiles(self, q)
 
     @with_example(
@@ -709,6 +811,8 @@ class KDEDistribution:
         mean : ndarray of shape (n_samples,)
             Each row's mean; in the window when periodic.
         """
+        if self.loc is not None:
+            return self._from_standard(row_means(self._standard()))
         return row_means(self)
 
     @with_example(
@@ -730,6 +834,8 @@ class KDEDistribution:
         std : ndarray of shape (n_samples,)
             Each row's spread, in target units.
         """
+        if self.loc is not None:
+            return self.scale * row_stds(self._standard())
         return row_stds(self)
 
     @with_example(
@@ -760,4 +866,7 @@ class KDEDistribution:
             Independent draws, ``n_draws`` per row; in the window when
             periodic.
         """
+        if self.loc is not None:
+            draws = sample_rows(self._standard(), n_draws, random_state)
+            return self._from_standard(draws)
         return sample_rows(self, n_draws, random_state)

@@ -107,3 +107,18 @@ def check_half_widths(half_widths, centers_shape, period):
             f"got {np.max(half):g}."
         )
     return half if np.any(half > 0) else None
+
+
+def check_row_values(values, n_samples, name):
+    """``values`` as a finite float array of shape (n_samples,)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 0:
+        values = np.full(n_samples, float(values))
+    if values.shape != (n_samples,):
+        raise ValueError(
+            f"{name} must have one value per row, shape ({n_samples},); got "
+            f"shape {values.shape}."
+        )
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or infinite values.")
+    return values

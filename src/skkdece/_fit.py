@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from ._linear import LinearLogits
+from ._location_scale import LocationScaleLogits
 from ._objective import BlockedObjective
 from ._tables._checks import check_kernel_period
 from ._tables._factory import training_table
@@ -176,21 +177,49 @@ def place_kernels(
     return geometry, table
 
 
-def linear_objective(table, X, sample_weight, *, fit_intercept, alpha):
+def linear_objective(
+    table,
+    X,
+    sample_weight,
+    *,
+    fit_intercept,
+    alpha,
+    location=False,
+    scale=False,
+    target_scale=1.0,
+):
     """The linear logits model and its blocked objective on a kernel table.
 
     The weights are normalised to sum to one, so the loss is a weighted mean.
     ``model.alpha`` may be changed between runs of the solver (a
     regularisation path); everything else the objective holds stays valid.
+    With a location or scale head (``table`` then a
+    :class:`~skkdece._location_scale.LocationScaleTable`), the model is a
+    :class:`~skkdece._location_scale.LocationScaleLogits` whose location is
+    penalised in units of ``target_scale``.
 
     Returns
     -------
     model : LinearLogits
     objective : BlockedObjective
     """
-    model = LinearLogits(
-        table.n_centers, X.shape[1], fit_intercept=fit_intercept, alpha=float(alpha)
-    )
+    if location or scale:
+        model = LocationScaleLogits(
+            table.n_atoms,
+            X.shape[1],
+            fit_intercept=fit_intercept,
+            alpha=float(alpha),
+            location=location,
+            scale=scale,
+            target_scale=target_scale,
+        )
+    else:
+        model = LinearLogits(
+            table.n_centers,
+            X.shape[1],
+            fit_intercept=fit_intercept,
+            alpha=float(alpha),
+        )
     objective = BlockedObjective(
         table, model, X, sample_weight / float(np.sum(sample_weight))
     )

@@ -1,0 +1,747 @@
+"""A location-scale head: the density moves and stretches with the features.
+
+The model of a row is the softmax-KDE ``q`` of a standardised variable
+``z = (t - mu(x)) / s(x)``, moved by the row's location and stretched by its
+scale::
+
+    p(t | x) = q((t - mu) / s | x) / s,   q(z | x) = sum_m softmax_m(x) K_h(z - c_m)
+    mu(x) = beta . x + beta_0,            log s(x) = gamma . x + gamma_0
+
+Parameter layout (written once, here): the linear logits' parameters
+(:mod:`skkdece._linear`: ``coef`` (M, d), then the intercept (M,) when
+``fit_intercept``), then ``beta`` (d,) and ``beta_0`` when the location head
+is on, then ``gamma`` (d,) and ``gamma_0`` when the scale head is on.  The
+heads always have their intercepts.
+
+How the objective scheduler (:mod:`skkdece._objective`) carries the heads,
+unchanged: a row's outputs are its ``M`` logits followed by ``mu`` and
+``log s`` (one linear map of X, :class:`LocationScaleLogits`), and the table
+(:class:`LocationScaleTable`) reads all ``M + H`` columns, returns the row's
+loss and writes ``d loss / d output`` into all of them.  The table cannot be
+computed once, since the standardised targets move with the heads; it
+evaluates the kernels at each evaluation, in the log domain.
+
+Loss of row ``i`` with ``alpha_i = (a_i - mu_i) / s_i`` and
+``beta_i = (b_i - mu_i) / s_i``:
+
+* cross-entropy, interval: ``-G + log s`` with ``G`` the mean of ``log q``
+  over ``[alpha, beta]`` (the same Gauss-Legendre panels as without heads);
+  by the fundamental theorem of calculus
+  ``dL/dmu = (log q(beta) - log q(alpha)) / (s (beta - alpha))`` and
+  ``dL/dlog s = 1 + log q(alpha) - G + beta (log q(beta) - log q(alpha)) /
+  (beta - alpha)``;
+* point (either loss): ``-log q(z) + log s``, ``dL/dmu = (log q)'(z) / s``,
+  ``dL/dlog s = 1 + z (log q)'(z)``, with ``(log q)'`` the
+  responsibility-weighted slopes of the log kernels;
+* interval likelihood, interval: ``-log Q(alpha, beta)`` with ``Q`` the mass
+  of ``q`` (no ``log s``: masses do not stretch), ``dL/dmu = (q(beta) -
+  q(alpha)) / (s Q)`` and ``dL/dlog s = (beta q(beta) - alpha q(alpha)) / Q``.
+
+Every ``log q`` and every ratio is a logsumexp of log weights and log
+kernels, so targets hundreds of bandwidths from every center keep their
+exact values and gradients.  On a circle only the location exists: a
+rotation, ``z = t - mu`` (the kernels wrap the offsets).
+"""
+
+import numpy as np
+from scipy import linalg, sparse
+from scipy.special import logsumexp
+from sklearn.linear_model import Ridge
+
+from ._chunking import row_batches
+from ._linear import LinearLogits, feature_moments
+from ._tables._kernels import (
+    _bandwidth_groups,
+    _wrap,
+    log_interval_mass,
+    log_kernel,
+    vonmises_kappa,
+)
+from ._tables._quadrature import quadrature_nodes
+
+#: ``E log |e|`` for a standard normal ``e``: the start's ridge on
+#: ``log |residual|`` is shifted by it to estimate ``log`` of the spread.
+_LOG_ABS_NORMAL_MEAN = -0.5 * (np.euler_gamma + np.log(2.0))
+
+# Rows per block of the location-scale table: about this many kernel values.
+_BLOCK_VALUES = 2**17
+
+
+# ---------------------------------------------------------------------------
+# Slopes of the log kernels.
+# ---------------------------------------------------------------------------
+
+
+def _unit_log_slope(v, kernel):
+    """``d/dv log K(v)`` at unit bandwidth, 0 outside a compact support."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kernel == "gaussian":
+            return -v
+        if kernel == "exponential":
+            return -np.sign(v)
+        a = np.abs(v)
+        inside = a < 1.0
+        if kernel == "tophat":
+            out = np.zeros(np.shape(v))
+        elif kernel == "epanechnikov":
+            out = -2.0 * v / (1.0 - v * v)
+        elif kernel == "linear":
+            out = -np.sign(v) / (1.0 - a)
+        elif kernel == "cosine":
+            out = -0.5 * np.pi * np.tan(0.5 * np.pi * v)
+        else:  # pragma: no cover - guarded by the callers
+            raise ValueError(f"Unknown kernel {kernel!r}.")
+        return np.where(inside, out, 0.0)
+
+
+def _log_slope_one(u, kernel, h, period):
+    """:func:`log_kernel_slope` for one bandwidth ``h``."""
+    if period is None:
+        return _unit_log_slope(u / h, kernel) / h
+    P = float(period)
+    u = _wrap(u, P)
+    if kernel == "vonmises":
+        kappa = vonmises_kappa(h, P)
+        return -kappa * (2.0 * np.pi / P) * np.sin((2.0 * np.pi / P) * u)
+    if kernel == "exponential":
+        x = (0.5 * P - np.abs(u)) / h
+        return -np.sign(u) * np.tanh(x) / h
+    if kernel == "gaussian" and h > P / 3.0:
+        # The wrapped normal's Fourier series and its derivative.
+        decay = 2.0 * (np.pi * h / P) ** 2
+        n = np.arange(1, int(np.ceil(np.sqrt(39.0 / decay))) + 1)
+        coef = np.exp(-decay * n * n)
+        angle = (2.0 * np.pi / P) * u[..., None] * n
+        series = 1.0 + 2.0 * np.sum(coef * np.cos(angle), axis=-1)
+        slope = -2.0 * np.sum(coef * (2.0 * np.pi / P) * n * np.sin(angle), axis=-1)
+        return slope / series
+    # Image sums: the slope is the images' responsibility-weighted slopes.
+    n_img = int(np.ceil(h / P + 0.5)) + (7 if kernel == "gaussian" else 0)
+    shifts = P * np.arange(-n_img, n_img + 1)
+    v = (u[..., None] + shifts) / h
+    log_terms = log_kernel(v * h, kernel, h)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.exp(log_terms - logsumexp(log_terms, axis=-1, keepdims=True))
+    weight = np.where(np.isfinite(weight), weight, 0.0)
+    return np.sum(weight * _unit_log_slope(v, kernel), axis=-1) / h
+
+
+def log_kernel_slope(u, kernel, bandwidth, period=None):
+    """``d/du log K_h(u)``, the slope of :func:`~skkdece._tables._kernels.log_kernel`.
+
+    Parameters
+    ----------
+    u : ndarray of any shape
+        Offsets ``t - c``.
+    kernel, bandwidth, period :
+        As for ``log_kernel`` (a bandwidth per atom is one per value on the
+        last axis of ``u``).
+
+    Returns
+    -------
+    slope : ndarray of the shape of ``u``
+        0 where the kernel is zero (its weight in any mixture is then zero)
+        and at the kink of the exponential kernel's center.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if not np.ndim(bandwidth):
+        return _log_slope_one(u, kernel, float(bandwidth), period)
+    out = np.empty(u.shape)
+    for h, atoms in _bandwidth_groups(bandwidth):
+        out[..., atoms] = _log_slope_one(u[..., atoms], kernel, h, period)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Per-row losses of a moving, stretching mixture.
+# ---------------------------------------------------------------------------
+
+
+def _log_sum_exp(a):
+    """``(log sum_m exp(a_m), e, sum_e)`` per row, with ``e = exp(a - max a)``.
+
+    Terms that underflow in ``e`` are below ``1e-300`` of the row's largest:
+    the sum and the responsibilities ``e / sum_e`` are exact to rounding.
+    A row of ``-inf`` has ``log`` sum ``-inf`` and ``sum_e`` zero.
+    """
+    top = np.max(a, axis=1)
+    top = np.where(np.isfinite(top), top, 0.0)
+    e = a - top[:, None]
+    np.exp(e, out=e)
+    total = np.einsum("ij->i", e)
+    with np.errstate(divide="ignore"):
+        return np.log(total) + top, e, total
+
+
+def _normalise(e, total):
+    """``e / total`` per row in place, zero rows (no density) kept at zero."""
+    if np.all(total > 0):
+        e /= total[:, None]
+        return e
+    with np.errstate(invalid="ignore", divide="ignore"):
+        e /= total[:, None]
+    return np.where(total[:, None] > 0, e, 0.0)
+
+
+def _mixture_log_density(logits, log_norm, z, centers, kernel, bandwidth, period):
+    """``(log q(z), r)``: row ``i``'s log density at its own ``z[i]`` and the
+    atoms' responsibilities there (zero where the density is zero).
+
+    ``logits - log_norm`` are the log weights.
+    """
+    log_terms = log_kernel(z[:, None] - centers, kernel, bandwidth, period)
+    log_terms += logits
+    log_q, e, total = _log_sum_exp(log_terms)
+    return log_q - log_norm, _normalise(e, total)
+
+
+def _point_density_and_slope(logits, log_norm, z, centers, kernel, bandwidth, period):
+    """``(log q(z), r, (log q)'(z))`` at each row's own point ``z[i]``.
+
+    The slope is the responsibility-weighted slope of the log kernels; for
+    the gaussian kernel on the line, ``-(z - sum_m r_m c_m) / h^2``, with no
+    array of slopes.
+    """
+    if kernel != "gaussian" or period is not None:
+        log_q, r = _mixture_log_density(
+            logits, log_norm, z, centers, kernel, bandwidth, period
+        )
+        slopes = log_kernel_slope(z[:, None] - centers, kernel, bandwidth, period)
+        return log_q, r, np.einsum("ij,ij->i", r, slopes)
+    inv = 1.0 / np.square(bandwidth)
+    log_terms = z[:, None] - centers
+    np.square(log_terms, out=log_terms)
+    log_terms *= -0.5 * inv
+    log_terms += logits
+    if np.ndim(bandwidth):
+        log_terms -= np.log(bandwidth)
+        shift = log_norm + 0.5 * np.log(2.0 * np.pi)
+    else:
+        shift = log_norm + np.log(float(bandwidth) * np.sqrt(2.0 * np.pi))
+    log_q, e, total = _log_sum_exp(log_terms)
+    r = _normalise(e, total)
+    if np.ndim(bandwidth):
+        slope = r @ (centers * inv) - z * (r @ inv)
+    else:
+        slope = (r @ centers - z) * inv
+    return log_q - shift, r, slope
+
+
+def location_scale_loss(
+    logits,
+    mu,
+    log_s,
+    lower,
+    upper,
+    centers,
+    *,
+    kernel,
+    bandwidth,
+    period=None,
+    loss="cross_entropy",
+    n_quadrature=None,
+):
+    """Per-row losses of a moved and stretched kernel mixture and their gradients.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (n, M)
+        The rows' logits (any constant per row).
+    mu, log_s : ndarray of shape (n,)
+        Each row's location and log scale (``log_s`` zero on a circle).
+    lower, upper : ndarray of shape (n,)
+        Target intervals (points where equal).
+    centers : ndarray of shape (M,)
+        Kernel centers of the standardised variable.
+    kernel, bandwidth, period, loss, n_quadrature :
+        As :class:`~skkdece.SoftmaxKDERegressor`'s.
+
+    Returns
+    -------
+    loss : ndarray of shape (n,)
+        ``inf`` where the density is zero somewhere in the target.
+    grad_logits : ndarray of shape (n, M)
+    grad_mu, grad_log_s : ndarray of shape (n,)
+        Zero where the loss is infinite.
+    """
+    n, M = logits.shape
+    s = np.exp(log_s)
+    lo = (lower - mu) / s
+    hi = (upper - mu) / s
+    logits = np.asarray(logits, dtype=np.float64)
+    log_norm, grad, norm = _log_sum_exp(np.array(logits))
+    grad /= norm[:, None]  # the softmax weights
+    kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    loss_out = np.empty(n)
+    grad_mu = np.zeros(n)
+    grad_log_s = np.zeros(n)
+
+    point = lo == hi
+    rows = np.flatnonzero(point)
+    if rows.size:
+        z = lo[rows]
+        log_q, r, slope = _point_density_and_slope(
+            logits[rows], log_norm[rows], z, centers, **kw
+        )
+        loss_out[rows] = log_s[rows] - log_q
+        grad[rows] -= r
+        grad_mu[rows] = slope / s[rows]
+        grad_log_s[rows] = 1.0 + z * slope
+
+    rows = np.flatnonzero(~point)
+    if rows.size:
+        a, b = lo[rows], hi[rows]
+        lg, ln = logits[rows], log_norm[rows]
+        lw = lg - ln[:, None]
+        log_qa = _mixture_log_density(lg, ln, a, centers, **kw)[0]
+        log_qb = _mixture_log_density(lg, ln, b, centers, **kw)[0]
+        width = b - a
+        if loss == "interval_likelihood":
+            log_mass = log_interval_mass(
+                a[:, None] - centers, b[:, None] - centers, **kw
+            )
+            log_mass += lw
+            log_Q, e, total = _log_sum_exp(log_mass)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grad[rows] -= np.where(total[:, None] > 0, e / total[:, None], 0.0)
+            loss_out[rows] = -log_Q
+            with np.errstate(invalid="ignore", over="ignore"):
+                ra, rb = np.exp(log_qa - log_Q), np.exp(log_qb - log_Q)
+                grad_mu[rows] = (rb - ra) / s[rows]
+                grad_log_s[rows] = b * rb - a * ra
+        else:
+            quad = quadrature_nodes(a, b, centers, n_quadrature=n_quadrature, **kw)
+            owner = np.repeat(np.arange(rows.size), quad.counts)
+            log_q, r = _mixture_log_density(
+                lg[owner], ln[owner], quad.nodes, centers, **kw
+            )
+            starts = quad.row_ptr[:-1]
+            with np.errstate(invalid="ignore"):
+                G = np.add.reduceat(quad.weights * log_q, starts)
+            r *= quad.weights[:, None]
+            grad[rows] -= np.add.reduceat(r, starts, axis=0)
+            loss_out[rows] = log_s[rows] - G
+            with np.errstate(invalid="ignore"):
+                # Written so that far, narrow intervals lose nothing to
+                # the cancellation of beta log q(beta) - alpha log q(alpha).
+                difference = (log_qb - log_qa) / width
+                grad_mu[rows] = difference / s[rows]
+                grad_log_s[rows] = 1.0 + (log_qa - G) + b * difference
+    bad = ~np.isfinite(loss_out)
+    if np.any(bad):
+        loss_out[bad] = np.inf
+        grad[bad], grad_mu[bad], grad_log_s[bad] = 0.0, 0.0, 0.0
+    return loss_out, grad, grad_mu, grad_log_s
+
+
+class LocationScaleTable:
+    """The targets of a location-scale fit, as a table for the scheduler.
+
+    A "table" of :mod:`skkdece._objective` whose rows take ``M + H`` outputs:
+    the logits, then the location (when on) and the log scale (when on).
+    The kernels are evaluated at every call (the standardised targets move
+    with the heads), by :func:`location_scale_loss`.
+
+    Parameters
+    ----------
+    lower, upper : ndarray of shape (n,)
+        Target intervals.
+    centers : ndarray of shape (M,)
+        Kernel centers of the standardised variable.
+    kernel, bandwidth, period, loss, n_quadrature :
+        As the estimator's.
+    location, scale : bool
+        Which heads are on.
+    """
+
+    #: Rows stay in the caller's order.
+    row_order = None
+
+    def __init__(
+        self,
+        lower,
+        upper,
+        centers,
+        *,
+        kernel,
+        bandwidth,
+        period=None,
+        loss="cross_entropy",
+        n_quadrature=None,
+        location=True,
+        scale=True,
+    ):
+        self.lower = np.asarray(lower, dtype=np.float64)
+        self.upper = np.asarray(upper, dtype=np.float64)
+        self.centers = np.asarray(centers, dtype=np.float64)
+        self.kernel = kernel
+        self.bandwidth = bandwidth
+        self.period = period
+        self.loss = loss
+        self.n_quadrature = n_quadrature
+        self.location = bool(location)
+        self.scale = bool(scale)
+        n, M = self.lower.shape[0], self.centers.shape[0]
+        per_row = M * (1 if np.all(self.lower == self.upper) else 10)
+        step = max(1, _BLOCK_VALUES // per_row)
+        self.block_rows = np.unique(np.r_[np.arange(0, n, step), n]).astype(np.intp)
+
+    @property
+    def n_atoms(self):
+        return self.centers.shape[0]
+
+    @property
+    def n_centers(self):
+        """Outputs per row: the atoms' logits and the heads."""
+        return self.n_atoms + self.location + self.scale
+
+    @property
+    def n_samples(self):
+        return self.lower.shape[0]
+
+    @property
+    def n_blocks(self):
+        return self.block_rows.shape[0] - 1
+
+    def block_row_index(self, b):
+        return slice(self.block_rows[b], self.block_rows[b + 1])
+
+    def check_covered(self, rows=None):
+        """Nothing to check once: coverage moves with the heads.
+
+        A row whose density is zero somewhere in its target has an infinite
+        loss, which the solver's line search steps back from.
+        """
+
+    def block_loss(
+        self, b, outputs, sample_weight=None, exp_work=None, grad=None, shifted=False
+    ):
+        """Losses of block ``b``'s rows; gradients in ``grad`` (all columns)."""
+        rows = self.block_row_index(b)
+        M = self.n_atoms
+        n_rows = outputs.shape[0]
+        mu = outputs[:, M] if self.location else np.zeros(n_rows)
+        log_s = outputs[:, M + self.location] if self.scale else np.zeros(n_rows)
+        with np.errstate(under="ignore"):
+            loss, g, g_mu, g_log_s = location_scale_loss(
+                outputs[:, :M],
+                mu,
+                log_s,
+                self.lower[rows],
+                self.upper[rows],
+                self.centers,
+                kernel=self.kernel,
+                bandwidth=self.bandwidth,
+                period=self.period,
+                loss=self.loss,
+                n_quadrature=self.n_quadrature,
+            )
+        if grad is not None:
+            sw = np.ones(n_rows) if sample_weight is None else sample_weight
+            grad[:, :M] = g * sw[:, None]
+            if self.location:
+                grad[:, M] = g_mu * sw
+            if self.scale:
+                grad[:, M + self.location] = g_log_s * sw
+        return loss
+
+
+# ---------------------------------------------------------------------------
+# The logits model with heads.
+# ---------------------------------------------------------------------------
+
+
+class LocationScaleLogits(LinearLogits):
+    """Linear logits and linear location and log-scale heads.
+
+    Parameters
+    ----------
+    n_centers, n_features, fit_intercept, alpha :
+        As :class:`~skkdece._linear.LinearLogits`.
+    location, scale : bool
+        Which heads are on.
+    target_scale : float, default=1.0
+        The targets' spread: the location's coefficients are penalised in
+        its units, ``alpha / 2 * (||coef||^2 + ||beta / target_scale||^2 +
+        ||gamma||^2)``, so that the penalty does not depend on the target's
+        units.  Intercepts are not penalised.
+    """
+
+    def __init__(
+        self,
+        n_centers,
+        n_features,
+        *,
+        fit_intercept,
+        alpha=0.0,
+        location=True,
+        scale=True,
+        target_scale=1.0,
+    ):
+        super().__init__(
+            n_centers, n_features, fit_intercept=fit_intercept, alpha=alpha
+        )
+        self.location = bool(location)
+        self.scale = bool(scale)
+        self.target_scale = float(target_scale)
+
+    @property
+    def n_heads(self):
+        return int(self.location) + int(self.scale)
+
+    @property
+    def n_logit_params(self):
+        """Length of the logits' part, as in :class:`LinearLogits`."""
+        return super().n_params
+
+    @property
+    def n_params(self):
+        return self.n_logit_params + self.n_heads * (self.n_features + 1)
+
+    def unpack(self, params):
+        return super().unpack(params[: self.n_logit_params])
+
+    def unpack_heads(self, params):
+        """``(beta, beta_0, gamma, gamma_0)``; zeros for a head that is off."""
+        d = self.n_features
+        out = [np.zeros(d), 0.0, np.zeros(d), 0.0]
+        start = self.n_logit_params
+        for k, on in enumerate((self.location, self.scale)):
+            if on:
+                out[2 * k] = params[start : start + d]
+                out[2 * k + 1] = float(params[start + d])
+                start += d + 1
+        return tuple(out)
+
+    def pack(self, coef, intercept, heads=None):
+        """The flat parameters; ``heads`` as :meth:`unpack_heads` returns them."""
+        parts = [super().pack(coef, intercept)]
+        d = self.n_features
+        heads = (np.zeros(d), 0.0, np.zeros(d), 0.0) if heads is None else heads
+        for k, on in enumerate((self.location, self.scale)):
+            if on:
+                parts += [np.ravel(heads[2 * k]), [heads[2 * k + 1]]]
+        return np.concatenate(parts).astype(np.float64)
+
+    def prepare(self, params):
+        coef_shifted, intercept_shifted = super().prepare(params[: self.n_logit_params])
+        beta, beta_0, gamma, gamma_0 = self.unpack_heads(params)
+        columns = [coef_shifted]
+        if intercept_shifted is None:
+            intercept_shifted = np.zeros(self.n_centers)
+        offsets = [intercept_shifted]
+        for on, w, w0 in ((self.location, beta, beta_0), (self.scale, gamma, gamma_0)):
+            if on:
+                columns.append(np.asarray(w)[:, None])
+                offsets.append([w0])
+        return np.hstack(columns), np.concatenate(offsets)
+
+    # forward is LinearLogits.forward: the state is a weight matrix and an
+    # offset per output, now M + H of them.
+
+    def backward(self, state, rows, b, buffer, grad_outputs, ones, out):
+        M, d = self.n_centers, self.n_features
+        g_weights = np.zeros((grad_outputs.shape[1], d))
+        for part, X_part in rows.pieces(b, buffer, again=True):
+            if rows.is_sparse:
+                g_weights += (X_part.T @ grad_outputs[part]).T
+            else:
+                g_weights += grad_outputs[part].T @ X_part
+        g_offsets = ones @ grad_outputs
+        out[: M * d] += g_weights[:M].ravel()
+        if self.fit_intercept:
+            out[M * d : M * d + M] += g_offsets[:M]
+        start = self.n_logit_params
+        for k in range(self.n_heads):
+            out[start : start + d] += g_weights[M + k]
+            out[start + d] += g_offsets[M + k]
+            start += d + 1
+
+    def penalty(self, params):
+        # The logits' penalty, with a gradient already of the full length.
+        value, grad = super().penalty(params)
+        d, start = self.n_features, self.n_logit_params
+        for on, unit in ((self.location, self.target_scale), (self.scale, 1.0)):
+            if on:
+                w = params[start : start + d] / unit
+                value += 0.5 * self.alpha * float(np.vdot(w, w))
+                grad[start : start + d] = self.alpha * w / unit
+                start += d + 1
+        return value, grad
+
+    def solver_coordinates(self, X, sample_weight):
+        """The logits' coordinates, and the heads' in the same feature frame."""
+        base = LinearLogits(
+            self.n_centers, self.n_features, fit_intercept=self.fit_intercept
+        ).solver_coordinates(X, sample_weight)
+        if base.mean is None:
+            mean = feature_moments(X, sample_weight)[0] if self.n_heads else None
+        else:
+            mean = base.mean
+        return HeadCoordinates(self, base, mean)
+
+
+class HeadCoordinates:
+    """Solver coordinates of a :class:`LocationScaleLogits` model.
+
+    The logits' part is :class:`~skkdece._linear.SolverCoordinates`'s; each
+    head is written on the same scaled features, centered on their means
+    (its intercept then is the head at the mean row), and the location in
+    units of the targets' spread, so that a shift or stretch of the target
+    leaves the solver's path unchanged.
+    """
+
+    def __init__(self, model, base, mean):
+        self.model = model
+        self.base = base
+        self.mean = np.zeros(model.n_features) if mean is None else mean
+        units = [model.target_scale] * model.location + [1.0] * model.scale
+        self.units = np.asarray(units, dtype=np.float64)
+
+    def _heads(self):
+        start, d = self.model.n_logit_params, self.model.n_features
+        for k, unit in enumerate(self.units):
+            yield slice(start + k * (d + 1), start + k * (d + 1) + d), unit
+
+    def to_solver(self, params):
+        params = np.asarray(params, dtype=np.float64)
+        n = self.model.n_logit_params
+        out = np.array(params)
+        out[:n] = self.base.to_solver(params[:n])
+        for w, unit in self._heads():
+            out[w.stop] = (params[w.stop] + params[w] @ self.mean) / unit
+            out[w] = params[w] * self.base.scale / unit
+        return out
+
+    def from_solver(self, u):
+        n = self.model.n_logit_params
+        out = np.array(u, dtype=np.float64)
+        out[:n] = self.base.from_solver(u[:n])
+        for w, unit in self._heads():
+            out[w] = u[w] * unit / self.base.scale
+            out[w.stop] = u[w.stop] * unit - out[w] @ self.mean
+        return out
+
+    def gradient(self, grad):
+        n = self.model.n_logit_params
+        out = np.array(grad, dtype=np.float64)
+        out[:n] = self.base.gradient(grad[:n])
+        for w, unit in self._heads():
+            out[w] = unit * (grad[w] - grad[w.stop] * self.mean) / self.base.scale
+            out[w.stop] = unit * grad[w.stop]
+        return out
+
+
+# ---------------------------------------------------------------------------
+# The two-stage start.
+# ---------------------------------------------------------------------------
+
+
+def two_stage_start(
+    X, lower, upper, sample_weight, *, location, scale, period, alpha=1e-4
+):
+    """The heads' start: a ridge for the location, then one for the log scale.
+
+    The location is a weighted ridge regression of the targets' midpoints
+    on X (on a circle it starts at zero: a midpoint regression does not
+    respect the seam); the log scale a weighted ridge regression of
+    ``log |residual|`` (with the interval's own spread added, and a floor
+    at a thousandth of the targets' spread), shifted by ``0.635``, the
+    amount by which ``E log |e|`` falls short of ``log sd(e)`` for normal
+    noise.  Both ridges minimise the weighted mean of squared residuals plus
+    ``alpha ||w||^2``: for the location, in units of the targets' variance,
+    the model's own penalty on it (see :class:`LocationScaleLogits`) when
+    the noise is normal.  Weights act as repetition counts.
+
+    Returns
+    -------
+    heads : tuple
+        ``(beta, beta_0, gamma, gamma_0)`` (zeros for a head that is off).
+    """
+    d = X.shape[1]
+    sw = sample_weight / np.sum(sample_weight)
+    # Ridge's penalty against a weighted sum: the weights summing to one make
+    # it the penalty against the weighted mean.
+    ridge_alpha = max(float(alpha), 1e-10)
+    mid = 0.5 * (lower + upper)
+    beta, beta_0 = np.zeros(d), 0.0
+    if location and period is None:
+        beta, beta_0 = weighted_ridge(X, mid, sw, ridge_alpha)
+    gamma, gamma_0 = np.zeros(d), 0.0
+    if scale:
+        residual = mid - (_linear(X, beta) + beta_0)
+        spread = np.sqrt(
+            np.average((mid - np.average(mid, weights=sw)) ** 2, weights=sw)
+        )
+        floor = (1e-3 * spread) ** 2 if spread > 0 else 1.0
+        half = 0.5 * (upper - lower)
+        log_abs = 0.5 * np.log(residual**2 + half**2 / 3.0 + floor)
+        gamma, gamma_0 = weighted_ridge(X, log_abs, sw, ridge_alpha)
+        gamma_0 -= _LOG_ABS_NORMAL_MEAN
+    return beta, beta_0, gamma, gamma_0
+
+
+#: Up to this many features the start's ridges solve their normal equations
+#: exactly (a d x d system); beyond, scikit-learn's Ridge solves them.
+_EXACT_RIDGE_FEATURES = 2000
+
+
+def weighted_ridge(X, target, weights, alpha):
+    """``(w, w_0)`` minimising ``sum_i weights_i (target_i - w_0 - x_i . w)^2
+    + alpha ||w||^2`` (``weights`` summing to one).
+
+    Solved exactly from the centered normal equations (dense X centered in
+    row chunks), so that weights and repeated rows, dense and sparse X give
+    the same start to rounding; an iterative solver's tolerance would not.
+    """
+    d = X.shape[1]
+    if d > _EXACT_RIDGE_FEATURES:
+        ridge = Ridge(alpha=alpha).fit(X, target, sample_weight=weights)
+        return np.asarray(ridge.coef_, dtype=np.float64), float(ridge.intercept_)
+    mean_x = feature_moments(X, weights)[0]
+    mean_t = float(weights @ target)
+    centered_t = target - mean_t
+    if sparse.issparse(X):
+        weighted = sparse.csr_matrix(X.multiply(weights[:, None]))
+        gram = np.asarray((X.T @ weighted).todense()) - np.outer(mean_x, mean_x)
+        rhs = np.asarray(weighted.T @ centered_t).ravel()
+    else:
+        gram = np.zeros((d, d))
+        rhs = np.zeros(d)
+        for rows in row_batches(8 * d, X.shape[0]):
+            part = np.asarray(X[rows], dtype=np.float64) - mean_x
+            gram += part.T @ (part * weights[rows, None])
+            rhs += (weights[rows] * centered_t[rows]) @ part
+    gram[np.diag_indices(d)] += alpha
+    coef = linalg.solve(gram, rhs, assume_a="pos")
+    return coef, mean_t - float(mean_x @ coef)
+
+
+def _linear(X, w):
+    return np.asarray(X @ w, dtype=np.float64).ravel()
+
+
+def head_values(X, heads):
+    """Each row's location and scale, ``(mu, s)``, shape (n,) each."""
+    beta, beta_0, gamma, gamma_0 = heads
+    mu = _linear(X, np.asarray(beta, dtype=np.float64)) + beta_0
+    s = np.exp(_linear(X, np.asarray(gamma, dtype=np.float64)) + gamma_0)
+    return mu, s
+
+
+def standardise(lower, upper, mu, s):
+    """The targets in the standardised variable, ``(t - mu) / s``."""
+    return (lower - mu) / s, (upper - mu) / s
+
+
+def check_heads(location, scale, period):
+    """``(location, scale)`` as bools; a scale head on a circle is an error."""
+    location = location == "linear"
+    scale = scale == "linear"
+    if scale and period is not None:
+        raise ValueError(
+            "scale='linear' needs a target on the real line: on a circle "
+            "(period is set) the period does not stretch, so only the location "
+            "head (a rotation) is available. Set scale=None."
+        )
+    return location, scale
