@@ -41,7 +41,6 @@ from ._location_scale import (
 )
 from ._solver import minimize_lbfgs
 from ._tables._factory import training_table
-from ._tables._kernels import COMPACT_KERNELS
 from ._targets import TargetSummary
 
 #: ``early_stopping="auto"`` turns it on from this many rows of positive
@@ -148,7 +147,10 @@ default="scott"
         ``"linear"`` adds a scale head ``log s(x) = gamma . x + gamma_0``
         that stretches each row's density.  Targets on the real line only:
         the period of a circular target does not stretch, so with a
-        ``period`` it raises a ValueError.  None: ``s = 1``.
+        ``period`` it raises a ValueError.  None: ``s = 1``.  On the line
+        either head needs the gaussian or exponential kernel (a compact
+        kernel's density is zero beyond the outer centers, where the heads
+        would move targets); on a circle every kernel works.
 
         With either head, ``fit`` starts from a two-stage fit (a weighted
         ridge regression of the targets' midpoints for the location, then
@@ -462,9 +464,6 @@ default="scott"
             n_iter = self._held_out_run(
                 geometry, X, lower, upper, sample_weight, kept, split
             )
-        if heads is not None and self.kernel in COMPACT_KERNELS:
-            # Coverage moves with the heads; at the start it must hold.
-            self._table(geometry, z_lower, z_upper, period).check_covered(rows=kept)
         table = self._table(geometry, lower, upper, summary.period)
         table.check_covered(rows=kept)
         model, objective = linear_objective(
@@ -492,6 +491,7 @@ default="scott"
             getattr(self, "location", None),
             getattr(self, "scale", None),
             as_period(self.period),
+            self.kernel,
         )
 
     def _start_heads(self, X, lower, upper, sample_weight, period):

@@ -51,6 +51,7 @@ from sklearn.linear_model import Ridge
 from ._chunking import row_batches
 from ._linear import LinearLogits, feature_moments
 from ._tables._kernels import (
+    COMPACT_KERNELS,
     _bandwidth_groups,
     _wrap,
     log_interval_mass,
@@ -734,8 +735,15 @@ def standardise(lower, upper, mu, s):
     return (lower - mu) / s, (upper - mu) / s
 
 
-def check_heads(location, scale, period):
-    """``(location, scale)`` as bools; a scale head on a circle is an error."""
+def check_heads(location, scale, period, kernel):
+    """``(location, scale)`` as bools.
+
+    A scale head on a circle is an error, and so is a head with a compact
+    kernel on the line: its density is zero beyond the outer centers, and a
+    target the heads move there has an infinite loss, so that the solver
+    could not take a step.  (On a circle compact kernels cover every
+    angle.)
+    """
     location = location == "linear"
     scale = scale == "linear"
     if scale and period is not None:
@@ -743,5 +751,12 @@ def check_heads(location, scale, period):
             "scale='linear' needs a target on the real line: on a circle "
             "(period is set) the period does not stretch, so only the location "
             "head (a rotation) is available. Set scale=None."
+        )
+    if (location or scale) and period is None and kernel in COMPACT_KERNELS:
+        raise ValueError(
+            f"location and scale heads need a kernel with unbounded support "
+            f"on the real line ('gaussian' or 'exponential'); got "
+            f"kernel={kernel!r}, whose density is zero beyond the outer "
+            "centers, where the heads would move the targets."
         )
     return location, scale
