@@ -433,12 +433,13 @@ def test_normal_truth_is_matched_on_a_gaussian_location_scale_model():
     assert model.score(X_test, y_test) > truth - 0.03
 
 
-# The one check the scale head does not pass, and why.  Its data has 15 rows
-# of 30 features: the location head interpolates the targets to within
-# 1e-7 (held back only by alpha), the scale head then shrinks to match
-# (s ~ 2e-7), and on that ill-posed, non-convex objective the fits from
-# weights and from repeated rows of sparse X end 7e-9 apart (the check asks
-# 1e-9).  On dense X, and with the location head alone, it passes.
+# The one check the scale head does not pass reliably, and why.  Its data
+# has 15 rows of 30 features: the location head interpolates the targets to
+# within 1e-7 (held back only by alpha), the scale head then shrinks to
+# match (s ~ 2e-7), and on that ill-posed, non-convex objective the fits
+# from weights and from repeated rows of sparse X end up to 7e-9 apart or
+# agree, depending on rounding (the check asks 1e-9): it is listed, not
+# strict.  On dense X, and with the location head alone, it passes.
 HEADS_EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_sparse_data": (
         "15 rows of 30 features: the location interpolates, the scale "

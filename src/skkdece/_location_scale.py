@@ -174,6 +174,24 @@ def _log_sum_exp(a):
         return np.log(total) + top, e, total
 
 
+def _softmax(logits, shifted):
+    """``(log sum_m exp(logits_m), softmax)`` per row.
+
+    Shifted logits (the first zero) have a sum of exponentials of at least
+    one, so without overflow nothing is lost to skipping the maximum.
+    """
+    if shifted:
+        with np.errstate(over="ignore"):
+            e = np.exp(logits)
+        total = np.einsum("ij->i", e)
+        if np.all(total < np.inf):
+            e /= total[:, None]
+            return np.log(total), e
+    log_norm, e, total = _log_sum_exp(np.array(logits))
+    e /= total[:, None]
+    return log_norm, e
+
+
 def _normalise(e, total):
     """``e / total`` per row in place, zero rows (no density) kept at zero."""
     if np.all(total > 0):
@@ -241,6 +259,7 @@ def location_scale_loss(
     period=None,
     loss="cross_entropy",
     n_quadrature=None,
+    shifted=False,
 ):
     """Per-row losses of a moved and stretched kernel mixture and their gradients.
 
@@ -256,6 +275,10 @@ def location_scale_loss(
         Kernel centers of the standardised variable.
     kernel, bandwidth, period, loss, n_quadrature :
         As :class:`~skkdece.SoftmaxKDERegressor`'s.
+    shifted : bool, default=False
+        Whether each row's logits are shifted so that its first is zero (as
+        :class:`~skkdece._linear.LinearLogits` makes them): their softmax
+        then needs no maximum.
 
     Returns
     -------
@@ -270,8 +293,7 @@ def location_scale_loss(
     lo = (lower - mu) / s
     hi = (upper - mu) / s
     logits = np.asarray(logits, dtype=np.float64)
-    log_norm, grad, norm = _log_sum_exp(np.array(logits))
-    grad /= norm[:, None]  # the softmax weights
+    log_norm, grad = _softmax(logits, shifted)
     kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
     loss_out = np.empty(n)
     grad_mu = np.zeros(n)
@@ -423,7 +445,10 @@ class LocationScaleTable:
         n_rows = outputs.shape[0]
         mu = outputs[:, M] if self.location else np.zeros(n_rows)
         log_s = outputs[:, M + self.location] if self.scale else np.zeros(n_rows)
-        with np.errstate(under="ignore"):
+        # A step of the solver can stretch a target out to infinity (a scale
+        # that underflows, a square that overflows): its loss is then
+        # infinite, its gradient zero, and the line search steps back.
+        with np.errstate(under="ignore", over="ignore", divide="ignore"):
             loss, g, g_mu, g_log_s = location_scale_loss(
                 outputs[:, :M],
                 mu,
@@ -436,6 +461,7 @@ class LocationScaleTable:
                 period=self.period,
                 loss=self.loss,
                 n_quadrature=self.n_quadrature,
+                shifted=shifted,
             )
         if grad is not None:
             sw = np.ones(n_rows) if sample_weight is None else sample_weight
