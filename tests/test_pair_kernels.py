@@ -40,7 +40,7 @@ def test_kernels_of_another_version_are_set_aside_with_a_warning():
     import types
 
     stale = types.SimpleNamespace(API_VERSION=1, __file__="/old/skkdece/_pairs.so")
-    with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 2.*pip install"):
+    with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 3.*pip install"):
         assert _neighbors.usable_kernels(stale) is None
     with pytest.warns(RuntimeWarning, match="API_VERSION None"):
         assert _neighbors.usable_kernels(types.SimpleNamespace()) is None
@@ -171,6 +171,59 @@ def test_out_of_range_positions_raise_in_the_gradient_too():
     out.flags.writeable = False
     with pytest.raises(TypeError, match="out must be a C-contiguous writable"):
         pairs.pair_gradient(E, positions[:5], np.ones((5, 4)), out)
+
+
+@compiled
+@pytest.mark.parametrize("d", [3, 12, 17])
+def test_rows_read_in_place_give_the_gathered_copys_bits(d):
+    """``rows``: row r is E[rows[r]]; the same sums as on a gathered copy."""
+    rng = np.random.default_rng(d)
+    E = rng.normal(size=(60, d))
+    E *= 10.0 ** rng.integers(-8, 8, size=E.shape)  # rounding shows any reorder
+    rows = rng.permutation(60)[:25].astype(np.int32)
+    neighbors = rng.integers(0, 60, size=(60, 7))
+    nbrs = neighbors[rows].astype(np.int32)
+    phi = rng.uniform(0.1, 1.0, size=d)
+    g = rng.normal(size=(25, 7))
+    gather, positions = _neighbors._BoundNeighbors.compact(neighbors, rows)
+    copy = E[gather]
+    z_copy, z = np.empty((25, 7)), np.empty((25, 7))
+    pairs.pair_logits(copy, positions, phi, z_copy)
+    pairs.pair_logits(E, nbrs, phi, z, rows)
+    np.testing.assert_array_equal(z, z_copy)
+    out_copy, out = np.full(d, 0.5), np.full(d, 0.5)
+    pairs.pair_gradient(copy, positions, g, out_copy)
+    pairs.pair_gradient(E, nbrs, g, out, rows)
+    np.testing.assert_array_equal(out, out_copy)
+
+
+@compiled
+def test_rows_out_of_range_or_of_another_length_raise():
+    _, E, positions = _case(12, 8, 3, 4, seed=0)
+    rows = np.arange(8, dtype=np.int32)
+    rows[3] = 12
+    with pytest.raises(IndexError, match="outside E's rows"):
+        pairs.pair_logits(E, positions, np.ones(3), np.empty((8, 4)), rows)
+    with pytest.raises(IndexError, match="outside E's rows"):
+        pairs.pair_gradient(E, positions, np.ones((8, 4)), np.zeros(3), rows)
+    with pytest.raises(ValueError, match="rows has 5 values, neighbors 8 rows"):
+        pairs.pair_logits(E, positions, np.ones(3), np.empty((8, 4)), rows[:5])
+    with pytest.raises(TypeError, match="rows must hold int32"):
+        pairs.pair_logits(E, positions, np.ones(3), np.empty((8, 4)), 1.0 * rows)
+
+
+@compiled
+def test_e_read_in_place_or_gathered_gives_the_same_fit(monkeypatch):
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(300, 4))
+    y = X[:, 0] - 0.5 * X[:, 1] + 0.2 * rng.normal(size=300)
+    params = dict(n_neighbors=8, bandwidth=0.3, n_rounds=2, max_iter=30)
+    with config_context(working_memory=1):  # several blocks
+        in_place = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+        monkeypatch.setattr(_neighbors, "_DIRECT_E_BYTES", 0)
+        gathered = SoftmaxKDENeighborsRegressor(**params).fit(X, y)
+    np.testing.assert_array_equal(in_place.metric_weights_, gathered.metric_weights_)
+    assert in_place.objective_ == gathered.objective_
 
 
 @pytest.mark.parametrize("contiguous", [True, False])

@@ -21,6 +21,11 @@
  * Arguments are buffers (NumPy arrays), all C-contiguous: E float64 (n, d),
  * neighbors int32 (m, k) with m <= n, phi float64 (d,), g float64 (m, k);
  * out is written.  Positions are checked against n.
+ *
+ * Both take an optional last argument `rows`, int32 (m,): row r is then
+ * E[rows[r]] instead of E[r], so that a block reads a whole E that stays in
+ * the caches (a few MB: tens of thousands of rows) without a gathered copy.
+ * The sums are the same, term for term, either way.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -264,14 +269,21 @@ static inline const double *row(const double *e, position j, Py_ssize_t d)
     return e + (Py_ssize_t)j * d;
 }
 
+/* The row of E that block row r is: own[r], or r when own is NULL. */
+static inline position own_row(const position *own, Py_ssize_t r)
+{
+    return own ? own[r] : (position)r;
+}
+
 /* The shifted logits of rows 0..m-1, into z (m, k). */
 static inline void logits_rows(const double *restrict e,
+                               const position *restrict own,
                                const position *restrict nb, Py_ssize_t m,
                                Py_ssize_t k, Py_ssize_t d,
                                const double *restrict w, double *restrict z)
 {
     for (Py_ssize_t r = 0; r < m; r++) {
-        const double *ei = e + r * d;
+        const double *ei = row(e, own_row(own, r), d);
         const position *nbi = nb + r * k;
         double *zr = z + r * k;
         Py_ssize_t c = 0;
@@ -295,6 +307,7 @@ static inline void logits_rows(const double *restrict e,
  * p0 .. p0 + width - 1 (at most FIXED_D), in the order of the rows, then of
  * their neighbours; E's rows are `d` long. */
 static inline void gradient_rows(const double *restrict e,
+                                 const position *restrict own,
                                  const position *restrict nb, Py_ssize_t m,
                                  Py_ssize_t k, Py_ssize_t d, Py_ssize_t p0,
                                  Py_ssize_t width, const double *restrict g,
@@ -308,7 +321,7 @@ static inline void gradient_rows(const double *restrict e,
         lanes[q] = wide_splat(0.0);
     }
     for (Py_ssize_t r = 0; r < m; r++) {
-        const double *ei = row(e, (position)r, d) + p0;
+        const double *ei = row(e, own_row(own, r), d) + p0;
         const position *nbi = nb + r * k;
         const double *gr = g + r * k;
         for (Py_ssize_t c = 0; c < k; c++) {
@@ -349,17 +362,18 @@ static inline void gradient_rows(const double *restrict e,
  * time d kept them in memory: 3x slower), and for any d beyond. */
 
 #define SPECIALISE(D)                                                        \
-    CLONES static void logits_##D(const double *e, const position *nb,       \
-                                  Py_ssize_t m, Py_ssize_t k,                \
-                                  const double *w, double *z)                \
+    CLONES static void logits_##D(const double *e, const position *own,      \
+                                  const position *nb, Py_ssize_t m,          \
+                                  Py_ssize_t k, const double *w, double *z)  \
     {                                                                        \
-        logits_rows(e, nb, m, k, D, w, z);                                   \
+        logits_rows(e, own, nb, m, k, D, w, z);                              \
     }                                                                        \
-    CLONES static void gradient_##D(const double *e, const position *nb,     \
-                                    Py_ssize_t m, Py_ssize_t k,              \
-                                    const double *g, double *acc)            \
+    CLONES static void gradient_##D(const double *e, const position *own,    \
+                                    const position *nb, Py_ssize_t m,        \
+                                    Py_ssize_t k, const double *g,           \
+                                    double *acc)                             \
     {                                                                        \
-        gradient_rows(e, nb, m, k, D, 0, D, g, acc);                         \
+        gradient_rows(e, own, nb, m, k, D, 0, D, g, acc);                    \
     }
 
 SPECIALISE(1)
@@ -379,10 +393,11 @@ SPECIALISE(14)
 SPECIALISE(15)
 SPECIALISE(16)
 
-typedef void (*logits_fn)(const double *, const position *, Py_ssize_t,
-                          Py_ssize_t, const double *, double *);
-typedef void (*gradient_fn)(const double *, const position *, Py_ssize_t,
-                            Py_ssize_t, const double *, double *);
+typedef void (*logits_fn)(const double *, const position *, const position *,
+                          Py_ssize_t, Py_ssize_t, const double *, double *);
+typedef void (*gradient_fn)(const double *, const position *,
+                            const position *, Py_ssize_t, Py_ssize_t,
+                            const double *, double *);
 
 static const logits_fn fixed_logits[FIXED_D + 1] = {
     NULL, logits_1, logits_2, logits_3, logits_4, logits_5, logits_6,
@@ -396,44 +411,47 @@ static const gradient_fn fixed_gradient[FIXED_D + 1] = {
     gradient_16,
 };
 
-CLONES static void logits_any(const double *e, const position *nb,
-                              Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
-                              const double *w, double *z)
+CLONES static void logits_any(const double *e, const position *own,
+                              const position *nb, Py_ssize_t m, Py_ssize_t k,
+                              Py_ssize_t d, const double *w, double *z)
 {
-    logits_rows(e, nb, m, k, d, w, z);
+    logits_rows(e, own, nb, m, k, d, w, z);
 }
 
 /* Past FIXED_D outputs, FIXED_D features at a time: each feature's sum is
  * the same, and the rows of E, reread for each group, stay in the caches. */
-CLONES static void gradient_any(const double *e, const position *nb,
-                                Py_ssize_t m, Py_ssize_t k, Py_ssize_t d,
-                                const double *g, double *acc)
+CLONES static void gradient_any(const double *e, const position *own,
+                                const position *nb, Py_ssize_t m,
+                                Py_ssize_t k, Py_ssize_t d, const double *g,
+                                double *acc)
 {
     for (Py_ssize_t p0 = 0; p0 < d; p0 += FIXED_D) {
         const Py_ssize_t width = d - p0 < FIXED_D ? d - p0 : FIXED_D;
-        gradient_rows(e, nb, m, k, d, p0, width, g, acc + p0);
+        gradient_rows(e, own, nb, m, k, d, p0, width, g, acc + p0);
     }
 }
 
-static void logits(const double *e, const position *nb, Py_ssize_t m,
-                   Py_ssize_t k, Py_ssize_t d, const double *w, double *z)
+static void logits(const double *e, const position *own, const position *nb,
+                   Py_ssize_t m, Py_ssize_t k, Py_ssize_t d, const double *w,
+                   double *z)
 {
     if (d >= 1 && d <= FIXED_D) {
-        fixed_logits[d](e, nb, m, k, w, z);
+        fixed_logits[d](e, own, nb, m, k, w, z);
     }
     else {
-        logits_any(e, nb, m, k, d, w, z);
+        logits_any(e, own, nb, m, k, d, w, z);
     }
 }
 
-static void gradient(const double *e, const position *nb, Py_ssize_t m,
-                     Py_ssize_t k, Py_ssize_t d, const double *g, double *acc)
+static void gradient(const double *e, const position *own,
+                     const position *nb, Py_ssize_t m, Py_ssize_t k,
+                     Py_ssize_t d, const double *g, double *acc)
 {
     if (d >= 1 && d <= FIXED_D) {
-        fixed_gradient[d](e, nb, m, k, g, acc);
+        fixed_gradient[d](e, own, nb, m, k, g, acc);
     }
     else {
-        gradient_any(e, nb, m, k, d, g, acc);
+        gradient_any(e, own, nb, m, k, d, g, acc);
     }
 }
 
@@ -441,7 +459,7 @@ static void gradient(const double *e, const position *nb, Py_ssize_t m,
  * (d,) and a per-pair array (m, k), or the other way round; the last one is
  * written. */
 typedef struct {
-    Buffer E, nb, pairs, vector;
+    Buffer E, nb, pairs, vector, rows;
     Py_ssize_t n, d, k, m;
 } Call;
 
@@ -451,6 +469,21 @@ static void release_call(Call *c)
     release(&c->nb);
     release(&c->pairs);
     release(&c->vector);
+    release(&c->rows);
+}
+
+/* The block's own rows: c->rows' positions, or NULL (rows 0..m-1). */
+static const position *own_rows(const Call *c)
+{
+    return c->rows.held ? (const position *)c->rows.view.buf : NULL;
+}
+
+/* Whether every position, the rows' too, is within [0, n). */
+static int call_positions_ok(const Call *c)
+{
+    const position *own = own_rows(c);
+    return positions_ok(c->nb.view.buf, c->n, c->m * c->k) &&
+           (own == NULL || positions_ok(own, c->n, c->m));
 }
 
 /* Parse and check a call; on failure the exception is set and nothing is
@@ -460,8 +493,8 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
                       const char *pairs_name, const char *vector_name,
                       Call *c)
 {
-    PyObject *o[4];
-    if (!PyArg_ParseTuple(args, format, &o[0], &o[1], &o[2], &o[3])) {
+    PyObject *o[5] = {NULL, NULL, NULL, NULL, Py_None};
+    if (!PyArg_ParseTuple(args, format, &o[0], &o[1], &o[2], &o[3], &o[4])) {
         return -1;
     }
     PyObject *opairs = pairs_first ? o[2] : o[3];
@@ -469,7 +502,8 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
     if (get(o[0], &c->E, 2, 'd', 0, "E") ||
         get(o[1], &c->nb, 2, 'i', 0, "neighbors") ||
         get(opairs, &c->pairs, 2, 'd', !pairs_first, pairs_name) ||
-        get(ovector, &c->vector, 1, 'd', pairs_first, vector_name)) {
+        get(ovector, &c->vector, 1, 'd', pairs_first, vector_name) ||
+        (o[4] != Py_None && get(o[4], &c->rows, 1, 'i', 0, "rows"))) {
         release_call(c);
         return -1;
     }
@@ -477,9 +511,14 @@ static int parse_call(PyObject *args, const char *format, int pairs_first,
     c->d = c->E.view.shape[1];
     c->m = c->nb.view.shape[0];
     c->k = c->nb.view.shape[1];
-    if (c->m > c->n) {
+    if (c->m > c->n && !c->rows.held) {
         PyErr_Format(PyExc_ValueError,
                      "neighbors has %zd rows, more than E's %zd", c->m, c->n);
+    }
+    else if (c->rows.held && c->rows.view.shape[0] != c->m) {
+        PyErr_Format(PyExc_ValueError,
+                     "rows has %zd values, neighbors %zd rows",
+                     c->rows.view.shape[0], c->m);
     }
     else if (c->pairs.view.shape[0] != c->m ||
              c->pairs.view.shape[1] != c->k) {
@@ -509,17 +548,17 @@ static PyObject *position_error(void)
 static PyObject *pair_logits(PyObject *Py_UNUSED(self), PyObject *args)
 {
     Call c = {0};
-    if (parse_call(args, "OOOO:pair_logits", 0, "out", "phi", &c)) {
+    if (parse_call(args, "OOOO|O:pair_logits", 0, "out", "phi", &c)) {
         return NULL;
     }
     const double *e = c.E.view.buf, *w = c.vector.view.buf;
-    const position *nb = c.nb.view.buf;
+    const position *nb = c.nb.view.buf, *own = own_rows(&c);
     double *z = c.pairs.view.buf;
     int ok;
     Py_BEGIN_ALLOW_THREADS
-    ok = positions_ok(nb, c.n, c.m * c.k);
+    ok = call_positions_ok(&c);
     if (ok) {
-        logits(e, nb, c.m, c.k, c.d, w, z);
+        logits(e, own, nb, c.m, c.k, c.d, w, z);
     }
     Py_END_ALLOW_THREADS
     release_call(&c);
@@ -529,7 +568,7 @@ static PyObject *pair_logits(PyObject *Py_UNUSED(self), PyObject *args)
 static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
 {
     Call c = {0};
-    if (parse_call(args, "OOOO:pair_gradient", 1, "g", "out", &c)) {
+    if (parse_call(args, "OOOO|O:pair_gradient", 1, "g", "out", &c)) {
         return NULL;
     }
     const Py_ssize_t d = c.d;
@@ -539,13 +578,13 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
         return PyErr_NoMemory();
     }
     const double *e = c.E.view.buf, *g = c.pairs.view.buf;
-    const position *nb = c.nb.view.buf;
+    const position *nb = c.nb.view.buf, *own = own_rows(&c);
     double *out = c.vector.view.buf;
     int ok;
     Py_BEGIN_ALLOW_THREADS
-    ok = positions_ok(nb, c.n, c.m * c.k);
+    ok = call_positions_ok(&c);
     if (ok) {
-        gradient(e, nb, c.m, c.k, d, g, acc);
+        gradient(e, own, nb, c.m, c.k, d, g, acc);
         for (Py_ssize_t p = 0; p < d; p++) {
             out[p] += acc[p];
         }
@@ -558,11 +597,13 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
 
 static PyMethodDef methods[] = {
     {"pair_logits", pair_logits, METH_VARARGS,
-     "pair_logits(E, neighbors, phi, out): out[r, c] = z[r, c] - z[r, 0] "
-     "with z[r, c] = -sum_p phi[p] |E[r, p] - E[neighbors[r, c], p]|."},
+     "pair_logits(E, neighbors, phi, out[, rows]): out[r, c] = z[r, c] - "
+     "z[r, 0] with z[r, c] = -sum_p phi[p] |E[i, p] - E[neighbors[r, c], p]|"
+     ", i = rows[r] (r without rows)."},
     {"pair_gradient", pair_gradient, METH_VARARGS,
-     "pair_gradient(E, neighbors, g, out): out[p] += "
-     "sum_{r, c} g[r, c] |E[r, p] - E[neighbors[r, c], p]|."},
+     "pair_gradient(E, neighbors, g, out[, rows]): out[p] += "
+     "sum_{r, c} g[r, c] |E[i, p] - E[neighbors[r, c], p]|, i = rows[r] "
+     "(r without rows)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -576,7 +617,7 @@ static struct PyModuleDef module = {
  * module only when it states the one it expects: an editable install keeps
  * its in-place build until it is reinstalled, so after a change here an old
  * build is ignored, with a warning, rather than called. */
-#define API_VERSION 2
+#define API_VERSION 3
 
 PyMODINIT_FUNC PyInit__pairs(void)
 {
