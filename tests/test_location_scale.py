@@ -159,6 +159,30 @@ def test_far_intervals_keep_exact_values_and_slopes():
     assert g_log_s[0] == pytest.approx(1.0 - mean_square / h**2, rel=1e-9)
 
 
+@pytest.mark.parametrize("logit_spread", [1.0, 1000.0])
+def test_far_points_and_spread_logits_keep_exact_values(logit_spread):
+    """Points 300 bandwidths out, logits spread over a thousand: the loss is
+    the logsumexp of log weights and log kernels, and its slope the
+    responsibilities' (the fast gaussian path against the definition)."""
+    rng = np.random.default_rng(4)
+    centers = np.array([3.0, -1.0, 0.0, 2.0])  # not sorted
+    h = 0.1
+    logits = logit_spread * rng.normal(size=(5, 4))
+    t = np.array([30.0, -30.0, 0.01, 2.5, 1.0])
+    loss, grad, g_mu, g_log_s = location_scale_loss(
+        logits, np.zeros(5), np.zeros(5), t, t, centers, kernel="gaussian", bandwidth=h
+    )
+    log_w = log_softmax(logits, axis=1)
+    log_terms = log_w + norm.logpdf(t[:, None], centers, h)
+    log_q = np.logaddexp.reduce(log_terms, axis=1)
+    r = np.exp(log_terms - log_q[:, None])
+    slope = np.sum(r * -(t[:, None] - centers) / h**2, axis=1)
+    np.testing.assert_allclose(loss, -log_q, rtol=1e-12)
+    np.testing.assert_allclose(grad, np.exp(log_w) - r, atol=1e-12)
+    np.testing.assert_allclose(g_mu, slope, rtol=1e-9)
+    np.testing.assert_allclose(g_log_s, 1.0 + t * slope, rtol=1e-9)
+
+
 @pytest.mark.parametrize("kernel", ["gaussian", "exponential", "epanechnikov"])
 @pytest.mark.parametrize("period", [None, 2 * np.pi])
 def test_log_kernel_slope_is_the_derivative_of_log_kernel(kernel, period):

@@ -174,6 +174,36 @@ def _log_sum_exp(a):
         return np.log(total) + top, e, total
 
 
+def _log_sum_exp_near(a, z, centers):
+    """:func:`_log_sum_exp` shifted by each row's term at its nearest center.
+
+    Any one term of a row is a valid shift unless another exceeds it by
+    more than ``709`` (an overflow, then redone with the maximum): the
+    shift's own term is one, and every term that underflows is below
+    ``1e-300`` of it.  The nearest center's term is the largest but for the
+    weights, and finding it costs a binary search instead of a pass over
+    the row (NumPy's maximum along short rows costs four exponentials).
+    """
+    order = np.argsort(centers, kind="stable")
+    position = np.searchsorted(centers[order], z)
+    lower = order[np.clip(position - 1, 0, centers.shape[0] - 1)]
+    upper = order[np.clip(position, 0, centers.shape[0] - 1)]
+    nearer = np.where(
+        np.abs(z - centers[lower]) <= np.abs(z - centers[upper]), lower, upper
+    )
+    rows = np.arange(a.shape[0])
+    shift = a[rows, nearer]
+    if not np.all(np.isfinite(shift)):
+        return _log_sum_exp(a)
+    e = a - shift[:, None]
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    total = np.einsum("ij->i", e)
+    if not np.all(total < np.inf):
+        return _log_sum_exp(a)
+    return np.log(total) + shift, e, total
+
+
 def _softmax(logits, shifted):
     """``(log sum_m exp(logits_m), softmax)`` per row.
 
@@ -237,7 +267,7 @@ def _point_density_and_slope(logits, log_norm, z, centers, kernel, bandwidth, pe
         shift = log_norm + 0.5 * np.log(2.0 * np.pi)
     else:
         shift = log_norm + np.log(float(bandwidth) * np.sqrt(2.0 * np.pi))
-    log_q, e, total = _log_sum_exp(log_terms)
+    log_q, e, total = _log_sum_exp_near(log_terms, z, centers)
     r = _normalise(e, total)
     if np.ndim(bandwidth):
         slope = r @ (centers * inv) - z * (r @ inv)
@@ -300,8 +330,9 @@ def location_scale_loss(
     grad_log_s = np.zeros(n)
 
     point = lo == hi
-    rows = np.flatnonzero(point)
-    if rows.size:
+    # Views, not copies, in the usual case of point targets only.
+    rows = slice(None) if np.all(point) else np.flatnonzero(point)
+    if isinstance(rows, slice) or rows.size:
         z = lo[rows]
         log_q, r, slope = _point_density_and_slope(
             logits[rows], log_norm[rows], z, centers, **kw
@@ -312,7 +343,7 @@ def location_scale_loss(
         grad_log_s[rows] = 1.0 + z * slope
 
     rows = np.flatnonzero(~point)
-    if rows.size:
+    if rows.size:  # intervals
         a, b = lo[rows], hi[rows]
         lg, ln = logits[rows], log_norm[rows]
         lw = lg - ln[:, None]
