@@ -183,6 +183,33 @@ def summary(results, names):
     lines.append("| mean over opponents | " + " | ".join(mean) + " |")
     if "learned online" in names and "KNN online" in names:
         lines += ["", compare(per_gun["learned online"], per_gun["KNN online"])]
+    lines += ["", stages(results, names)]
+    return "\n".join(lines)
+
+
+STAGES = [(0, 5), (5, 15), (15, None)]
+
+
+def stages(results, names):
+    """Hit rate by stage of the battle (rounds 1-5, 6-15, 16-): how fast each learns."""
+    spans = [f"{a + 1}-{b if b else ''}" for a, b in STAGES]
+    lines = [
+        "hit rate by rounds " + ", ".join(spans) + " (all battles)",
+        "",
+        "| opponent | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+    ]
+    for opponent, row in results.items():
+        cells = []
+        for name in names:
+            counts = [np.asarray(b["rounds"]) for b in row[name]["battles"]]
+            rates = []
+            for a, b in STAGES:
+                fired = sum(c[a:b, 0].sum() for c in counts)
+                hit = sum(c[a:b, 1].sum() for c in counts)
+                rates.append(f"{hit / fired:.3f}" if fired else "-")
+            cells.append(" / ".join(rates))
+        lines.append(f"| {opponent} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
