@@ -502,3 +502,47 @@ def test_dask_fit_with_heads_says_it_is_in_memory_only():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         assert model.fit(X, y).location_coef_.shape == (2,)
+
+
+def test_targets_stretched_beyond_reach_have_an_infinite_loss():
+    """A trial step that shrinks the scale a million-fold stretches an
+    interval over millions of bandwidths: an infinite loss (the solver steps
+    back), not a quadrature that fills the memory; the other rows keep
+    their exact losses, in chunks that match one evaluation of them all."""
+    rng = np.random.default_rng(11)
+    centers = np.linspace(-2, 2, 8)
+    logits = rng.normal(size=(6, 8))
+    lower = rng.normal(size=6)
+    upper = lower + rng.uniform(0.2, 1.0, size=6)
+    log_s = np.zeros(6)
+    kw = dict(kernel="gaussian", bandwidth=0.3)
+    reference = location_scale_loss(
+        logits, np.zeros(6), log_s, lower, upper, centers, **kw
+    )
+    log_s[2] = -15.0  # s = 3e-7: interval 2 spans about 2e6 bandwidths
+    loss, grad, g_mu, g_log_s = location_scale_loss(
+        logits, np.zeros(6), log_s, lower, upper, centers, **kw
+    )
+    assert loss[2] == np.inf
+    assert grad[2].tolist() == [0.0] * 8 and g_mu[2] == 0.0 and g_log_s[2] == 0.0
+    others = np.arange(6) != 2
+    np.testing.assert_allclose(loss[others], reference[0][others], rtol=1e-12)
+    np.testing.assert_allclose(grad[others], reference[1][others], atol=1e-12)
+
+
+def test_interval_chunks_give_the_loss_of_one_pass(monkeypatch):
+    import skkdece._location_scale as location_scale
+
+    rng = np.random.default_rng(12)
+    centers = np.linspace(-2, 2, 8)
+    logits = rng.normal(size=(40, 8))
+    lower = rng.normal(size=40)
+    upper = lower + rng.uniform(0.1, 3.0, size=40)
+    args = (logits, 0.1 * rng.normal(size=40), 0.1 * rng.normal(size=40))
+    kw = dict(kernel="gaussian", bandwidth=0.3)
+    whole = location_scale_loss(*args, lower, upper, centers, **kw)
+    monkeypatch.setattr(location_scale, "_CHUNK_VALUES", 500)
+    assert len(location_scale._node_chunks(upper - lower, 0.3, 8)) > 5
+    chunked = location_scale_loss(*args, lower, upper, centers, **kw)
+    for a, b in zip(whole, chunked, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)

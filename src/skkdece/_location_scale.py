@@ -54,6 +54,7 @@ from ._tables._kernels import (
     COMPACT_KERNELS,
     _bandwidth_groups,
     _wrap,
+    finest_bandwidth,
     log_interval_mass,
     log_kernel,
     vonmises_kappa,
@@ -66,6 +67,12 @@ _LOG_ABS_NORMAL_MEAN = -0.5 * (np.euler_gamma + np.log(2.0))
 
 # Rows per block of the location-scale table: about this many kernel values.
 _BLOCK_VALUES = 2**17
+# Interval rows are evaluated in chunks of at most about this many kernel
+# values (16 MiB an array) ...
+_CHUNK_VALUES = 2**21
+# ... and a row the heads stretch over more than this many bandwidths counts
+# as an infinite loss (see _node_chunks).
+_MAX_STRETCH = 2048.0
 
 
 # ---------------------------------------------------------------------------
@@ -276,6 +283,26 @@ def _point_density_and_slope(logits, log_norm, z, centers, kernel, bandwidth, pe
     return log_q - shift, r, slope
 
 
+def _node_chunks(width, bandwidth, n_atoms):
+    """Index arrays of the interval rows, in chunks of bounded quadrature.
+
+    Each chunk's nodes (about ``10 (width / h + 1)`` a row, ``h`` the finest
+    bandwidth) times the atoms stay within ``_CHUNK_VALUES``.  Rows stretched
+    over more than ``_MAX_STRETCH`` bandwidths are left out: their loss
+    stays infinite.  Such a row is thousands of bandwidths from every
+    center over most of its interval (a solver's trial step that shrank the
+    scale by orders of magnitude), where the exact loss is that large
+    anyway and its quadrature would not fit in memory; the line search
+    steps back from it.
+    """
+    relative = width / finest_bandwidth(bandwidth)
+    kept = np.flatnonzero(relative <= _MAX_STRETCH)
+    values = n_atoms * 10.0 * (np.ceil(relative[kept]) + 1.0)
+    chunk = np.floor(np.cumsum(values) / _CHUNK_VALUES).astype(np.intp)
+    cuts = np.flatnonzero(np.diff(chunk)) + 1
+    return [part for part in np.split(kept, cuts) if part.size]
+
+
 def location_scale_loss(
     logits,
     mu,
@@ -364,16 +391,20 @@ def location_scale_loss(
                 grad_mu[rows] = (rb - ra) / s[rows]
                 grad_log_s[rows] = b * rb - a * ra
         else:
-            quad = quadrature_nodes(a, b, centers, n_quadrature=n_quadrature, **kw)
-            owner = np.repeat(np.arange(rows.size), quad.counts)
-            log_q, r = _mixture_log_density(
-                lg[owner], ln[owner], quad.nodes, centers, **kw
-            )
-            starts = quad.row_ptr[:-1]
-            with np.errstate(invalid="ignore"):
-                G = np.add.reduceat(quad.weights * log_q, starts)
-            r *= quad.weights[:, None]
-            grad[rows] -= np.add.reduceat(r, starts, axis=0)
+            G = np.full(rows.size, -np.inf)
+            for part in _node_chunks(width, bandwidth, M):
+                quad = quadrature_nodes(
+                    a[part], b[part], centers, n_quadrature=n_quadrature, **kw
+                )
+                owner = np.repeat(part, quad.counts)
+                log_q, r = _mixture_log_density(
+                    lg[owner], ln[owner], quad.nodes, centers, **kw
+                )
+                starts = quad.row_ptr[:-1]
+                with np.errstate(invalid="ignore"):
+                    G[part] = np.add.reduceat(quad.weights * log_q, starts)
+                r *= quad.weights[:, None]
+                grad[rows[part]] -= np.add.reduceat(r, starts, axis=0)
             loss_out[rows] = log_s[rows] - G
             with np.errstate(invalid="ignore"):
                 # Written so that far, narrow intervals lose nothing to
