@@ -419,9 +419,16 @@ def bench_fit_split(sizes, repeats):
     return results
 
 
-def _fit_in_child(n, src):
-    """:func:`fit_split` at ``n`` rows in a new process importing ``src``."""
+def _fit_in_child(n, src, threads=None):
+    """:func:`fit_split` at ``n`` rows in a new process importing ``src``.
+
+    ``threads``: the BLAS's threads there (and so the loss's, the tables'
+    and the search's), through the usual environment variables.
+    """
     env = dict(os.environ, PYTHONPATH=os.path.abspath(src))
+    if threads is not None:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            env[name] = str(threads)
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--fit-one", str(n)],
         capture_output=True,
@@ -432,7 +439,7 @@ def _fit_in_child(n, src):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_before_after(sizes, repeats, before):
+def bench_before_after(sizes, repeats, before, threads=None):
     """Part 5 for an older tree and this one, fits alternating, medians."""
     here = os.path.dirname(os.path.dirname(os.path.abspath(skkdece.__file__)))
     trees = {"before": before, "after": here}
@@ -440,6 +447,7 @@ def bench_before_after(sizes, repeats, before):
         "\n5. end-to-end neighbours fit (k=32, 2 rounds), before and after, "
         f"alternating; medians of {repeats}; linear 200: 32 centers, 200 "
         "iterations, same rows, same process"
+        + ("" if threads is None else f"; {threads} thread(s)")
     )
     for label, src in trees.items():
         print(f"  {label}: {src}")
@@ -452,7 +460,7 @@ def bench_before_after(sizes, repeats, before):
         runs = {label: [] for label in trees}
         for _ in range(repeats):
             for label, src in trees.items():
-                r = _fit_in_child(n, src)
+                r = _fit_in_child(n, src, threads)
                 r["load"] = os.getloadavg()[0]
                 runs[label].append(r)
         for label in trees:
@@ -507,6 +515,13 @@ def main(argv=None):
         help="part 5 alternates fits of this older tree's src folder (for "
         "example from git archive) with this one's, each in its own process",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        metavar="T",
+        help="with --before: the children's BLAS threads (1: the work alone, "
+        "without the second core's share, on a loaded machine)",
+    )
     parser.add_argument("--fit-one", type=int, metavar="N", help=argparse.SUPPRESS)
     parser.add_argument("--json", metavar="FILE", help="write part 5's rows here")
     args = parser.parse_args(argv)
@@ -522,7 +537,7 @@ def main(argv=None):
             [45_500, 1_000_000] if args.slow else []
         )
         if args.before:
-            results = bench_before_after(sizes, args.repeats, args.before)
+            results = bench_before_after(sizes, args.repeats, args.before, args.threads)
         else:
             results = bench_fit_split(sizes, args.repeats)
         if args.json:
