@@ -486,6 +486,20 @@ public final class SkkModel {
         }
         double[] cand;
         double[] g;
+        if (kind == 2 && hw > 0) {
+            // The tophat's window mass is piecewise linear between the grid's
+            // kinks (c +- h +- hw): its maximum is at one of them. The sign of
+            // its slope is not looked at, since a kink computed with rounding
+            // can fall on either side of the jump it stands for (and a slope
+            // of the wrong sign there hid maxima).
+            cand = candidates(hw);
+            double bestT = cand[0], bestM = Double.NEGATIVE_INFINITY;
+            for (double t : cand) {
+                double m = mass(w, t, hw);
+                if (m > bestM) { bestM = m; bestT = t; }
+            }
+            return toWindow(bestT);
+        }
         if (kind == 0 && !periodic && hw > 0 && hi > lo) {
             double[][] cg = gaussianSlopes(w, hw);
             cand = cg[0];
