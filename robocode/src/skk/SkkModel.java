@@ -17,6 +17,18 @@ import java.util.Map;
  * {@link #bestAim} finds the angle maximising the mass of {@code [t - w, t + w]}
  * for every kernel of skkdece (wrapped onto the circle when periodic).
  *
+ * <p>A document of format version 3 adds a location head
+ * {@code mu = beta x' + beta_0} and a log-scale head
+ * {@code log s = gamma x' + gamma_0} (either may be absent): the mixture
+ * {@code q} above is then the density of the standardised target
+ * {@code z = (t - mu) / s}, and {@code p(t | x) = q((t - mu) / s) / s}
+ * ({@link #logDensityAt}); the best aim of half-width {@code w} is
+ * {@code mu + s z*}, with {@code z*} the best aim of {@code q} for the
+ * half-width {@code w / s} ({@link #bestAim}). With a period only the
+ * location exists, a rotation: {@code p(t | x) = q(t - mu)}. The methods that
+ * take log weights ({@link #logDensity}, {@link #bestAimWeights}) answer for
+ * {@code q}, the standardised target.
+ *
  * <p>The aim is located by the sign change of the derivative of the mass,
  * {@code p(t + w) - p(t - w)} ({@code p'(t)} for {@code w = 0}), between the
  * points of a grid of quarter bandwidths and kernel kinks, refined by
@@ -41,6 +53,14 @@ public final class SkkModel {
     public final double[] mean;
     public final double[] scale;
     public final String[] featureNames;
+    /** The location head's weights on the scaled features (null: no location). */
+    public final double[] locationCoef;
+    /** The location head's intercept (0 without one). */
+    public final double locationIntercept;
+    /** The log-scale head's weights on the scaled features (null: no scale). */
+    public final double[] scaleCoef;
+    /** The log-scale head's intercept (0 without one). */
+    public final double scaleIntercept;
     private final int kind; // 0 gaussian 1 exponential 2 tophat 3 epanechnikov 4 linear 5 cosine 6 vonmises
     private final int nImages;
     private final double logH;
@@ -54,8 +74,10 @@ public final class SkkModel {
         if (!"skkdece-model".equals(doc.get("format"))) {
             throw new IllegalArgumentException("not an skkdece model document");
         }
-        if (((Number) doc.get("format_version")).intValue() != 1) {
-            throw new IllegalArgumentException("unsupported format_version " + doc.get("format_version"));
+        int version = ((Number) doc.get("format_version")).intValue();
+        if (version != 1 && version != 3) {
+            throw new IllegalArgumentException("unsupported format_version " + doc.get("format_version")
+                    + " (SkkModel reads versions 1 and 3 of softmax_kde)");
         }
         if (!"softmax_kde".equals(doc.get("model"))) {
             throw new IllegalArgumentException("unsupported model " + doc.get("model"));
@@ -81,6 +103,16 @@ public final class SkkModel {
         mean = ms[0];
         scale = ms[1];
         featureNames = names(doc.get("feature_names"));
+        double[][] location = head(m, "location", nf);
+        double[][] logScale = head(m, "scale", nf);
+        if (logScale != null && periodic) {
+            throw new IllegalArgumentException("a scale head with a period: on a circle the period does not"
+                    + " stretch, so only a location head (a rotation) is possible");
+        }
+        locationCoef = location == null ? null : location[0];
+        locationIntercept = location == null ? 0.0 : location[1][0];
+        scaleCoef = logScale == null ? null : logScale[0];
+        scaleIntercept = logScale == null ? 0.0 : logScale[1][0];
         kind = kernelKind(kernel, periodic);
         logH = Math.log(bandwidth);
         double r = periodic ? bandwidth / period : 0.0;
@@ -138,6 +170,19 @@ public final class SkkModel {
             scale = vector(sc.get("scale"));
         }
         return new double[][] {mean, scale};
+    }
+
+    /** {coef, {intercept}} of a head of the "softmax_kde" part, or null when absent. */
+    static double[][] head(Map<String, Object> part, String name, int nf) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> h = (Map<String, Object>) part.get(name);
+        if (h == null) return null;
+        double[] c = vector(h.get("coef"));
+        if (c.length != nf) {
+            throw new IllegalArgumentException("the " + name + " head has " + c.length
+                    + " coefficients for " + nf + " features");
+        }
+        return new double[][] {c, {((Number) h.get("intercept")).doubleValue()}};
     }
 
     /** A document's "feature_names", or null. */
@@ -207,12 +252,43 @@ public final class SkkModel {
     }
 
     // ------------------------------------------------------------------ logits
-    /** Log softmax weights of a feature row. */
-    public double[] logWeights(double[] x) {
-        int nc = centers.length;
-        double[] z = new double[nc];
+    /** The scaled features {@code x' = (x - mean) / scale} of a row. */
+    public double[] scaled(double[] x) {
         double[] xs = new double[x.length];
         for (int j = 0; j < x.length; j++) xs[j] = (x[j] - mean[j]) / scale[j];
+        return xs;
+    }
+
+    /** Whether the model has a location or a scale head. */
+    public boolean hasHeads() {
+        return locationCoef != null || scaleCoef != null;
+    }
+
+    private static double linear(double[] w, double w0, double[] xs) {
+        double s = 0;
+        for (int j = 0; j < xs.length; j++) s += w[j] * xs[j];
+        return s + w0;
+    }
+
+    /** The row's location {@code mu} (0 without a location head), from scaled features. */
+    public double locationScaled(double[] xs) {
+        return locationCoef == null ? 0.0 : linear(locationCoef, locationIntercept, xs);
+    }
+
+    /** The row's log scale {@code log s} (0 without a scale head), from scaled features. */
+    public double logScaleScaled(double[] xs) {
+        return scaleCoef == null ? 0.0 : linear(scaleCoef, scaleIntercept, xs);
+    }
+
+    /** Log softmax weights of a feature row. */
+    public double[] logWeights(double[] x) {
+        return logWeightsScaled(scaled(x));
+    }
+
+    /** Log softmax weights of a row of scaled features. */
+    public double[] logWeightsScaled(double[] xs) {
+        int nc = centers.length;
+        double[] z = new double[nc];
         double mx = Double.NEGATIVE_INFINITY;
         for (int i = 0; i < nc; i++) {
             double s = intercept[i];
@@ -302,9 +378,36 @@ public final class SkkModel {
         return mx + Math.log(s);
     }
 
-    /** log p(t | x). */
+    /** log p(t | x), moved and stretched by the heads when there are any. */
     public double logDensityAt(double[] x, double t) {
-        return logDensity(logWeights(x), t);
+        if (!hasHeads()) return logDensity(logWeights(x), t);
+        double[] xs = scaled(x);
+        double[] lw = logWeightsScaled(xs);
+        double mu = locationScaled(xs);
+        if (periodic) return logDensity(lw, t - mu);
+        double logS = logScaleScaled(xs);
+        return logDensity(lw, (t - mu) / Math.exp(logS)) - logS;
+    }
+
+    /**
+     * The predicted mass of {@code [a, b]} for row x ({@code a <= b}; with a
+     * period, an arc shorter than one period that may cross the seam).
+     */
+    public double hitProbability(double[] x, double a, double b) {
+        if (!(b >= a)) throw new IllegalArgumentException("hitProbability needs a <= b");
+        if (periodic && !(b - a < period)) {
+            throw new IllegalArgumentException("hitProbability needs an arc shorter than the period");
+        }
+        double[] xs = scaled(x);
+        double[] lw = logWeightsScaled(xs);
+        double mu = locationScaled(xs), s = periodic ? 1.0 : Math.exp(logScaleScaled(xs));
+        double za = (a - mu) / s, zb = (b - mu) / s;
+        double sum = 0;
+        for (int i = 0; i < centers.length; i++) {
+            double w = Math.exp(lw[i]);
+            if (w > 0) sum += w * kernelMass(za - centers[i], zb - centers[i]);
+        }
+        return Math.min(Math.max(sum, 0.0), 1.0);
     }
 
     private double unitValue(double u) {
@@ -467,9 +570,20 @@ public final class SkkModel {
         return r >= windowStart + period ? windowStart : r;
     }
 
-    /** The angle maximising the predicted mass of [t - hw, t + hw] for row x. */
+    /**
+     * The angle maximising the predicted mass of [t - hw, t + hw] for row x:
+     * with heads, {@code mu + s z*} with {@code z*} the standardised mixture's
+     * best aim for {@code hw / s} (on a circle {@code z* + mu}, in the window).
+     */
     public double bestAim(double[] x, double hw) {
-        return bestAimWeights(logWeights(x), hw);
+        if (!hasHeads()) return bestAimWeights(logWeights(x), hw);
+        if (!(hw >= 0)) throw new IllegalArgumentException("half width must be >= 0");
+        double[] xs = scaled(x);
+        double[] lw = logWeightsScaled(xs);
+        double mu = locationScaled(xs);
+        if (periodic) return toWindow(bestAimWeights(lw, hw) + mu);
+        double s = Math.exp(logScaleScaled(xs));
+        return mu + s * bestAimWeights(lw, hw / s);
     }
 
     /** As {@link #bestAim}, from log weights. */

@@ -12,8 +12,10 @@ import java.util.List;
  * {@code java skk.SkkModelCli MODEL.json ROWS.csv HALF_WIDTH [REPEATS]}.
  *
  * <p>Each line of ROWS.csv holds the features of one row followed by one
- * angle {@code t}. Prints, per row, the best aim for {@code HALF_WIDTH} and
- * {@code log p(t | x)}, with 17 significant digits. With REPEATS, the aims
+ * angle {@code t}. Prints, per row, the best aim for {@code HALF_WIDTH},
+ * {@code log p(t | x)} and the predicted mass of
+ * {@code [t - HALF_WIDTH, t + HALF_WIDTH]}, with 17 significant digits (the
+ * location and scale heads applied, when the model has them). With REPEATS, the aims
  * are then recomputed REPEATS times and the mean time per aim is printed on
  * stderr as {@code aim_seconds=...}.
  */
@@ -45,8 +47,10 @@ public final class SkkModelCli {
         for (double[] v : rows) {
             double[] x = java.util.Arrays.copyOf(v, v.length - 1);
             double aim = model.bestAim(x, hw);
-            double ld = model.logDensityAt(x, v[v.length - 1]);
-            sb.append(String.format("%.17g,%.17g%n", aim, ld));
+            double t = v[v.length - 1];
+            double ld = model.logDensityAt(x, t);
+            double mass = model.hitProbability(x, t - hw, t + hw);
+            sb.append(String.format("%.17g,%.17g,%.17g%n", aim, ld, mass));
         }
         PrintStream out = new PrintStream(System.out, false, "UTF-8");
         out.print(sb);

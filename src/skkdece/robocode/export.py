@@ -6,11 +6,13 @@ repository's ``robocode/src/skk/`` load it (``SkkModel.java`` the linear
 model, ``NeighborsModel.java`` the neighbours model); :func:`from_dict` and
 :func:`load_model` read it back into a fitted scikit-learn estimator.
 
-Two models, two format versions.  A ``SoftmaxKDERegressor`` is written as
+Two models, three format versions.  A ``SoftmaxKDERegressor`` is written as
 format version 1, unchanged since 0.1, so that every reader keeps working;
-a ``SoftmaxKDENeighborsRegressor`` as format version 2.  Readers of version 2
-read both.  Floats are written with ``repr`` precision, so a reader that
-parses them exactly gets the same doubles.
+a ``SoftmaxKDENeighborsRegressor`` as format version 2; a
+``SoftmaxKDERegressor`` with a location or scale head (``location="linear"``,
+``scale="linear"``) as format version 3, version 1 plus the heads.  Readers of
+version 3 read all three.  Floats are written with ``repr`` precision, so a
+reader that parses them exactly gets the same doubles.
 
 Version 1, the linear model::
 
@@ -33,6 +35,34 @@ Version 1, the linear model::
 The logits of a row ``x`` are ``coef @ x' + intercept`` with
 ``x' = (x - mean) / scale`` (``x' = x`` when ``scaling`` is null), and
 ``p(t | x) = sum_m softmax(logits)_m K(t - centers_m)``.
+
+Version 3, the linear model with heads: version 1's document (``"model":
+"softmax_kde"``) with ``"format_version": 3`` and one or both of two more
+keys in ``"softmax_kde"``::
+
+        "location": {"coef": [...], "intercept": 0.1},   # beta, beta_0
+        "scale": {"coef": [...], "intercept": -1.2}      # gamma, gamma_0
+
+each ``coef`` of ``n_features`` weights on the same scaled features ``x'``
+as the logits.  A head that is absent (or null) is off.  The row's location
+is ``mu = location.coef @ x' + location.intercept`` (0 without it), its scale
+``s = exp(scale.coef @ x' + scale.intercept)`` (1 without it), and the
+density is the mixture above of the standardised target, moved and
+stretched::
+
+    p(t | x) = q((t - mu) / s) / s,   q(z) = sum_m softmax(logits)_m K(z - centers_m)
+
+so ``centers`` and ``bandwidth`` are in units of ``z``.  A window
+``[t - w, t + w]`` holds the mass ``q`` gives ``[(t - w - mu) / s,
+(t + w - mu) / s]``: the best aim of half-width ``w`` is ``mu + s z*`` with
+``z*`` the best aim of ``q`` for half-width ``w / s``.  With a ``period``
+only the location exists, a rotation (``p(t | x) = q(t - mu)``, the kernels
+wrapped as usual, the aim ``z* + mu`` brought into the window); a document
+with a period and a scale head is an error.  Why a new version rather than
+optional keys in version 1: a reader that predates the heads would ignore
+them and predict, without a word, the density of the wrong location and
+scale; version 3 makes it refuse the document instead.  A model without
+heads is still written as version 1, byte for byte as before.
 
 Version 2, the neighbours model (``"model": "softmax_kde_neighbors"``; the
 top-level keys as in version 1)::
@@ -123,9 +153,12 @@ __all__ = [
 ]
 
 FORMAT = "skkdece-model"
-# The newest version written (the neighbours model); the linear model is
-# still written as version 1.
+# The neighbours model's version (the constant's value since 0.2); the
+# linear model is still written as version 1, and as version 3 with heads
+# (_HEADS_VERSION).
 FORMAT_VERSION = 2
+# The version of a linear model with a location or scale head.
+_HEADS_VERSION = 3
 _MODELS = (SoftmaxKDERegressor, SoftmaxKDENeighborsRegressor)
 _SUPPORTED = (
     "a SoftmaxKDERegressor or a SoftmaxKDENeighborsRegressor, alone or in a "
@@ -174,6 +207,17 @@ def _kernel_part(model):
     }
 
 
+def _heads(model):
+    """``{"location": {...}, "scale": {...}}`` of the heads that are on."""
+    heads = {}
+    for name in ("location", "scale"):
+        coef = getattr(model, f"{name}_coef_", None)
+        if coef is not None:
+            intercept = getattr(model, f"{name}_intercept_")
+            heads[name] = {"coef": _floats(coef), "intercept": float(intercept)}
+    return heads
+
+
 def _linear_part(model):
     _check_one_bandwidth(model)
     return {
@@ -181,6 +225,7 @@ def _linear_part(model):
         "centers": _floats(model.centers_),
         "coef": [_floats(row) for row in np.asarray(model.coef_)],
         "intercept": _floats(model.intercept_),
+        **_heads(model),
     }
 
 
@@ -225,8 +270,8 @@ def to_dict(estimator, *, memory=True):
     -------
     document : dict
         See the module docstring for the format: version 1 for a
-        ``SoftmaxKDERegressor``, version 2 for a
-        ``SoftmaxKDENeighborsRegressor``.
+        ``SoftmaxKDERegressor`` (version 3 with a location or scale head),
+        version 2 for a ``SoftmaxKDENeighborsRegressor``.
 
     Raises
     ------
@@ -261,14 +306,18 @@ def to_dict(estimator, *, memory=True):
     if names is None and isinstance(estimator, Pipeline):
         names = getattr(estimator, "feature_names_in_", None)
     key = "softmax_kde_neighbors" if neighbors else "softmax_kde"
+    part = _neighbors_part(model, memory) if neighbors else _linear_part(model)
+    version = 2 if neighbors else 1
+    if "location" in part or "scale" in part:
+        version = _HEADS_VERSION
     return {
         "format": FORMAT,
-        "format_version": 2 if neighbors else 1,
+        "format_version": version,
         "model": key,
         "n_features": n_features,
         "feature_names": None if names is None else [str(n) for n in names],
         "scaling": scaling,
-        key: _neighbors_part(model, memory) if neighbors else _linear_part(model),
+        key: part,
     }
 
 
@@ -315,12 +364,43 @@ def _read_kernel(model, part):
     model.window_ = None if window is None else tuple(_array(window).tolist())
 
 
-def _read_linear(part):
-    model = SoftmaxKDERegressor(kernel=part["kernel"], period=part["period"])
+def _read_head(part, name, n_features):
+    """``(coef, intercept)`` of the head ``name``, or ``(None, None)``."""
+    head = part.get(name)
+    if head is None:
+        return None, None
+    coef = _array(head["coef"])
+    if coef.shape != (n_features,):
+        raise ValueError(
+            f"The document's {name} head has {coef.size} coefficients; the "
+            f"model has n_features={n_features}."
+        )
+    return coef, float(head["intercept"])
+
+
+def _read_linear(part, n_features):
+    location, location_intercept = _read_head(part, "location", n_features)
+    scale, scale_intercept = _read_head(part, "scale", n_features)
+    if scale is not None and part["period"] is not None:
+        raise ValueError(
+            "The document has a scale head and a period: on a circle the "
+            "period does not stretch, so a linear model there has a location "
+            "head (a rotation) only."
+        )
+    model = SoftmaxKDERegressor(
+        kernel=part["kernel"],
+        period=part["period"],
+        location=None if location is None else "linear",
+        scale=None if scale is None else "linear",
+    )
     _read_kernel(model, part)
     model.centers_ = _array(part["centers"])
     model.coef_ = _array(part["coef"]).reshape(model.centers_.size, -1)
     model.intercept_ = _array(part["intercept"])
+    model.location_coef_ = location
+    model.location_intercept_ = location_intercept
+    model.scale_coef_ = scale
+    model.scale_intercept_ = scale_intercept
     return model
 
 
@@ -375,7 +455,7 @@ def _read_neighbors(part, n_features):
 
 
 def from_dict(document):
-    """A fitted estimator rebuilt from a document of format version 1 or 2.
+    """A fitted estimator rebuilt from a document of format version 1, 2 or 3.
 
     Parameters
     ----------
@@ -395,7 +475,9 @@ def from_dict(document):
     Raises
     ------
     ValueError
-        For a document of another format, version or model.
+        For a document of another format, version or model, or with heads
+        that do not fit it (a scale head with a period, a head whose
+        coefficients are not one per feature).
 
     Examples
     --------
@@ -414,16 +496,22 @@ def from_dict(document):
             f"Not an {FORMAT} document (format={document.get('format')!r})."
         )
     version, kind = document.get("format_version"), document.get("model")
-    readers = {(1, "softmax_kde"), (2, "softmax_kde"), (2, "softmax_kde_neighbors")}
+    readers = {
+        (1, "softmax_kde"),
+        (2, "softmax_kde"),
+        (2, "softmax_kde_neighbors"),
+        (3, "softmax_kde"),
+    }
     if (version, kind) not in readers:
         raise ValueError(
             f"Unsupported document: format_version={version!r}, model={kind!r}; "
-            f"this reader reads version 1 (softmax_kde) and version 2 "
-            "(softmax_kde, softmax_kde_neighbors)."
+            f"this reader reads version 1 (softmax_kde), version 2 "
+            "(softmax_kde, softmax_kde_neighbors) and version 3 (softmax_kde "
+            "with heads)."
         )
     n_features = int(document["n_features"])
     if kind == "softmax_kde":
-        model = _read_linear(document[kind])
+        model = _read_linear(document[kind], n_features)
     else:
         model = _read_neighbors(document[kind], n_features)
     model.n_features_in_ = n_features
