@@ -170,9 +170,10 @@ default="scott"
         intercepts are not penalised.  The joint objective is not convex:
         the heads and the mixture can trade a move or a stretch between
         them, and long runs on few rows overfit (held-out early stopping,
-        on from 1000 rows, guards against that).  The Dask fit,
-        :class:`SoftmaxKDERegressorCV` and the Robocode export do not take
-        the heads yet.
+        on from 1000 rows, guards against that).  The Dask fit and
+        :class:`SoftmaxKDERegressorCV` do not take the heads yet; the
+        Robocode export writes them (format version 3), and the Java reader
+        ``SkkModel.java`` applies them.
     n_quadrature : int or None, default=None
         Gauss-Legendre nodes on each smooth piece of an interval target.
         ``None`` uses panels at most one bandwidth wide with 3 to 10 nodes.

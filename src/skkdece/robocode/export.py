@@ -153,11 +153,12 @@ __all__ = [
 ]
 
 FORMAT = "skkdece-model"
-# The neighbours model's version (the constant's value since 0.2); the
-# linear model is still written as version 1, and as version 3 with heads
-# (_HEADS_VERSION).
-FORMAT_VERSION = 2
-# The version of a linear model with a location or scale head.
+# The newest version this module writes and reads.  Each document is
+# written at the oldest version that holds it, so that older readers keep
+# reading what they can: a linear model as version 1, a neighbours model as
+# version 2, a linear model with a location or scale head as version 3.
+FORMAT_VERSION = 3
+_NEIGHBORS_VERSION = 2
 _HEADS_VERSION = 3
 _MODELS = (SoftmaxKDERegressor, SoftmaxKDENeighborsRegressor)
 _SUPPORTED = (
@@ -307,7 +308,7 @@ def to_dict(estimator, *, memory=True):
         names = getattr(estimator, "feature_names_in_", None)
     key = "softmax_kde_neighbors" if neighbors else "softmax_kde"
     part = _neighbors_part(model, memory) if neighbors else _linear_part(model)
-    version = 2 if neighbors else 1
+    version = _NEIGHBORS_VERSION if neighbors else 1
     if "location" in part or "scale" in part:
         version = _HEADS_VERSION
     return {
