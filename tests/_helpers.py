@@ -153,3 +153,12 @@ def circular_diff(a, b, period):
     """|a - b|, the shorter way round a circle of this period (None: a line)."""
     d = np.abs(a - b)
     return np.minimum(d, period - d) if period else d
+
+
+# The location-scale heads of SoftmaxKDERegressor, by name (export and Java
+# parity tests).
+HEADS = {
+    "location": dict(location="linear"),
+    "scale": dict(scale="linear"),
+    "both": dict(location="linear", scale="linear"),
+}

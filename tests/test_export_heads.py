@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from _helpers import HEADS
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,11 +20,6 @@ from skkdece.robocode.export import FORMAT, export_model, from_dict, load_model,
 
 HALF_WIDTH = 0.15
 PERIOD = 4.0
-HEADS = {
-    "location": dict(location="linear"),
-    "scale": dict(scale="linear"),
-    "both": dict(location="linear", scale="linear"),
-}
 
 # Models are fitted briefly: only their parameters matter here.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

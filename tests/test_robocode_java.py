@@ -19,10 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _helpers import circular_diff, reference_aim
+from _helpers import HEADS, circular_diff, reference_aim
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from test_export_heads import HEADS
 
 from skkdece import KERNELS, SoftmaxKDERegressor
 from skkdece.datasets import make_guess_factor_waves
