@@ -162,3 +162,17 @@ HEADS = {
     "scale": dict(scale="linear"),
     "both": dict(location="linear", scale="linear"),
 }
+
+
+def moving_stretching_data(n, seed=0, period=None):
+    """Rows whose target's location moves with feature 0 and whose spread
+    grows with feature 1: the data the location-scale heads are for.
+
+    On a circle (``period`` set) the target is wrapped and only moves.
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))
+    if period is not None:
+        return X, np.mod(1.5 * X[:, 0] + 0.3 * rng.normal(size=n), period)
+    y = 2.0 * X[:, 0] + 0.3 * np.exp(0.8 * X[:, 1]) * rng.normal(size=n)
+    return X, y

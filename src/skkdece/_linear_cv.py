@@ -13,6 +13,13 @@ in parallel under joblib; the best mean score picks ``alpha_`` and
 ``bandwidth_``, and one plain fit on all the data gives the model that
 predicts.
 
+With ``location`` or ``scale`` heads (issue 28), each configuration of
+heads to try gets a search of its own (:meth:`SoftmaxKDERegressorCV._search`),
+its folds fitted as :class:`SoftmaxKDERegressor` with those heads fits
+(:class:`HeadStart`: the two-stage start, kernels on the targets it
+standardises); the best mean held-out score over every search picks the
+heads, the penalty and the bandwidth.
+
 The path runs from the *smallest* penalty up, unlike scikit-learn's
 logistic path.  The objective is not convex in the coefficients (the loss is
 ``log sum softmax(z)_m K_m``, a difference of two log-sum-exps), and a path
@@ -43,6 +50,7 @@ not pass solutions on.
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.stats import rankdata
 from sklearn.base import _fit_context
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
@@ -51,15 +59,28 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from ._fit import (
+    as_period,
     kernel_geometry,
     linear_objective,
-    place_kernels,
     read_fit_targets,
     validate_fit_data,
 )
 from ._linear import LinearLogits
-from ._linear_regressor import SoftmaxKDERegressor
+from ._linear_regressor import (
+    _HEAD_ATTRIBUTES,
+    SoftmaxKDERegressor,
+    _head_attributes,
+)
+from ._location_scale import (
+    LocationScaleLogits,
+    LocationScaleTable,
+    check_heads,
+    head_values,
+    standardise,
+    two_stage_start,
+)
 from ._solver import minimize_lbfgs
+from ._tables._factory import training_table
 from ._tables._kernels import COMPACT_KERNELS
 from ._targets import TargetSummary, parse_bandwidth, resolve_geometry
 
@@ -202,8 +223,12 @@ def bandwidth_grid(summary, n_bandwidths, *, centers, kernel):
     return rule * np.geomspace(low, high, n_bandwidths)
 
 
-def fold_model(params, alpha, bandwidth, geometry, coef, intercept):
-    """A fitted SoftmaxKDERegressor from a path's solution, to be scored."""
+def fold_model(params, alpha, bandwidth, geometry, coef, intercept, heads=None):
+    """A fitted SoftmaxKDERegressor from a path's solution, to be scored.
+
+    ``heads``: the head attributes by name (``location_coef_``...), or None
+    for a model without heads.
+    """
     model = SoftmaxKDERegressor(**params, alpha=alpha, bandwidth=bandwidth)
     model.coef_ = coef.copy()
     model.intercept_ = np.array(intercept, dtype=np.float64)
@@ -211,7 +236,50 @@ def fold_model(params, alpha, bandwidth, geometry, coef, intercept):
     model.bandwidth_ = geometry.bandwidth
     model.window_ = geometry.window
     model.n_features_in_ = coef.shape[1]
+    if heads is not None:
+        model.set_params(
+            location="linear" if heads["location_coef_"] is not None else None,
+            scale="linear" if heads["scale_coef_"] is not None else None,
+        )
+        for name, value in heads.items():
+            setattr(model, name, value)
     return model
+
+
+class HeadStart:
+    """How a path's fits start their location and scale heads.
+
+    Parameters
+    ----------
+    location, scale : bool
+        Which heads are on.
+    alpha : float
+        The penalty of the two-stage start's ridge regressions, as for a fit
+        on all the rows (a fold's start uses its fold's penalty, as
+        :class:`SoftmaxKDERegressor` with that penalty would).  One value
+        for a whole search, so that every path of a fold and bandwidth
+        places its kernels from the same start and warm starts carry over.
+    """
+
+    def __init__(self, location, scale, alpha):
+        self.location = bool(location)
+        self.scale = bool(scale)
+        self.alpha = float(alpha)
+
+    def targets(self, X, lower, upper, sample_weight, period, alpha=None):
+        """``(heads, z_lower, z_upper)``: the two-stage start and the targets
+        it standardises (the targets the kernels are placed on)."""
+        heads = two_stage_start(
+            X,
+            lower,
+            upper,
+            sample_weight,
+            location=self.location,
+            scale=self.scale,
+            period=period,
+            alpha=self.alpha if alpha is None else alpha,
+        )
+        return (heads, *standardise(lower, upper, *head_values(X, heads)))
 
 
 def path_fits(
@@ -227,6 +295,8 @@ def path_fits(
     rows=None,
     path_tol=None,
     starts=None,
+    heads=None,
+    head_alpha=None,
 ):
     """Fit every grid point on one set of rows, each bandwidth warm along alphas.
 
@@ -259,7 +329,16 @@ def path_fits(
     starts : list of (ndarray or None) or None, default=None
         Starting point of each bandwidth's first fit (a solution of the same
         rows and bandwidth at a smaller penalty, for a refinement of the
-        path); None: zeros.
+        path); None: zeros (and the heads' two-stage start).
+    heads : HeadStart or None, default=None
+        The location and scale heads, or None for none.  With heads the
+        fits are those of ``SoftmaxKDERegressor(location=..., scale=...)``:
+        the kernels are placed on the targets standardised by the
+        two-stage start (so ``bandwidths`` are in units of the standardised
+        target), and each path starts from that start.
+    head_alpha : float or None, default=None
+        The penalty of the heads' start on these rows; None:
+        ``heads.alpha``.
 
     Yields
     ------
@@ -267,39 +346,85 @@ def path_fits(
         The bandwidth's and the penalty's index.
     geometry : Geometry
         Centers, bandwidth and window of the fit.
-    model : LinearLogits
-        Its parameter layout (``model.unpack``).
+    model : LinearLogits or LocationScaleLogits
+        Its parameter layout (``model.unpack``, with heads
+        ``model.unpack_heads``).
     result : SolverResult
         The solution.
     """
-    summary = TargetSummary.from_targets(
-        lower, upper, sample_weight, period=params["period"]
-    )
+    period = params["period"]
+    head_options, start = {}, None
+    z_lower, z_upper = lower, upper
+    if heads is not None:
+        start, z_lower, z_upper = heads.targets(
+            X, lower, upper, sample_weight, period, alpha=head_alpha
+        )
+        spread = TargetSummary.from_targets(
+            lower, upper, sample_weight, period=period
+        ).spread
+        head_options = dict(
+            location=heads.location,
+            scale=heads.scale,
+            target_scale=spread if spread > 0 else 1.0,
+        )
+    summary = TargetSummary.from_targets(z_lower, z_upper, sample_weight, period=period)
     coordinates = {}  # by number of atoms: sets of bandwidths have more
     for j, bandwidth in enumerate(bandwidths):
-        geometry, table = place_kernels(
-            summary,
-            lower,
-            upper,
-            centers=centers[j],
-            bandwidth=bandwidth,
+        kernels = dict(
             kernel=params["kernel"],
             loss=params["loss"],
             n_quadrature=params["n_quadrature"],
-            placement=params["placement"],
-            sample_weight=sample_weight,
         )
-        table.check_covered(rows=rows)
+        # With heads, as SoftmaxKDERegressor places them: on the start's
+        # standardised targets (the table reads the raw ones).
+        geometry = kernel_geometry(
+            summary,
+            z_lower,
+            z_upper,
+            sample_weight,
+            centers=centers[j],
+            bandwidth=bandwidth,
+            kernel=params["kernel"],
+            placement=params["placement"],
+        )
+        if heads is None:
+            table = training_table(
+                lower,
+                upper,
+                geometry.centers,
+                bandwidth=geometry.bandwidth,
+                period=period,
+                **kernels,
+            )
+            table.check_covered(rows=rows)
+        else:
+            table = LocationScaleTable(
+                lower,
+                upper,
+                geometry.centers,
+                bandwidth=geometry.bandwidth,
+                period=period,
+                location=heads.location,
+                scale=heads.scale,
+                **kernels,
+            )
         model, objective = linear_objective(
             table,
             X,
             sample_weight,
             fit_intercept=params["fit_intercept"],
             alpha=alphas[0],
+            **head_options,
         )
         if model.n_params not in coordinates:
             coordinates[model.n_params] = model.solver_coordinates(X, sample_weight)
         solution = np.zeros(model.n_params)
+        if start is not None:
+            solution = model.pack(
+                np.zeros((model.n_centers, model.n_features)),
+                np.zeros(model.n_centers),
+                start,
+            )
         if starts is not None and starts[j] is not None:
             solution = np.array(starts[j], dtype=np.float64)
         with objective.running():
@@ -335,6 +460,7 @@ def scoring_path(
     return_params=False,
     path_tol=None,
     starts=None,
+    heads=None,
 ):
     """Fit one fold along the grid (:func:`path_fits`) and score every fit.
 
@@ -356,7 +482,8 @@ def scoring_path(
         Whether the scorer gets the held-out rows' weights.
     return_params : bool, default=False
         Whether to return every solution.
-    path_tol, starts : float or None, list or None, default=None
+    path_tol, starts, heads : float or None, list or None, HeadStart or None, \
+default=None
         As for :func:`path_fits`.
 
     Returns
@@ -382,7 +509,8 @@ def scoring_path(
     solutions = []
     # The loss is a weighted mean: the same prior on the coefficients (the
     # penalty of the summed loss) on fewer rows is a larger alpha.
-    fold_alphas = alphas * (float(np.sum(sample_weight)) / np.sum(sample_weight[train]))
+    factor = float(np.sum(sample_weight)) / np.sum(sample_weight[train])
+    fold_alphas = alphas * factor
     fits = path_fits(
         X[train],
         lower[train],
@@ -395,12 +523,22 @@ def scoring_path(
         rows=train,
         path_tol=path_tol,
         starts=starts,
+        heads=heads,
+        head_alpha=None if heads is None else heads.alpha * factor,
     )
     for j, i, geometry, model, result in fits:
         n_iter[j, i] = result.n_iter
         solutions.append(result.params)
         coef, intercept = model.unpack(result.params)
-        fitted = fold_model(params, alphas[i], bandwidths[j], geometry, coef, intercept)
+        fitted = fold_model(
+            params,
+            alphas[i],
+            bandwidths[j],
+            geometry,
+            coef,
+            intercept,
+            None if heads is None else _head_attributes(model, result.params),
+        )
         scores[j, i] = scorer(fitted, X_test, y_test, **score_kwargs)
     if return_params:
         per_bandwidth = [
@@ -633,11 +771,12 @@ class PathSearch:
         return self.points[(j, float(alpha))][2]
 
     def arrays(self, alphas=None, bandwidths=None):
-        """``alphas_``, ``bandwidths_``, ``scores_`` and ``n_iter_path_``.
+        """``alphas_``, ``bandwidths_``, ``scores_``, ``n_iter_path_`` and
+        which points were tried.
 
         ``alphas`` and ``bandwidths``: the grid's order (explicit grids), or
         None: every value tried, increasing.  Points not tried score NaN,
-        with 0 iterations.
+        with 0 iterations; ``tried`` (n_bandwidths, n_alphas) says which.
         """
         if alphas is None:
             alphas = np.unique([a for (_, a) in self.points])
@@ -649,12 +788,82 @@ class PathSearch:
         shape = (self.n_folds, len(order), len(alphas))
         scores = np.full(shape, np.nan)
         n_iter = np.zeros(shape, dtype=np.intp)
+        tried = np.zeros(shape[1:], dtype=bool)
         for jj, j in enumerate(order):
             for i, alpha in enumerate(alphas):
                 point = self.points.get((j, float(alpha)))
                 if point is not None:
                     scores[:, jj, i], n_iter[:, jj, i] = point[0], point[1]
-        return np.asarray(alphas, dtype=np.float64), bandwidths, scores, n_iter
+                    tried[jj, i] = True
+        alphas = np.asarray(alphas, dtype=np.float64)
+        return alphas, bandwidths, scores, n_iter, tried
+
+
+class _FitData:
+    """The validated rows of a cross-validated fit, as every search reads them."""
+
+    def __init__(self, X, y, lower, upper, sample_weight, given_weight):
+        self.X, self.y, self.lower, self.upper = X, y, lower, upper
+        self.sample_weight = sample_weight
+        self.used = sample_weight > 0
+        # Whether the scorer gets the held-out rows' weights.
+        self.weighted = given_weight is not None
+
+
+class _HeadSearch:
+    """One configuration of heads' search: its arrays and its best point.
+
+    ``best`` is the best mean score over the folds (NaN, a failed scorer,
+    counts as ``-inf``), ``best_index`` its ``(j, i)`` in ``(bandwidths,
+    alphas)`` (the first on a tie).
+    """
+
+    def __init__(
+        self, heads, search, arrays, *, summary, z_lower, z_upper, fold_centers
+    ):
+        self.heads, self.search = heads, search
+        self.alphas, self.bandwidths, self.scores, self.n_iter, self.tried = arrays
+        self.summary, self.z_lower, self.z_upper = summary, z_lower, z_upper
+        self.fold_centers = fold_centers
+        mean = np.mean(self.scores, axis=0)
+        # Points not tried, and NaN scores (a failed scorer), never win; all
+        # NaN: the first point.
+        flat = np.where(np.isnan(mean), -np.inf, mean)
+        self.best_index = np.unravel_index(np.argmax(flat), flat.shape)
+        self.best = float(flat[self.best_index])
+
+
+def _cv_results(searches, n_folds):
+    """``cv_results_``: one entry per point tried, configurations in order.
+
+    As :class:`~sklearn.model_selection.GridSearchCV`'s: ``param_*`` arrays,
+    ``params`` dicts, ``split{k}_test_score``, their mean, standard
+    deviation and rank (1 the best; NaN means rank last).
+    """
+    names = ("location", "scale", "bandwidth", "alpha")
+    rows, scores = [], []
+    for found in searches:
+        for j, i in zip(*np.nonzero(found.tried), strict=True):
+            bandwidth = found.bandwidths[j]
+            bandwidth = float(bandwidth) if np.ndim(bandwidth) == 0 else bandwidth
+            rows.append((*found.heads, bandwidth, float(found.alphas[i])))
+            scores.append(found.scores[:, j, i])
+    scores = np.array(scores).reshape(len(rows), n_folds)
+    results = {}
+    for k, name in enumerate(names):
+        column = np.empty(len(rows), dtype=object)
+        column[:] = [row[k] for row in rows]
+        results[f"param_{name}"] = column
+    results["param_alpha"] = results["param_alpha"].astype(np.float64)
+    results["params"] = [dict(zip(names, row, strict=True)) for row in rows]
+    for k in range(n_folds):
+        results[f"split{k}_test_score"] = scores[:, k]
+    mean = np.mean(scores, axis=1)
+    results["mean_test_score"] = mean
+    results["std_test_score"] = np.std(scores, axis=1)
+    ranked = np.where(np.isnan(mean), -np.inf, mean)
+    results["rank_test_score"] = rankdata(-ranked, method="min").astype(np.int32)
+    return results
 
 
 class SoftmaxKDERegressorCV(SoftmaxKDERegressor):
@@ -747,6 +956,30 @@ default="auto"
         Half-width of the uniform target around each point in a 1-D ``y``.
     fit_intercept : bool, default=True
         Whether to fit one intercept per center.
+    location : {"linear"}, None or list of them, default=None
+        The location head of :class:`SoftmaxKDERegressor`, or a list of
+        options to choose from by the same cross-validated score, such as
+        ``[None, "linear"]``.  Every pair of a ``location`` and a ``scale``
+        option gets a search of its own over ``alphas`` and ``bandwidths``
+        (``"auto"`` searches start from the bandwidth rule of that pair's
+        targets), and the pair whose best point has the highest mean
+        held-out score wins (the first, in the order ``location`` then
+        ``scale`` options are given, on a tie): ``location_``, ``scale_``.
+        With a head, each fold's fits are those of ``SoftmaxKDERegressor``
+        with it: the two-stage start on the fold's training rows (its ridges
+        at the search's first penalty, so that every path of the fold
+        places its kernels from one start), kernels placed on the targets it
+        standardises, the heads fitted jointly with the logits.  Bandwidths,
+        given or searched, are then in units of the standardised target
+        ``z = (t - mu(x)) / s(x)``, not of ``t``; the rule's bandwidth of an
+        ``"auto"`` or int grid is that of all the rows' ``z``.  Each option
+        costs one search (with heads, fits take more iterations).  None
+        (the default) searches no head: the estimator as without heads,
+        bit for bit.
+    scale : {"linear"}, None or list of them, default=None
+        The scale head, or options to choose from, as ``location``.  A scale
+        head needs a target on the real line and, as with ``location``, the
+        gaussian or exponential kernel there (a ValueError otherwise).
     n_quadrature : int or None, default=None
         Gauss-Legendre nodes per smooth piece of an interval target.
     cv : int, cross-validation generator or iterable, default=5
@@ -820,10 +1053,30 @@ default="auto"
         set itself is ``bandwidths_[best_index_[0]]``).
     best_index_ : tuple of int
         ``(j, i)`` with ``bandwidths_[j]``, ``alphas_[i]`` the chosen pair.
+        With several options of heads, ``alphas_``, ``bandwidths_``,
+        ``scores_``, ``n_iter_path_`` and ``best_index_`` are those of the
+        chosen heads' search; ``cv_results_`` holds every search.
+    location_ : {"linear"} or None
+        The chosen location option.
+    scale_ : {"linear"} or None
+        The chosen scale option.
+    cv_results_ : dict of ndarray
+        Every point tried, heads included, one entry per point, as
+        :class:`~sklearn.model_selection.GridSearchCV`'s: ``param_location``,
+        ``param_scale``, ``param_bandwidth`` (object arrays),
+        ``param_alpha``, ``params`` (dicts of those four), ``split{k}_test_score``,
+        ``mean_test_score``, ``std_test_score`` and ``rank_test_score``
+        (1 for the chosen point; NaN scores rank last).  Pass
+        ``pandas.DataFrame(cv_results_)`` for a table.
     coef_ : ndarray of shape (n_atoms, n_features)
         Coefficients of the final model.
     intercept_ : ndarray of shape (n_atoms,)
         Intercepts of the final model.
+    location_coef_, location_intercept_, scale_coef_, scale_intercept_ : \
+ndarray of shape (n_features,) or float or None
+        The final model's heads (None for a head not chosen), as for
+        :class:`SoftmaxKDERegressor`; with ``refit=False`` the folds'
+        averages.
     centers_ : ndarray of shape (n_atoms,)
         Kernel centers of the final model's atoms.
     window_ : tuple of float or None
@@ -918,6 +1171,16 @@ default="auto"
     (3, 3, 4)
     >>> bool(model.alpha_ in model.alphas_), model.predict([[0.5]]).round(1)
     (True, array([1.]))
+
+    Whether a location head helps, chosen by the same held-out score:
+
+    >>> model = SoftmaxKDERegressorCV(
+    ...     alphas=[1e-3], bandwidths=[0.2], centers=8, cv=3, location=[None, "linear"]
+    ... ).fit(X, y)
+    >>> model.location_, model.scale_, len(model.cv_results_["params"])
+    ('linear', None, 2)
+    >>> model.location_coef_.round(1)
+    array([2.])
     """
 
     _parameter_constraints: dict = {
@@ -940,6 +1203,8 @@ default="auto"
             Interval(Real, 0, None, closed="left"),
             None,
         ],
+        "location": [StrOptions({"linear"}), None, list, tuple],
+        "scale": [StrOptions({"linear"}), None, list, tuple],
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "refit": ["boolean"],
@@ -958,6 +1223,8 @@ default="auto"
         period=None,
         target_width=0.0,
         fit_intercept=True,
+        location=None,
+        scale=None,
         n_quadrature=None,
         cv=5,
         scoring=None,
@@ -977,6 +1244,8 @@ default="auto"
         self.period = period
         self.target_width = target_width
         self.fit_intercept = fit_intercept
+        self.location = location
+        self.scale = scale
         self.n_quadrature = n_quadrature
         self.cv = cv
         self.scoring = scoring
@@ -1031,6 +1300,7 @@ default="auto"
         """
         X, y = validate_fit_data(self, X, y)
         params = self._shared_params()
+        configurations = self._head_configurations()
         lower, upper, sample_weight_ = read_fit_targets(
             X,
             y,
@@ -1038,10 +1308,102 @@ default="auto"
             target_width=float(self.target_width),
             period=params["period"],
         )
-        used = sample_weight_ > 0
-        summary = TargetSummary.from_targets(
-            lower[used], upper[used], sample_weight_[used], period=params["period"]
+        data = _FitData(X, y, lower, upper, sample_weight_, sample_weight)
+        splitter = check_cv(self.cv, y, classifier=False)
+        folds = list(splitter.split(X, y, groups))
+        scorer = check_scoring(SoftmaxKDERegressor(), scoring=self.scoring)
+        searches = [
+            self._search(heads, data, params, folds, scorer) for heads in configurations
+        ]
+        # The heads of the best mean score (the first configuration on a tie).
+        best = max(range(len(searches)), key=lambda c: (searches[c].best, -c))
+        found = searches[best]
+        self.cv_results_ = _cv_results(searches, len(folds))
+        self.location_, self.scale_ = found.heads
+        self.alphas_, self.bandwidths_ = found.alphas, found.bandwidths
+        self.scores_, self.n_iter_path_ = found.scores, found.n_iter
+        j, i = found.best_index
+        self.best_index_ = (int(j), int(i))
+        self.alpha_ = float(self.alphas_[i])
+        chosen = self.bandwidths_[j]
+        location, scale = found.heads
+
+        if self.refit:
+            final = SoftmaxKDERegressor(
+                **params,
+                alpha=self.alpha_,
+                bandwidth=chosen,
+                verbose=self.verbose,
+            )
+            if any(found.heads):
+                final.set_params(location=location, scale=scale)
+            if "early_stopping" in final.get_params():
+                # The exact fit at the chosen point, whatever the plain
+                # estimator's default stopping rule.
+                final.set_params(early_stopping=False)
+            final.fit(X, y, sample_weight=sample_weight)
+            self.coef_, self.intercept_ = final.coef_, final.intercept_
+            for name in _HEAD_ATTRIBUTES:
+                setattr(self, name, getattr(final, name, None))
+            self.centers_, self.window_ = final.centers_, final.window_
+            self.bandwidth_ = final.bandwidth_
+            self.n_iter_, self.objective_ = final.n_iter_, final.objective_
+            return self
+        geometry = self._geometry(
+            found.summary,
+            found.fold_centers(chosen),
+            chosen,
+            found.z_lower,
+            found.z_upper,
+            sample_weight_,
         )
+        solution = np.mean(found.search.solutions(chosen, self.alpha_), axis=0)
+        n_atoms, n_features = geometry.centers.size, X.shape[1]
+        if any(found.heads):
+            model = LocationScaleLogits(
+                n_atoms,
+                n_features,
+                fit_intercept=self.fit_intercept,
+                location=location is not None,
+                scale=scale is not None,
+            )
+        else:
+            model = LinearLogits(n_atoms, n_features, fit_intercept=self.fit_intercept)
+        coef, intercept = model.unpack(solution)
+        self.coef_, self.intercept_ = coef.copy(), np.array(intercept, dtype=float)
+        for name, value in _head_attributes(model, solution).items():
+            setattr(self, name, value)
+        self.centers_ = geometry.centers
+        self.bandwidth_ = geometry.bandwidth
+        self.window_ = geometry.window
+        self.n_iter_, self.objective_ = 0, None
+        return self
+
+    def _head_configurations(self):
+        """The ``(location, scale)`` pairs to search, validated, in order."""
+        options = []
+        for name in ("location", "scale"):
+            value = getattr(self, name)
+            values = [value] if value is None or isinstance(value, str) else value
+            values = list(values)
+            bad = [v for v in values if v not in (None, "linear")]
+            if not values or bad or len(set(values)) < len(values):
+                raise ValueError(
+                    f"{name} must be None, 'linear' or a non-empty list of "
+                    f"distinct ones of them (the options to search); got {value!r}."
+                )
+            options.append(values)
+        configurations = [(loc, sc) for loc in options[0] for sc in options[1]]
+        for location, scale in configurations:
+            # The plain estimator's errors: a scale on a circle, a compact
+            # kernel with heads on the line.
+            check_heads(location, scale, as_period(self.period), self.kernel)
+        return configurations
+
+    def _search(self, heads, data, params, folds, scorer):
+        """The search of ``alpha`` and ``bandwidth`` with the heads ``heads``."""
+        X, y, lower, upper = data.X, data.y, data.lower, data.upper
+        sample_weight_, used = data.sample_weight, data.used
         auto_alphas = isinstance(self.alphas, str)
         auto_bandwidths = isinstance(self.bandwidths, str)
         scale = alpha_scale(X[used], sample_weight_[used])
@@ -1052,6 +1414,24 @@ default="auto"
         else:
             alphas = _grid(self.alphas, "alphas", low_open=False)
         alphas = np.sort(alphas)
+        start = None
+        z_lower, z_upper = lower, upper
+        if any(heads):
+            # The heads start where a fit at the first penalty would: the
+            # kernels (and the bandwidth rule) see the targets it
+            # standardises.
+            start = HeadStart(heads[0] is not None, heads[1] is not None, alphas[0])
+            fitted_start, _, _ = start.targets(
+                X[used],
+                lower[used],
+                upper[used],
+                sample_weight_[used],
+                params["period"],
+            )
+            z_lower, z_upper = standardise(lower, upper, *head_values(X, fitted_start))
+        summary = TargetSummary.from_targets(
+            z_lower[used], z_upper[used], sample_weight_[used], period=params["period"]
+        )
         rule = None
         if auto_bandwidths:
             rule = float(
@@ -1081,13 +1461,9 @@ default="auto"
             # One geometry for all folds, so their coefficients can be averaged;
             # the centers of one scale (each fold's fit repeats them per scale).
             g = self._geometry(
-                summary, self.centers, bandwidth, lower, upper, sample_weight_
+                summary, self.centers, bandwidth, z_lower, z_upper, sample_weight_
             )
             return g.centers[: g.centers.size // g.n_scales]
-
-        splitter = check_cv(self.cv, y, classifier=False)
-        folds = list(splitter.split(X, y, groups))
-        scorer = check_scoring(SoftmaxKDERegressor(), scoring=self.scoring)
 
         def evaluate(path_bandwidths, path_alphas, starts):
             centers = [fold_centers(b) for b in path_bandwidths]
@@ -1105,10 +1481,11 @@ default="auto"
                     centers=centers,
                     params=params,
                     scorer=scorer,
-                    score_weights=sample_weight is not None,
+                    score_weights=data.weighted,
                     return_params=True,
                     path_tol=path_tol,
                     starts=None if starts is None else starts[k],
+                    heads=start,
                 )
                 for k, (train, test) in enumerate(folds)
             )
@@ -1134,49 +1511,18 @@ default="auto"
                     [h / 2.0, h * 2.0], [alpha], low=low, high=high
                 )
                 search.search_alpha(low=alpha_low * scale, high=alpha_high * scale)
-        self.alphas_, self.bandwidths_, self.scores_, self.n_iter_path_ = search.arrays(
-            None if auto_alphas else alphas,
-            None if auto_bandwidths else bandwidths,
+        return _HeadSearch(
+            heads,
+            search,
+            search.arrays(
+                None if auto_alphas else alphas,
+                None if auto_bandwidths else bandwidths,
+            ),
+            summary=summary,
+            z_lower=z_lower,
+            z_upper=z_upper,
+            fold_centers=fold_centers,
         )
-        mean = np.mean(self.scores_, axis=0)
-        # Points not tried, and NaN scores (a failed scorer), never win; all
-        # NaN: the first point.
-        flat = np.where(np.isnan(mean), -np.inf, mean)
-        j, i = np.unravel_index(np.argmax(flat), flat.shape)
-        self.best_index_ = (int(j), int(i))
-        self.alpha_ = float(self.alphas_[i])
-        chosen = self.bandwidths_[j]
-
-        if self.refit:
-            final = SoftmaxKDERegressor(
-                **params,
-                alpha=self.alpha_,
-                bandwidth=chosen,
-                verbose=self.verbose,
-            )
-            if "early_stopping" in final.get_params():
-                # The exact fit at the chosen point, whatever the plain
-                # estimator's default stopping rule.
-                final.set_params(early_stopping=False)
-            final.fit(X, y, sample_weight=sample_weight)
-            self.coef_, self.intercept_ = final.coef_, final.intercept_
-            self.centers_, self.window_ = final.centers_, final.window_
-            self.bandwidth_ = final.bandwidth_
-            self.n_iter_, self.objective_ = final.n_iter_, final.objective_
-            return self
-        geometry = self._geometry(
-            summary, fold_centers(chosen), chosen, lower, upper, sample_weight_
-        )
-        solution = np.mean(search.solutions(chosen, self.alpha_), axis=0)
-        coef, intercept = LinearLogits(
-            geometry.centers.size, X.shape[1], fit_intercept=self.fit_intercept
-        ).unpack(solution)
-        self.coef_, self.intercept_ = coef.copy(), np.array(intercept, dtype=float)
-        self.centers_ = geometry.centers
-        self.bandwidth_ = geometry.bandwidth
-        self.window_ = geometry.window
-        self.n_iter_, self.objective_ = 0, None
-        return self
 
     def _geometry(self, summary, centers, bandwidth, lower, upper, sample_weight):
         """The kernels' geometry of all the (weighted) training targets."""
