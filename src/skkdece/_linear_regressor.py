@@ -36,6 +36,7 @@ from ._location_scale import (
     LocationScaleTable,
     check_heads,
     head_values,
+    line_search_barrier,
     standardise,
     two_stage_start,
 )
@@ -640,7 +641,7 @@ default="scott"
                 self.tol,
             )
             minimize_lbfgs(
-                objective.loss_gradient,
+                _solver_objective(model, objective.loss_gradient),
                 self._initial_params(model),
                 coordinates=coordinates,
                 max_iter=self.max_iter,
@@ -695,7 +696,7 @@ default="scott"
             self._store(model, initial, loss_gradient(initial)[0])
             return
         result = minimize_lbfgs(
-            loss_gradient,
+            _solver_objective(model, loss_gradient),
             initial,
             coordinates=coordinates,
             max_iter=self.max_iter if n_iter is None else n_iter + 1,
@@ -807,6 +808,17 @@ _HEAD_ATTRIBUTES = (
     "scale_coef_",
     "scale_intercept_",
 )
+
+
+def _solver_objective(model, loss_gradient):
+    """What L-BFGS-B minimises: with heads, ``loss_gradient`` behind
+    :func:`~skkdece._location_scale.line_search_barrier` (a trial step can
+    stretch a target to an infinite loss); without, ``loss_gradient``
+    itself.
+    """
+    if isinstance(model, LocationScaleLogits):
+        return line_search_barrier(loss_gradient)
+    return loss_gradient
 
 
 def _head_attributes(model, params):

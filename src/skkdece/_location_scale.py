@@ -47,9 +47,10 @@ import numpy as np
 from scipy import linalg, sparse
 from scipy.special import logsumexp
 from sklearn.linear_model import Ridge
+from sklearn.utils.sparsefuncs import min_max_axis
 
 from ._chunking import row_batches
-from ._linear import LinearLogits, feature_moments
+from ._linear import LinearLogits, feature_moments, feature_scale
 from ._tables._kernels import (
     COMPACT_KERNELS,
     _bandwidth_groups,
@@ -659,31 +660,70 @@ class LocationScaleLogits(LinearLogits):
         return value, grad
 
     def solver_coordinates(self, X, sample_weight):
-        """The logits' coordinates, and the heads' in the same feature frame."""
+        """The logits' coordinates, and the heads' on centered features."""
+        mean, std = feature_moments(X, sample_weight)
+        if sparse.issparse(X):
+            low, high = min_max_axis(X, axis=0)
+        else:
+            low, high = np.min(X, axis=0), np.max(X, axis=0)
+        extremes = np.vstack([low, high]).astype(np.float64)
+        return self.coordinates_from(mean, std, feature_scale(X), extremes=extremes)
+
+    def coordinates_from(self, mean, std, magnitude, extremes=None):
+        """:meth:`solver_coordinates` from the features' weighted means,
+        deviations, largest magnitudes (as
+        :meth:`~skkdece._linear.LinearLogits.coordinates_from`, what a
+        partitioned fit can add up over its partitions) and ``extremes``,
+        the features' smallest and largest values, shape (2, d), which the
+        heads need.
+        """
         base = LinearLogits(
             self.n_centers, self.n_features, fit_intercept=self.fit_intercept
-        ).solver_coordinates(X, sample_weight)
-        if base.mean is None:
-            mean = feature_moments(X, sample_weight)[0] if self.n_heads else None
-        else:
-            mean = base.mean
-        return HeadCoordinates(self, base, mean)
+        ).coordinates_from(mean, std, magnitude)
+        if extremes is None:
+            if self.n_heads:
+                raise ValueError(
+                    "The location and scale heads' solver coordinates need the "
+                    "features' extremes."
+                )
+            extremes = np.zeros((2, self.n_features))
+        return HeadCoordinates(self, base, mean, extremes)
 
 
 class HeadCoordinates:
     """Solver coordinates of a :class:`LocationScaleLogits` model.
 
-    The logits' part is :class:`~skkdece._linear.SolverCoordinates`'s; each
-    head is written on the same scaled features, centered on their means
-    (its intercept then is the head at the mean row), and the location in
-    units of the targets' spread, so that a shift or stretch of the target
-    leaves the solver's path unchanged.
+    The logits' part is :class:`~skkdece._linear.SolverCoordinates`'s.  Each
+    head is written on centered features: every feature minus its weighted
+    mean, divided by the logits' scale of it or, where larger, by the
+    largest distance of a row from the mean, both rounded as the logits'
+    are (the distance to a power of two, the mean to a sixteenth of the
+    scale), so that weights and repeated rows give the same path.  A unit
+    step of the solver in one head coefficient then moves no row's location
+    (in units of the targets' spread) or log scale by more than about 1.4,
+    and the head's intercept is its value at the mean row.  The location is
+    in units of the targets' spread, so that a shift or stretch of the
+    target leaves the solver's path unchanged.
+
+    The logits' coordinates leave features of moderate magnitude uncentered
+    and unscaled (to keep LogisticRegression's path); the heads cannot.  On
+    the real waves of Walls a feature with values from 0 to 8 and mean 6.5
+    was one of them: L-BFGS-B's first step (of unit length) in its
+    log-scale coefficient lowered most rows' log scale by 6 to 12, which
+    stretched their targets over 10^4 to 10^6 bandwidths (an infinite loss,
+    see :func:`line_search_barrier`).
     """
 
-    def __init__(self, model, base, mean):
+    def __init__(self, model, base, mean, extremes):
         self.model = model
         self.base = base
-        self.mean = np.zeros(model.n_features) if mean is None else mean
+        mean = np.asarray(mean, dtype=np.float64)
+        low, high = np.asarray(extremes, dtype=np.float64)
+        reach = np.maximum(high - mean, mean - low)
+        exponent = np.round(np.log2(np.where(reach > 0, reach, 1.0)))
+        self.scale = np.maximum(np.exp2(exponent), base.scale)
+        step = self.scale / 16.0
+        self.mean = np.round(mean / step) * step
         units = [model.target_scale] * model.location + [1.0] * model.scale
         self.units = np.asarray(units, dtype=np.float64)
 
@@ -699,7 +739,7 @@ class HeadCoordinates:
         out[:n] = self.base.to_solver(params[:n])
         for w, unit in self._heads():
             out[w.stop] = (params[w.stop] + params[w] @ self.mean) / unit
-            out[w] = params[w] * self.base.scale / unit
+            out[w] = params[w] * self.scale / unit
         return out
 
     def from_solver(self, u):
@@ -707,7 +747,7 @@ class HeadCoordinates:
         out = np.array(u, dtype=np.float64)
         out[:n] = self.base.from_solver(u[:n])
         for w, unit in self._heads():
-            out[w] = u[w] * unit / self.base.scale
+            out[w] = u[w] * unit / self.scale
             out[w.stop] = u[w.stop] * unit - out[w] @ self.mean
         return out
 
@@ -716,9 +756,40 @@ class HeadCoordinates:
         out = np.array(grad, dtype=np.float64)
         out[:n] = self.base.gradient(grad[:n])
         for w, unit in self._heads():
-            out[w] = unit * (grad[w] - grad[w.stop] * self.mean) / self.base.scale
+            out[w] = unit * (grad[w] - grad[w.stop] * self.mean) / self.scale
             out[w.stop] = unit * grad[w.stop]
         return out
+
+
+def line_search_barrier(loss_gradient):
+    """``loss_gradient`` with its non-finite values made a finite barrier.
+
+    With the heads, a trial step of the solver can stretch a target over
+    more bandwidths than the quadrature may take (``_MAX_STRETCH``) or out
+    of the floating-point range: its loss is then infinite.  SciPy's
+    L-BFGS-B cannot step back from an infinite value: its line search
+    interpolates a NaN step, clamps it to zero, lands on the previous
+    iterate and reports convergence, since the objective did not change
+    (on the real waves of Walls it stopped after one iteration).  The
+    wrapper returns, in place of such a value, the first (starting) value
+    ``f_0`` plus ``max(1, |f_0|)`` and a zero gradient.  L-BFGS-B's iterates
+    never rise above ``f_0``, so such a point always fails the sufficient
+    decrease test: it is never accepted, only bracketed, and the line
+    search steps back inside the bracket.  Finite values pass unchanged.
+    """
+    reference = []
+
+    def wrapped(params):
+        value, grad = loss_gradient(params)
+        if np.isfinite(value):
+            if not reference:
+                reference.append(float(value))
+            return value, grad
+        if not reference:  # an infinite start: nothing to compare with
+            return value, grad
+        return reference[0] + max(1.0, abs(reference[0])), np.zeros_like(grad)
+
+    return wrapped
 
 
 # ---------------------------------------------------------------------------
