@@ -6,7 +6,9 @@ copies of them with every feature moved by a random 0.1% of its spread, so
 that no two rows merge), exports it, and fights a short battle of
 ``skk.LearnedGun`` against the opponent; the robot adds the battle's own
 waves to the memory and logs its aim times (``aimtime-<round>.csv``: search
-and aim, per bullet). The engine's per-turn CPU budget is the
+and aim, per bullet) and, where the sources have it, the time of taking in
+each broken wave (``skk.OnlineTuning``: one search, the nine candidates'
+scores, the memory's append). The engine's per-turn CPU budget is the
 ``robocode.cpu.constant`` it measured when it started (written to its
 ``config/robocode.properties``); a robot that goes over it skips turns.
 
@@ -82,13 +84,21 @@ def cpu_budget_ms(workdir):
 
 
 def aim_times(data_dir, rounds):
-    """Aims, mean and largest aim time (ms) and the memory at the end."""
+    """Aims, mean and largest aim time (ms), and the mean time of taking in
+    a broken wave (ms; NaN where the gun does not log it)."""
     with open(Path(data_dir) / f"aimtime-{rounds - 1}.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
     if row["load_error"]:
         raise RuntimeError(f"the gun did not load its model: {row['load_error']}")
     aims = int(row["aims"])
-    return aims, int(row["aim_nanos"]) / aims / 1e6, int(row["max_aim_nanos"]) / 1e6
+    observed = int(row.get("observed") or 0)
+    observe = int(row["observe_nanos"]) / observed / 1e6 if observed else float("nan")
+    return (
+        aims,
+        int(row["aim_nanos"]) / aims / 1e6,
+        int(row["max_aim_nanos"]) / 1e6,
+        observe,
+    )
 
 
 def main(argv=None):
@@ -113,9 +123,9 @@ def main(argv=None):
     )
     print(
         "| sources | waves (start) | aims | mean aim (ms) | largest (ms) "
-        "| budget (ms) | mean / budget | skipped turns |"
+        "| wave taken in (ms) | budget (ms) | mean / budget | skipped turns |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="skkdece-aim-") as tmp:
         tmp = Path(tmp)
         trees = [("working tree", None)]
@@ -139,12 +149,13 @@ def main(argv=None):
                     classes=classes[name],
                     data_files={"model.json": path},
                 )
-                aims, mean, largest = aim_times(data_dir, args.rounds)
+                aims, mean, largest, observe = aim_times(data_dir, args.rounds)
                 budget = cpu_budget_ms(workdir)
                 skipped = rc.battle_stats(data_dir)["skipped_turns"]
                 print(
                     f"| {name} | {n} | {aims} | {mean:.3f} | {largest:.2f} "
-                    f"| {budget:.2f} | {mean / budget:.2f} | {skipped} |",
+                    f"| {observe:.3f} | {budget:.2f} | {mean / budget:.2f} "
+                    f"| {skipped} |",
                     flush=True,
                 )
     return 0

@@ -14,7 +14,10 @@ differ only in their gun:
 - ``learned online``: ``skk.LearnedGun``, the neighbours model's metric
   trained on the recorded waves of the *other* six opponents (``train-gun
   --leave-out``, rounds as groups), its memory empty at the start and
-  filled with the battle's own waves;
+  filled with the battle's own waves, its bandwidth and sharpness chosen
+  online among multiples of the trained ones (``skk.OnlineTuning``);
+- ``learned online, trained values``: the same, aiming with the trained
+  bandwidth and sharpness throughout (the gun before ``OnlineTuning``);
 - ``learned +data``: the same metric, its memory preloaded with the waves
   recorded against the opponent (``train-gun --memory left-out``).
 
@@ -62,6 +65,7 @@ GUNS = [
     ("KNN data only", "skk.KnnGun", "knn-frozen"),
     ("model", "skk.ModelGun", "model"),
     ("learned online", "skk.LearnedGun", "learned"),
+    ("learned online, trained values", "skk.LearnedGun", "learned-untuned"),
     ("learned +data", "skk.LearnedGun", "learned-data"),
 ]
 
@@ -123,13 +127,18 @@ def rate_interval(rounds):
 def prepare(opponent, names, tmp, args):
     """The data files each gun needs against ``opponent``."""
     files = {}
-    if {"learned online", "learned +data"} & set(names):
+    if {"learned online", "learned online, trained values", "learned +data"} & set(
+        names
+    ):
         t0 = time.perf_counter()
         model, info = train_gun(opponent, memory="left-out", max_iter=args.max_iter)
         online, preloaded = tmp / "learned.json", tmp / "learned-data.json"
         export_model(model, online, memory=False)
         export_model(model, preloaded, memory=True)
         files["learned"] = {"model.json": online}
+        untuned = tmp / "untuned"
+        untuned.touch()
+        files["learned-untuned"] = {"model.json": online, "untuned": untuned}
         files["learned-data"] = {"model.json": preloaded}
         reg = model[-1]
         print(

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _helpers import circular_diff, reference_aim
+from scipy.special import log_softmax
 
-from skkdece import KERNELS
+from skkdece import KERNELS, KDEDistribution
 from skkdece.robocode.export import from_dict, to_dict
 
 SRC = Path(__file__).resolve().parent.parent / "robocode" / "src" / "skk"
@@ -44,6 +45,8 @@ def classes(tmp_path_factory):
             "SkkModelCli.java",
             "NeighborsModel.java",
             "NeighborsModelCli.java",
+            "OnlineTuning.java",
+            "OnlineTuningCli.java",
         )
     ]
     subprocess.run(
@@ -203,3 +206,94 @@ def test_java_search_matches_python_as_the_memory_grows(
             )
             mass_ref = dist.hit_probability(ref - HALF_WIDTH, ref + HALF_WIDTH)
             assert np.all(mass_java >= mass_ref - 1e-12)
+
+
+# OnlineTuning's default grid (bandwidth factors outer, sharpness inner).
+TUNING_BANDWIDTH = (1.0, 2.0, 4.0)
+TUNING_SHARPNESS = (1.0, 0.5, 0.25)
+
+
+def prequential_scores(model, Xs, y):
+    """Python's side of OnlineTuning: each row scored by every candidate
+    from the rows before it (the memory filled by partial_fit), then added.
+
+    Returns the scores after each row (rows, candidates) and, per row, the
+    candidate aimed with before it and that candidate's distribution.
+    """
+    reg = model[-1]
+    reg.forget()
+    scores, total, picks = [], np.zeros(9), []
+    for i in range(len(y)):
+        if i:
+            base = reg.predict_distribution(Xs[i : i + 1])
+            best = int(np.argmax(total))  # the first of equal scores
+            dists = []
+            for g in TUNING_BANDWIDTH:
+                for f in TUNING_SHARPNESS:
+                    dists.append(
+                        KDEDistribution(
+                            log_softmax(f * base.log_weights, axis=1),
+                            base.centers,
+                            kernel=base.kernel,
+                            bandwidth=g * reg.bandwidth_,
+                            period=base.period,
+                            window_start=base.window_start,
+                            half_widths=base.half_widths,
+                        )
+                    )
+            picks.append((best, dists[best]))
+            total = total + [
+                d.mean_log_density(y[i : i + 1, 0], y[i : i + 1, 1], n_quadrature=5)[0]
+                for d in dists
+            ]
+        reg.partial_fit(Xs[i : i + 1], y[i : i + 1])
+        scores.append(total.copy())
+    return np.array(scores), picks
+
+
+@pytest.mark.parametrize("period", [None, PERIOD])
+def test_online_tuning_scores_and_aims_match_python(classes, tmp_path, period):
+    """skk.OnlineTuning (the learned gun's choice of bandwidth and sharpness)
+    against the same rule computed with Python's distributions.
+
+    Every wave of a stream is scored by the nine candidates from the waves
+    before it (mean log density of its interval, five Gauss-Legendre nodes)
+    and then added to the memory; the scores must agree to 1e-9, the
+    candidate aimed with must be the one of the highest score so far, and
+    its aim Python's refined best aim.  The stream's targets are sharper
+    than the trained kernel, then wider, so that the choice moves.
+    """
+    rng = np.random.default_rng(7 if period is None else 8)
+    model = random_document(
+        rng, kernel="gaussian", period=period, target="interval", n_memory=5
+    )
+    n = 120
+    X = rng.normal(size=(n, N_FEATURES))
+    noise = np.where(np.arange(n) < n // 2, 0.02, 0.6)
+    mid = np.tanh(X[:, 0] - X[:, 1]) + noise * rng.normal(size=n)
+    half = rng.uniform(0.0, 0.1, size=n)
+    y = np.column_stack([mid - half, mid + half])
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(to_dict(model)))
+    rows = tmp_path / "rows.csv"
+    np.savetxt(rows, np.column_stack([X, y]), delimiter=",", fmt="%.17g")
+    proc = subprocess.run(
+        ["java", "-cp", str(classes), "skk.OnlineTuningCli", str(path), str(rows)]
+        + [repr(HALF_WIDTH)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = np.loadtxt(proc.stdout.splitlines(), delimiter=",", ndmin=2)
+    aim_java, best_java, scores_java = out[:, 0], out[:, 1].astype(int), out[:, 2:]
+
+    scores_py, picks = prequential_scores(model, model[0].transform(X), y)
+    np.testing.assert_allclose(scores_java, scores_py, rtol=1e-12, atol=1e-9)
+    assert np.isnan(aim_java[0]) and best_java[0] == 0
+    np.testing.assert_array_equal(best_java[1:], [b for b, _ in picks])
+    # The choice moved off the trained candidate, and back or elsewhere.
+    assert len(set(best_java.tolist())) >= 2
+    for i, (_, dist) in enumerate(picks, start=1):
+        start = dist.aim(HALF_WIDTH)
+        ref = reference_aim(dist, start, HALF_WIDTH, period)
+        assert circular_diff(aim_java[i : i + 1], ref, period)[0] < 1e-9, i

@@ -10,18 +10,24 @@ import java.io.IOException;
  * without a memory) from its data directory once, adds every wave of the
  * battle to the memory as it breaks (kept across rounds), and fires at the
  * guess factor maximising the predicted mass within the enemy's angular
- * half-width ({@link NeighborsModel#bestAim}). With an empty memory, or
- * without a model, it aims head-on. Same movement as the recorder.
+ * half-width ({@link NeighborsModel#bestAim}), with the bandwidth and
+ * sharpness that predicted this battle's waves best so far
+ * ({@link OnlineTuning}); a file named {@code untuned} in its data directory
+ * keeps the trained values. With an empty memory, or without a model, it
+ * aims head-on. Same movement as the recorder.
  *
  * <p>Writes {@code aimtime-<round>.csv} to its data directory at the end of
  * each round: aims so far, their total and largest time in nanoseconds, the
- * memory's size, and the load error if any.
+ * memory's size, the load error if any, the bandwidth and sharpness factors
+ * aimed with at the end of the round, and the broken waves so far with the
+ * total time of scoring and adding them.
  */
 public class LearnedGun extends WaveBot {
     private static NeighborsModel model;
+    private static OnlineTuning tuning;
     private static int[] columns;
     private static String loadError;
-    public static long aimNanos, aims, maxAimNanos;
+    public static long aimNanos, aims, maxAimNanos, observeNanos, observed;
 
     protected void initRound() {
         if (model != null || loadError != null) {
@@ -30,8 +36,16 @@ public class LearnedGun extends WaveBot {
         try (FileReader r = new FileReader(getDataFile("model.json"))) {
             model = NeighborsModel.load(r);
             columns = featureColumns(model.featureNames, model.nFeatures);
+            // A file named untuned in the data directory keeps the trained
+            // bandwidth and sharpness (the gun before OnlineTuning), for
+            // comparisons in the same run.
+            boolean untuned = new java.io.File(getDataDirectory(), "untuned").exists();
+            tuning = untuned
+                    ? new OnlineTuning(model, new double[] {1.0}, new double[] {1.0})
+                    : new OnlineTuning(model);
         } catch (IOException | RuntimeException e) {
             model = null;
+            tuning = null;
             loadError = e.toString();
             out.println("LearnedGun: no model (" + loadError + "); aiming head-on");
         }
@@ -48,7 +62,10 @@ public class LearnedGun extends WaveBot {
             return;
         }
         double[] gf = gfInterval(w);
-        model.add(row(w), gf[0], gf[1]);
+        long t0 = System.nanoTime();
+        tuning.observe(row(w), gf[0], gf[1]);
+        observeNanos += System.nanoTime() - t0;
+        observed++;
     }
 
     protected double aimOffset(Wave w) {
@@ -57,7 +74,7 @@ public class LearnedGun extends WaveBot {
         }
         double halfGf = Math.atan(HALF / Math.max(eDistance, HALF)) / w.mea;
         long t0 = System.nanoTime();
-        double gf = model.bestAim(row(w), halfGf);
+        double gf = tuning.bestAim(row(w), halfGf);
         long dt = System.nanoTime() - t0;
         aimNanos += dt;
         maxAimNanos = Math.max(maxAimNanos, dt);
@@ -70,9 +87,12 @@ public class LearnedGun extends WaveBot {
         try {
             java.io.PrintStream ps = new java.io.PrintStream(new robocode.RobocodeFileOutputStream(
                     getDataFile("aimtime-" + getRoundNum() + ".csv")));
-            ps.println("aims,aim_nanos,max_aim_nanos,memory,load_error");
+            ps.println("aims,aim_nanos,max_aim_nanos,memory,load_error,bandwidth_factor,sharpness_factor,"
+                    + "observed,observe_nanos");
             ps.println(aims + "," + aimNanos + "," + maxAimNanos + "," + (model == null ? 0 : model.size()) + ","
-                    + (loadError == null ? "" : loadError.replace(',', ';')));
+                    + (loadError == null ? "" : loadError.replace(',', ';')) + ","
+                    + (tuning == null ? "," : tuning.bandwidthFactor(tuning.best()) + "," + tuning.sharpnessFactor(tuning.best()))
+                    + "," + observed + "," + observeNanos);
             ps.close();
         } catch (IOException e) {
             out.println("could not write aim times: " + e);

@@ -3,6 +3,7 @@ package skk;
 import java.io.IOException;
 import java.io.Reader;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -54,6 +55,7 @@ public final class NeighborsModel {
     private final double[] liveWeight;
     /** Coordinates of a point: the live outputs (one zero when none). */
     public final int dim;
+    private final Map<String, Object> doc;
     private final int kind; // 0 gaussian 1 exponential 2 tophat 3 epanechnikov 4 linear 5 cosine 6 vonmises
     private final int nImages;
     private final double logH, kappa, vonmisesLogNorm;
@@ -79,6 +81,7 @@ public final class NeighborsModel {
             throw new IllegalArgumentException("NeighborsModel reads format_version 2 softmax_kde_neighbors, not "
                     + "format_version " + version + " " + doc.get("model") + " (SkkModel reads softmax_kde)");
         }
+        this.doc = doc;
         Map<String, Object> m = (Map<String, Object>) doc.get("softmax_kde_neighbors");
         kernel = (String) m.get("kernel");
         bandwidth = num(m.get("bandwidth"));
@@ -149,6 +152,23 @@ public final class NeighborsModel {
 
     public static NeighborsModel load(Reader in) throws IOException {
         return new NeighborsModel(SkkModel.document(in));
+    }
+
+    /**
+     * This model's metric, sharpness and kernel with bandwidth {@code h}, and
+     * an empty memory: it evaluates this model's mixtures
+     * ({@link #logDensity}, {@link #meanLogDensity}, {@link #bestAim}) with a
+     * wider or narrower kernel.
+     */
+    @SuppressWarnings("unchecked")
+    public NeighborsModel withBandwidth(double h) {
+        if (!(h > 0) || Double.isInfinite(h)) throw new IllegalArgumentException("bandwidth must be positive, not " + h);
+        Map<String, Object> top = new LinkedHashMap<String, Object>(doc);
+        Map<String, Object> m = new LinkedHashMap<String, Object>((Map<String, Object>) doc.get("softmax_kde_neighbors"));
+        m.put("bandwidth", h);
+        m.remove("memory");
+        top.put("softmax_kde_neighbors", m);
+        return new NeighborsModel(top);
     }
 
     private static double num(Object o) {
@@ -248,14 +268,16 @@ public final class NeighborsModel {
     // ------------------------------------------------------------------ mixture
     /** The mixture of a row: its neighbours' log weights, centers and half-widths. */
     public static final class Mixture {
-        public final double[] logWeights, centers, halfWidths;
+        /** Per neighbour: log weight, atom center and half-width, memory row, distance. */
+        public final double[] logWeights, centers, halfWidths, distances;
         public final int[] rows;
 
-        Mixture(double[] lw, double[] c, double[] r, int[] rows) {
+        Mixture(double[] lw, double[] c, double[] r, int[] rows, double[] d) {
             logWeights = lw;
             centers = c;
             halfWidths = r;
             this.rows = rows;
+            distances = d;
         }
     }
 
@@ -447,21 +469,41 @@ public final class NeighborsModel {
         scan(q, points, indexed, size, null, found);
         int[] heap = found.rows;
         double[] dist = found.dist;
-        double[] z = new double[k], c = new double[k], r = new double[k];
+        double[] c = new double[k], r = new double[k];
+        for (int j = 0; j < k; j++) {
+            c[j] = centers[heap[j]];
+            r[j] = halfWidths[heap[j]];
+        }
+        return new Mixture(logWeights(heap, dist, sharpness), c, r, heap, dist);
+    }
+
+    /**
+     * The same neighbours weighted at sharpness {@code factor} times the
+     * model's: {@code softmax(-factor s d_j + log(m_j / max m))}.
+     */
+    public Mixture sharpened(Mixture mix, double factor) {
+        if (!(factor >= 0) || Double.isInfinite(factor)) {
+            throw new IllegalArgumentException("a sharpness factor must be finite and >= 0, not " + factor);
+        }
+        double[] lw = logWeights(mix.rows, mix.distances, factor * sharpness);
+        return new Mixture(lw, mix.centers, mix.halfWidths, mix.rows, mix.distances);
+    }
+
+    /** Normalised log weights of memory rows at these distances. */
+    private double[] logWeights(int[] rows, double[] dist, double s) {
+        int k = rows.length;
+        double[] z = new double[k];
         double mx = Double.NEGATIVE_INFINITY;
         for (int j = 0; j < k; j++) {
-            int i = heap[j];
-            z[j] = -sharpness * dist[j];
-            if (!equalWeights) z[j] += Math.log(weights[i] / maxWeight);
-            c[j] = centers[i];
-            r[j] = halfWidths[i];
+            z[j] = -s * dist[j];
+            if (!equalWeights) z[j] += Math.log(weights[rows[j]] / maxWeight);
             mx = Math.max(mx, z[j]);
         }
-        double s = 0;
-        for (int j = 0; j < k; j++) s += Math.exp(z[j] - mx);
-        double lse = mx + Math.log(s);
+        double sum = 0;
+        for (int j = 0; j < k; j++) sum += Math.exp(z[j] - mx);
+        double lse = mx + Math.log(sum);
         for (int j = 0; j < k; j++) z[j] -= lse;
-        return new Mixture(z, c, r, heap);
+        return z;
     }
 
     private static void siftUp(int[] heap, double[] d, int i) {
@@ -616,6 +658,29 @@ public final class NeighborsModel {
         double s = 0;
         for (double a : v) s += Math.exp(a - mx);
         return mx + Math.log(s);
+    }
+
+    private static final double[] GL5_X = {
+        -0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831, 0.9061798459386640};
+    private static final double[] GL5_W = {
+        0.2369268850561891, 0.4786286704993665, 0.5688888888888889, 0.4786286704993665, 0.2369268850561891};
+
+    /**
+     * The mean of {@code log p(t)} over {@code t} uniform on [lo, hi] (the
+     * cross-entropy the model is fitted on, with its sign changed), by
+     * five-point Gauss-Legendre over the whole interval; {@code log p(lo)}
+     * when {@code hi == lo}. Each {@code log p} is exact in its tails; the
+     * rule is exact for the smooth kernels' densities to a few digits over
+     * intervals of a few bandwidths, Python's
+     * {@code mean_log_density(lower, upper, n_quadrature=5)} on a smooth
+     * kernel.
+     */
+    public double meanLogDensity(Mixture mix, double lo, double hi) {
+        if (!(hi >= lo)) throw new IllegalArgumentException("need lo <= hi, not [" + lo + ", " + hi + "]");
+        if (hi == lo) return logDensity(mix, lo);
+        double mid = 0.5 * (lo + hi), half = 0.5 * (hi - lo), s = 0;
+        for (int i = 0; i < GL5_X.length; i++) s += 0.5 * GL5_W[i] * logDensity(mix, mid + half * GL5_X[i]);
+        return s;
     }
 
     /** log p(t | x). */

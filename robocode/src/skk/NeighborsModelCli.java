@@ -21,11 +21,15 @@ import java.util.List;
  * {@code aim_seconds=... memory=...}.
  */
 public final class NeighborsModelCli {
-    public static void main(String[] args) throws IOException {
-        NeighborsModel model;
-        try (FileReader r = new FileReader(args[0])) {
-            model = NeighborsModel.load(r);
+    /** The model document at this path. */
+    static NeighborsModel readModel(String path) throws IOException {
+        try (FileReader r = new FileReader(path)) {
+            return NeighborsModel.load(r);
         }
+    }
+
+    public static void main(String[] args) throws IOException {
+        NeighborsModel model = readModel(args[0]);
         List<double[]> rows = SkkModelCli.readRows(args[1]);
         double hw = Double.parseDouble(args[2]);
         if (args.length > 4 && "online".equals(args[4])) refill(model, rows.get(0), hw);
