@@ -11,7 +11,12 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skkdece import SoftmaxKDERegressor
 from skkdece._fit import linear_objective
-from skkdece._location_scale import LocationScaleLogits, line_search_barrier
+from skkdece._location_scale import (
+    LocationScaleLogits,
+    _Nearest,
+    line_search_barrier,
+    location_scale_loss,
+)
 from skkdece._solver import minimize_lbfgs
 from skkdece.datasets import load_robocode_waves
 
@@ -186,3 +191,44 @@ def test_barrier_passes_finite_values_and_never_undercuts_the_start():
     value, grad = wrapped(None)
     assert value == 4.0 and not np.any(grad)
     assert wrapped(None)[0] == -1.0
+
+
+@pytest.mark.parametrize("targets", ["point", "interval", "mixed"])
+@pytest.mark.parametrize("bandwidth", [0.3, np.array([0.3, 0.3, 0.5, 0.5, 0.2])])
+def test_weighted_gradient_in_place_is_the_weighted_gradient(targets, bandwidth):
+    """The table's fast paths (gradients weighted and written in place, the
+    targets known to be points, the nearest centers kept) give the plain
+    call's values times the weights, to rounding.
+    """
+    rng = np.random.default_rng(5)
+    n, M = 40, 5
+    logits = rng.normal(size=(n, M))
+    logits -= logits[:, :1]
+    mu, log_s = rng.normal(size=n), 0.3 * rng.normal(size=n)
+    lower = rng.normal(size=n) * 2.0
+    width = {"point": 0.0, "interval": 0.4, "mixed": (np.arange(n) % 2) * 0.4}
+    upper = lower + width[targets]
+    centers = np.array([-1.0, 0.5, 0.0, 2.0, -3.0])
+    weight = rng.uniform(0.0, 2.0, size=n)
+    kw = dict(kernel="gaussian", bandwidth=bandwidth)
+    plain = location_scale_loss(logits, mu, log_s, lower, upper, centers, **kw)
+    out = np.full((n, M + 2), np.nan)[:, :M]
+    fast = location_scale_loss(
+        logits,
+        mu,
+        log_s,
+        lower,
+        upper,
+        centers,
+        shifted=True,
+        weight=weight,
+        out=out,
+        nearest=_Nearest(centers),
+        all_points=targets == "point",
+        **kw,
+    )
+    assert fast[1] is out
+    np.testing.assert_allclose(fast[0], plain[0], rtol=1e-13)
+    for got, expected in zip(fast[1:], plain[1:], strict=True):
+        expected = expected * (weight if expected.ndim == 1 else weight[:, None])
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-14)

@@ -43,6 +43,8 @@ exact values and gradients.  On a circle only the location exists: a
 rotation, ``z = t - mu`` (the kernels wrap the offsets).
 """
 
+from functools import partial
+
 import numpy as np
 from scipy import linalg, sparse
 from scipy.special import logsumexp
@@ -171,19 +173,36 @@ def _log_sum_exp(a):
 
     Terms that underflow in ``e`` are below ``1e-300`` of the row's largest:
     the sum and the responsibilities ``e / sum_e`` are exact to rounding.
-    A row of ``-inf`` has ``log`` sum ``-inf`` and ``sum_e`` zero.
+    A row of ``-inf`` has ``log`` sum ``-inf`` and ``sum_e`` zero.  ``a`` is
+    overwritten with ``e``.
     """
     top = np.max(a, axis=1)
     top = np.where(np.isfinite(top), top, 0.0)
-    e = a - top[:, None]
+    e = np.subtract(a, top[:, None], out=a)
     np.exp(e, out=e)
     total = np.einsum("ij->i", e)
     with np.errstate(divide="ignore"):
         return np.log(total) + top, e, total
 
 
-def _log_sum_exp_near(a, z, centers):
-    """:func:`_log_sum_exp` shifted by each row's term at its nearest center.
+class _Nearest:
+    """Each point's nearest center: a binary search among the midpoints of
+    the sorted centers (a tie goes to the lower center).
+    """
+
+    def __init__(self, centers):
+        order = np.argsort(centers, kind="stable")
+        ordered = centers[order]
+        self.order = order
+        self.midpoints = 0.5 * (ordered[:-1] + ordered[1:])
+
+    def __call__(self, z):
+        return self.order[np.searchsorted(self.midpoints, z)]
+
+
+def _log_sum_exp_near(build, z, nearest):
+    """:func:`_log_sum_exp` of the terms ``build()`` (a new array each call,
+    overwritten with ``e``), shifted by each row's term at its nearest center.
 
     Any one term of a row is a valid shift unless another exceeds it by
     more than ``709`` (an overflow, then redone with the maximum): the
@@ -192,28 +211,22 @@ def _log_sum_exp_near(a, z, centers):
     weights, and finding it costs a binary search instead of a pass over
     the row (NumPy's maximum along short rows costs four exponentials).
     """
-    order = np.argsort(centers, kind="stable")
-    position = np.searchsorted(centers[order], z)
-    lower = order[np.clip(position - 1, 0, centers.shape[0] - 1)]
-    upper = order[np.clip(position, 0, centers.shape[0] - 1)]
-    nearer = np.where(
-        np.abs(z - centers[lower]) <= np.abs(z - centers[upper]), lower, upper
-    )
-    rows = np.arange(a.shape[0])
-    shift = a[rows, nearer]
+    a = build()
+    shift = a[np.arange(a.shape[0]), nearest(z)]
     if not np.all(np.isfinite(shift)):
         return _log_sum_exp(a)
-    e = a - shift[:, None]
+    np.subtract(a, shift[:, None], out=a)
     with np.errstate(over="ignore"):
-        np.exp(e, out=e)
-    total = np.einsum("ij->i", e)
+        np.exp(a, out=a)
+    total = np.einsum("ij->i", a)
     if not np.all(total < np.inf):
-        return _log_sum_exp(a)
-    return np.log(total) + shift, e, total
+        return _log_sum_exp(build())
+    return np.log(total) + shift, a, total
 
 
-def _softmax(logits, shifted):
-    """``(log sum_m exp(logits_m), softmax)`` per row.
+def _softmax_terms(logits, shifted):
+    """``(log sum_m exp(logits_m), e, sum_e)`` per row; ``e / sum_e`` is the
+    softmax.
 
     Shifted logits (the first zero) have a sum of exponentials of at least
     one, so without overflow nothing is lost to skipping the maximum.
@@ -223,65 +236,57 @@ def _softmax(logits, shifted):
             e = np.exp(logits)
         total = np.einsum("ij->i", e)
         if np.all(total < np.inf):
-            e /= total[:, None]
-            return np.log(total), e
-    log_norm, e, total = _log_sum_exp(np.array(logits))
-    e /= total[:, None]
-    return log_norm, e
+            return np.log(total), e, total
+    return _log_sum_exp(np.array(logits))
 
 
-def _normalise(e, total):
-    """``e / total`` per row in place, zero rows (no density) kept at zero."""
-    if np.all(total > 0):
-        e /= total[:, None]
-        return e
-    with np.errstate(invalid="ignore", divide="ignore"):
-        e /= total[:, None]
-    return np.where(total[:, None] > 0, e, 0.0)
+def _log_terms(z, logits, centers, kernel, bandwidth, period):
+    """``(build, constant)``: ``build()`` makes a new array of
+    ``logits[i, m] + log K_h(z[i] - c_m) + constant`` (with ``logits`` of
+    one row per ``z``, or a callable that gives them).
 
-
-def _mixture_log_density(logits, log_norm, z, centers, kernel, bandwidth, period):
-    """``(log q(z), r)``: row ``i``'s log density at its own ``z[i]`` and the
-    atoms' responsibilities there (zero where the density is zero).
-
-    ``logits - log_norm`` are the log weights.
+    The gaussian kernel on the line is written in place, its normalising
+    constant left out (``constant``, to be subtracted from the log sums).
     """
-    log_terms = log_kernel(z[:, None] - centers, kernel, bandwidth, period)
-    log_terms += logits
-    log_q, e, total = _log_sum_exp(log_terms)
-    return log_q - log_norm, _normalise(e, total)
-
-
-def _point_density_and_slope(logits, log_norm, z, centers, kernel, bandwidth, period):
-    """``(log q(z), r, (log q)'(z))`` at each row's own point ``z[i]``.
-
-    The slope is the responsibility-weighted slope of the log kernels; for
-    the gaussian kernel on the line, ``-(z - sum_m r_m c_m) / h^2``, with no
-    array of slopes.
-    """
+    rows = logits if callable(logits) else (lambda: logits)
     if kernel != "gaussian" or period is not None:
-        log_q, r = _mixture_log_density(
-            logits, log_norm, z, centers, kernel, bandwidth, period
-        )
-        slopes = log_kernel_slope(z[:, None] - centers, kernel, bandwidth, period)
-        return log_q, r, np.einsum("ij,ij->i", r, slopes)
-    inv = 1.0 / np.square(bandwidth)
-    log_terms = z[:, None] - centers
-    np.square(log_terms, out=log_terms)
-    log_terms *= -0.5 * inv
-    log_terms += logits
+
+        def build():
+            out = log_kernel(z[:, None] - centers, kernel, bandwidth, period)
+            out += rows()
+            return out
+
+        return build, 0.0
+    factor = -0.5 * (1.0 / np.square(bandwidth))
     if np.ndim(bandwidth):
-        log_terms -= np.log(bandwidth)
-        shift = log_norm + 0.5 * np.log(2.0 * np.pi)
+        log_h = np.log(bandwidth)
+        constant = 0.5 * np.log(2.0 * np.pi)
     else:
-        shift = log_norm + np.log(float(bandwidth) * np.sqrt(2.0 * np.pi))
-    log_q, e, total = _log_sum_exp_near(log_terms, z, centers)
-    r = _normalise(e, total)
-    if np.ndim(bandwidth):
-        slope = r @ (centers * inv) - z * (r @ inv)
-    else:
-        slope = (r @ centers - z) * inv
-    return log_q - shift, r, slope
+        log_h = None
+        constant = np.log(float(bandwidth) * np.sqrt(2.0 * np.pi))
+
+    def build():
+        out = np.subtract.outer(z, centers)
+        np.square(out, out=out)
+        out *= factor
+        out += rows()
+        if log_h is not None:
+            out -= log_h
+        return out
+
+    return build, constant
+
+
+def _ends_log_density(lg, log_norm, a, b, nearest, kw):
+    """``(log q(a), log q(b))`` of each row's mixture at its own ends."""
+    z = np.concatenate([a, b])
+    build, constant = _log_terms(z, lambda: np.vstack([lg, lg]), **kw)
+    log_total = _log_sum_exp_near(build, z, nearest)[0]
+    n = a.shape[0]
+    return (
+        log_total[:n] - (log_norm + constant),
+        log_total[n:] - (log_norm + constant),
+    )
 
 
 def _node_chunks(width, bandwidth, n_atoms):
@@ -293,8 +298,8 @@ def _node_chunks(width, bandwidth, n_atoms):
     stays infinite.  Such a row is thousands of bandwidths from every
     center over most of its interval (a solver's trial step that shrank the
     scale by orders of magnitude), where the exact loss is that large
-    anyway and its quadrature would not fit in memory; the line search
-    steps back from it.
+    anyway and its quadrature would not fit in memory; the solver steps
+    back from it (:func:`line_search_barrier`).
     """
     relative = width / finest_bandwidth(bandwidth)
     kept = np.flatnonzero(relative <= _MAX_STRETCH)
@@ -318,6 +323,10 @@ def location_scale_loss(
     loss="cross_entropy",
     n_quadrature=None,
     shifted=False,
+    weight=None,
+    out=None,
+    nearest=None,
+    all_points=False,
 ):
     """Per-row losses of a moved and stretched kernel mixture and their gradients.
 
@@ -337,6 +346,15 @@ def location_scale_loss(
         Whether each row's logits are shifted so that its first is zero (as
         :class:`~skkdece._linear.LinearLogits` makes them): their softmax
         then needs no maximum.
+    weight : ndarray of shape (n,) or None, default=None
+        Factors of the rows' gradients (not of their losses).
+    out : ndarray of shape (n, M) or None, default=None
+        Where to write ``grad_logits`` (not ``logits`` itself).
+    nearest : callable or None, default=None
+        ``_Nearest(centers)``, when the caller keeps one.
+    all_points : bool, default=False
+        Whether every target is a point (``lower == upper``), when the
+        caller knows.
 
     Returns
     -------
@@ -347,77 +365,120 @@ def location_scale_loss(
         Zero where the loss is infinite.
     """
     n, M = logits.shape
+    logits = np.asarray(logits, dtype=np.float64)
+    weight = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
     s = np.exp(log_s)
     lo = (lower - mu) / s
-    hi = (upper - mu) / s
-    logits = np.asarray(logits, dtype=np.float64)
-    log_norm, grad = _softmax(logits, shifted)
-    kw = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    hi = lo if all_points else (upper - mu) / s
+    kw = dict(centers=centers, kernel=kernel, bandwidth=bandwidth, period=period)
+    nearest = _Nearest(centers) if nearest is None else nearest
+    # The gradient in the logits is w (softmax - responsibilities): the
+    # softmax's part first, w e / sum_e, in the output.
+    log_norm, grad, total = _softmax_terms(logits, shifted)
+    grad = np.multiply(grad, (weight / total)[:, None], out=out)
     loss_out = np.empty(n)
     grad_mu = np.zeros(n)
     grad_log_s = np.zeros(n)
 
-    point = lo == hi
+    point = None if all_points else lo == hi
     # Views, not copies, in the usual case of point targets only.
-    rows = slice(None) if np.all(point) else np.flatnonzero(point)
+    rows = slice(None) if all_points or np.all(point) else np.flatnonzero(point)
     if isinstance(rows, slice) or rows.size:
         z = lo[rows]
-        log_q, r, slope = _point_density_and_slope(
-            logits[rows], log_norm[rows], z, centers, **kw
-        )
+        build, constant = _log_terms(z, logits[rows], **kw)
+        log_total, e, e_total = _log_sum_exp_near(build, z, nearest)
+        log_q = log_total - (log_norm[rows] + constant)
+        # (log q)' is the responsibility-weighted slope of the log kernels
+        # (not a number where the density is zero: the row is dropped below).
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if kernel == "gaussian" and period is None and not np.ndim(bandwidth):
+                slope = (e @ centers / e_total - z) / np.square(bandwidth)
+            elif kernel == "gaussian" and period is None:
+                inv = 1.0 / np.square(bandwidth)
+                slope = (e @ (centers * inv) - z * (e @ inv)) / e_total
+            else:
+                slopes = log_kernel_slope(
+                    z[:, None] - centers, kernel, bandwidth, period
+                )
+                slope = np.einsum("ij,ij->i", e, slopes) / e_total
+        w = weight[rows]
         loss_out[rows] = log_s[rows] - log_q
-        grad[rows] -= r
-        grad_mu[rows] = slope / s[rows]
-        grad_log_s[rows] = 1.0 + z * slope
+        with np.errstate(invalid="ignore", divide="ignore"):
+            e *= (w / e_total)[:, None]
+            grad[rows] -= e
+            grad_mu[rows] = w * slope / s[rows]
+            grad_log_s[rows] = w * (1.0 + z * slope)
 
-    rows = np.flatnonzero(~point)
-    if rows.size:  # intervals
+    rows = np.flatnonzero(~point) if isinstance(rows, np.ndarray) else []
+    if len(rows):  # intervals
         a, b = lo[rows], hi[rows]
         lg, ln = logits[rows], log_norm[rows]
-        lw = lg - ln[:, None]
-        log_qa = _mixture_log_density(lg, ln, a, centers, **kw)[0]
-        log_qb = _mixture_log_density(lg, ln, b, centers, **kw)[0]
+        w = weight[rows]
+        log_qa, log_qb = _ends_log_density(lg, ln, a, b, nearest, kw)
         width = b - a
         if loss == "interval_likelihood":
             log_mass = log_interval_mass(
-                a[:, None] - centers, b[:, None] - centers, **kw
+                a[:, None] - centers, b[:, None] - centers, **_without(kw, "centers")
             )
-            log_mass += lw
-            log_Q, e, total = _log_sum_exp(log_mass)
+            log_mass += lg
+            log_mass -= ln[:, None]
+            log_Q, e, e_total = _log_sum_exp(log_mass)
             with np.errstate(invalid="ignore", divide="ignore"):
-                grad[rows] -= np.where(total[:, None] > 0, e / total[:, None], 0.0)
+                e *= np.where(e_total > 0, w / e_total, 0.0)[:, None]
+            grad[rows] -= e
             loss_out[rows] = -log_Q
             with np.errstate(invalid="ignore", over="ignore"):
                 ra, rb = np.exp(log_qa - log_Q), np.exp(log_qb - log_Q)
-                grad_mu[rows] = (rb - ra) / s[rows]
-                grad_log_s[rows] = b * rb - a * ra
+                grad_mu[rows] = w * (rb - ra) / s[rows]
+                grad_log_s[rows] = w * (b * rb - a * ra)
         else:
             G = np.full(rows.size, -np.inf)
             for part in _node_chunks(width, bandwidth, M):
                 quad = quadrature_nodes(
-                    a[part], b[part], centers, n_quadrature=n_quadrature, **kw
+                    a[part],
+                    b[part],
+                    centers,
+                    n_quadrature=n_quadrature,
+                    **_without(kw, "centers"),
                 )
                 owner = np.repeat(part, quad.counts)
-                log_q, r = _mixture_log_density(
-                    lg[owner], ln[owner], quad.nodes, centers, **kw
+                build, constant = _log_terms(
+                    quad.nodes, partial(np.take, lg, owner, axis=0), **kw
                 )
+                log_total, e, e_total = _log_sum_exp_near(build, quad.nodes, nearest)
                 starts = quad.row_ptr[:-1]
+                # sum_j v_j log q(t_j) with weights summing to one: the
+                # normaliser, the same at every node of a row, comes after.
                 with np.errstate(invalid="ignore"):
-                    G[part] = np.add.reduceat(quad.weights * log_q, starts)
-                r *= quad.weights[:, None]
-                grad[rows[part]] -= np.add.reduceat(r, starts, axis=0)
+                    G[part] = np.add.reduceat(quad.weights * log_total, starts)
+                G[part] -= ln[part] + constant
+                # The responsibilities' mean over the nodes, as one product.
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    coef = quad.weights / e_total
+                mean = (
+                    sparse.csr_matrix(
+                        (coef, np.arange(coef.shape[0]), quad.row_ptr),
+                        shape=(part.shape[0], coef.shape[0]),
+                    )
+                    @ e
+                )
+                grad[rows[part]] -= mean * w[part, None]
             loss_out[rows] = log_s[rows] - G
             with np.errstate(invalid="ignore"):
                 # Written so that far, narrow intervals lose nothing to
                 # the cancellation of beta log q(beta) - alpha log q(alpha).
                 difference = (log_qb - log_qa) / width
-                grad_mu[rows] = difference / s[rows]
-                grad_log_s[rows] = 1.0 + (log_qa - G) + b * difference
+                grad_mu[rows] = w * difference / s[rows]
+                grad_log_s[rows] = w * (1.0 + (log_qa - G) + b * difference)
     bad = ~np.isfinite(loss_out)
     if np.any(bad):
         loss_out[bad] = np.inf
         grad[bad], grad_mu[bad], grad_log_s[bad] = 0.0, 0.0, 0.0
     return loss_out, grad, grad_mu, grad_log_s
+
+
+def _without(kw, key):
+    return {k: v for k, v in kw.items() if k != key}
 
 
 class LocationScaleTable:
@@ -468,9 +529,14 @@ class LocationScaleTable:
         self.location = bool(location)
         self.scale = bool(scale)
         n, M = self.lower.shape[0], self.centers.shape[0]
-        per_row = M * (1 if np.all(self.lower == self.upper) else 10)
+        point = self.lower == self.upper
+        per_row = M * (1 if np.all(point) else 10)
         step = max(1, _BLOCK_VALUES // per_row)
         self.block_rows = np.unique(np.r_[np.arange(0, n, step), n]).astype(np.intp)
+        self._all_points = [
+            bool(np.all(point[self.block_row_index(b)])) for b in range(self.n_blocks)
+        ]
+        self._nearest = _Nearest(self.centers)
 
     @property
     def n_atoms(self):
@@ -510,9 +576,10 @@ class LocationScaleTable:
         log_s = outputs[:, M + self.location] if self.scale else np.zeros(n_rows)
         # A step of the solver can stretch a target out to infinity (a scale
         # that underflows, a square that overflows): its loss is then
-        # infinite, its gradient zero, and the line search steps back.
+        # infinite, its gradient zero (see line_search_barrier).
+        sw = np.ones(n_rows) if sample_weight is None else sample_weight
         with np.errstate(under="ignore", over="ignore", divide="ignore"):
-            loss, g, g_mu, g_log_s = location_scale_loss(
+            loss, _, g_mu, g_log_s = location_scale_loss(
                 outputs[:, :M],
                 mu,
                 log_s,
@@ -525,14 +592,16 @@ class LocationScaleTable:
                 loss=self.loss,
                 n_quadrature=self.n_quadrature,
                 shifted=shifted,
+                weight=sw,
+                out=None if grad is None else grad[:, :M],
+                nearest=self._nearest,
+                all_points=self._all_points[b],
             )
         if grad is not None:
-            sw = np.ones(n_rows) if sample_weight is None else sample_weight
-            grad[:, :M] = g * sw[:, None]
             if self.location:
-                grad[:, M] = g_mu * sw
+                grad[:, M] = g_mu
             if self.scale:
-                grad[:, M + self.location] = g_log_s * sw
+                grad[:, M + self.location] = g_log_s
         return loss
 
 
