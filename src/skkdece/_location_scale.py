@@ -683,17 +683,21 @@ class LocationScaleLogits(LinearLogits):
         return np.concatenate(parts).astype(np.float64)
 
     def prepare(self, params):
-        coef_shifted, intercept_shifted = super().prepare(params[: self.n_logit_params])
-        beta, beta_0, gamma, gamma_0 = self.unpack_heads(params)
-        columns = [coef_shifted]
-        if intercept_shifted is None:
-            intercept_shifted = np.zeros(self.n_centers)
-        offsets = [intercept_shifted]
-        for on, w, w0 in ((self.location, beta, beta_0), (self.scale, gamma, gamma_0)):
-            if on:
-                columns.append(np.asarray(w)[:, None])
-                offsets.append([w0])
-        return np.hstack(columns), np.concatenate(offsets)
+        # LinearLogits.prepare's shifted logits, with a column per head.
+        M, d, H = self.n_centers, self.n_features, self.n_heads
+        coef = params[: M * d].reshape(M, d)
+        weights = np.empty((d, M + H))
+        np.subtract(coef, coef[0], out=weights[:, :M].T)
+        offsets = np.zeros(M + H)
+        if self.fit_intercept:
+            intercept = params[M * d : M * d + M]
+            np.subtract(intercept, intercept[0], out=offsets[:M])
+        start = self.n_logit_params
+        for k in range(H):
+            weights[:, M + k] = params[start : start + d]
+            offsets[M + k] = params[start + d]
+            start += d + 1
+        return weights, offsets
 
     # forward is LinearLogits.forward: the state is a weight matrix and an
     # offset per output, now M + H of them.
