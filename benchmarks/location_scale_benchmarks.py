@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/location_scale_benchmarks.py            # 3 seeds, ~5 minutes
     python benchmarks/location_scale_benchmarks.py --quick    # 1 seed, 2 000 test rows
+    python benchmarks/location_scale_benchmarks.py --waves    # and the real waves
 
 Three simulators of our own, each with a known true conditional density,
 ``n = 800`` training rows and 10 000 held-out rows per seed:
@@ -66,6 +67,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skkdece import SoftmaxKDERegressor
 from skkdece._fit import linear_objective
+from skkdece.datasets import load_robocode_waves
 
 N_TRAIN = 800
 N_TEST = 10_000
@@ -143,6 +145,59 @@ def _machine():
     return f"{name}, {os.cpu_count()} logical CPUs, {platform.python_version()}"
 
 
+def walls_waves():
+    """The bundled real waves of Walls: the first battle trains, the second
+    scores (interval targets, as ``defaults_benchmarks.real_wave_problems``
+    splits them).
+    """
+    waves = load_robocode_waves("Walls")
+    order = np.lexsort((waves.fire_time, waves.round, waves.battle))
+    battle = waves.battle[order]
+    first, second = (order[battle == b] for b in np.unique(battle)[:2])
+    return (
+        waves.data[first],
+        waves.target[first],
+        waves.data[second],
+        waves.target[second],
+    )
+
+
+def run_waves():
+    """Today's defaults and both heads on the real waves of Walls: held-out
+    mean log-likelihood, fit time, iterations, and one evaluation each (on
+    the first 800 training waves, the two taken in turn).
+    """
+    X, y, X_test, y_test = walls_waves()
+    fitted, rows = [], []
+    for name in ("today", "location+scale"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            start = time.perf_counter()
+            model = SoftmaxKDERegressor(**MODELS[name]).fit(X, y)
+            elapsed = time.perf_counter() - start
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        score = model.score(X_test, y_test)
+        rows.append((name, score, elapsed, model.n_iter_, converged))
+        fitted.append(model)
+    return rows, evaluation_ms(X[:800], y[:800], fitted, repeats=10)
+
+
+def report_waves(rows, evaluations):
+    print()
+    print(
+        "Real waves of Walls (first battle trains, 3328 waves; second scores, "
+        "3172 waves; interval targets):"
+    )
+    print("| model | held-out LL | fit s | n_iter | evaluation ms (800 waves) |")
+    print("|---|---|---|---|---|")
+    for (name, score, elapsed, n_iter, converged), ms in zip(
+        rows, evaluations, strict=True
+    ):
+        note = "" if converged else " (CW)"
+        print(f"| {name}{note} | {score:.4f} | {elapsed:.1f} | {n_iter} | {ms:.2f} |")
+    print(f"evaluation ratio: {evaluations[1] / evaluations[0]:.2f}")
+
+
 def evaluation_ms(X, y, fitted, repeats=30):
     """Milliseconds of one objective evaluation (value and gradient), without
     and with both heads, at the fitted parameters: the minimum over
@@ -152,7 +207,8 @@ def evaluation_ms(X, y, fitted, repeats=30):
     objectives = []
     for model in fitted:
         geometry = SimpleNamespace(centers=model.centers_, bandwidth=model.bandwidth_)
-        table = model._table(geometry, y, y, None)
+        lower, upper = (y, y) if y.ndim == 1 else (y[:, 0], y[:, 1])
+        table = model._table(geometry, lower, upper, None)
         ls, objective = linear_objective(
             table,
             X,
@@ -257,12 +313,19 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="one seed, 2 000 test rows"
     )
+    parser.add_argument(
+        "--waves",
+        action="store_true",
+        help="also the real waves of Walls (interval targets, a few minutes)",
+    )
     args = parser.parse_args(argv)
     seeds = SEEDS[:1] if args.quick else SEEDS
     n_test = 2_000 if args.quick else N_TEST
     rows = run(seeds, n_test)
     report(rows)
     report_evaluations(rows)
+    if args.waves:
+        report_waves(*run_waves())
 
 
 if __name__ == "__main__":
