@@ -648,15 +648,21 @@ public final class NeighborsModel {
     /** log p(t) of a mixture. */
     public double logDensity(Mixture mix, double t) {
         int k = mix.centers.length;
-        double[] v = new double[k];
+        double[] atoms = new double[k];
+        for (int j = 0; j < k; j++) atoms[j] = logAtom(t - mix.centers[j], mix.halfWidths[j]);
+        return logSumExp(mix.logWeights, atoms, new double[k]);
+    }
+
+    /** log sum_j exp(logWeights[j] + atoms[j]), with v as scratch. */
+    private static double logSumExp(double[] logWeights, double[] atoms, double[] v) {
         double mx = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < k; j++) {
-            v[j] = mix.logWeights[j] + logAtom(t - mix.centers[j], mix.halfWidths[j]);
+        for (int j = 0; j < atoms.length; j++) {
+            v[j] = logWeights[j] + atoms[j];
             mx = Math.max(mx, v[j]);
         }
         if (mx == Double.NEGATIVE_INFINITY) return mx;
         double s = 0;
-        for (double a : v) s += Math.exp(a - mx);
+        for (int j = 0; j < atoms.length; j++) s += Math.exp(v[j] - mx);
         return mx + Math.log(s);
     }
 
@@ -676,11 +682,30 @@ public final class NeighborsModel {
      * kernel.
      */
     public double meanLogDensity(Mixture mix, double lo, double hi) {
+        double[] out = new double[1];
+        meanLogDensities(mix, new double[][] {mix.logWeights}, lo, hi, out);
+        return out[0];
+    }
+
+    /**
+     * {@link #meanLogDensity} of one mixture's atoms under several weightings
+     * (the same neighbours at other sharpnesses, {@link #sharpened}):
+     * {@code out[w]} for {@code logWeights[w]}. Each atom's log density at
+     * each node is computed once, for all the weightings.
+     */
+    public void meanLogDensities(Mixture mix, double[][] logWeights, double lo, double hi, double[] out) {
         if (!(hi >= lo)) throw new IllegalArgumentException("need lo <= hi, not [" + lo + ", " + hi + "]");
-        if (hi == lo) return logDensity(mix, lo);
-        double mid = 0.5 * (lo + hi), half = 0.5 * (hi - lo), s = 0;
-        for (int i = 0; i < GL5_X.length; i++) s += 0.5 * GL5_W[i] * logDensity(mix, mid + half * GL5_X[i]);
-        return s;
+        int k = mix.centers.length;
+        double[] atoms = new double[k], v = new double[k];
+        Arrays.fill(out, 0, logWeights.length, 0.0);
+        boolean point = hi == lo;
+        double mid = 0.5 * (lo + hi), half = 0.5 * (hi - lo);
+        for (int i = 0; i < (point ? 1 : GL5_X.length); i++) {
+            double t = point ? lo : mid + half * GL5_X[i];
+            double weight = point ? 1.0 : 0.5 * GL5_W[i];
+            for (int j = 0; j < k; j++) atoms[j] = logAtom(t - mix.centers[j], mix.halfWidths[j]);
+            for (int w = 0; w < logWeights.length; w++) out[w] += weight * logSumExp(logWeights[w], atoms, v);
+        }
     }
 
     /** log p(t | x). */

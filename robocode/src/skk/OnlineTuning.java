@@ -111,9 +111,14 @@ public final class OnlineTuning {
     public void observe(double[] x, double lower, double upper) {
         if (model.size() > 0) {
             NeighborsModel.Mixture neighbours = model.mixture(x);
-            for (int c = 0; c < scores.length; c++) {
-                NeighborsModel kernel = kernels[c / sharpnessFactors.length];
-                scores[c] += kernel.meanLogDensity(mixture(neighbours, c), lower, upper);
+            int nf = sharpnessFactors.length;
+            double[][] logWeights = new double[nf][];
+            for (int f = 0; f < nf; f++) logWeights[f] = mixture(neighbours, f).logWeights;
+            double[] out = new double[nf];
+            for (int g = 0; g < kernels.length; g++) {
+                // The atoms' log densities once per bandwidth, for every sharpness.
+                kernels[g].meanLogDensities(neighbours, logWeights, lower, upper, out);
+                for (int f = 0; f < nf; f++) scores[g * nf + f] += out[f];
             }
             scored++;
             int top = 0;
