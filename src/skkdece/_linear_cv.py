@@ -76,6 +76,7 @@ from ._location_scale import (
     LocationScaleTable,
     check_heads,
     head_values,
+    line_search_barrier,
     standardise,
     two_stage_start,
 )
@@ -430,8 +431,14 @@ def path_fits(
         with objective.running():
             for i, alpha in enumerate(alphas):
                 model.alpha = float(alpha)
+                loss_gradient = objective.loss_gradient
+                if heads is not None:
+                    # As SoftmaxKDERegressor's fits with heads: a trial step
+                    # that stretches a target to an infinite loss is
+                    # stepped back from (a barrier of its own per run).
+                    loss_gradient = line_search_barrier(loss_gradient)
                 result = minimize_lbfgs(
-                    objective.loss_gradient,
+                    loss_gradient,
                     solution,
                     coordinates=coordinates[model.n_params],
                     max_iter=params["max_iter"],
