@@ -22,11 +22,20 @@ the partitions of the rows:
 3. every partition builds its kernel table once, joined with its rows of X
    in a :class:`~skkdece._objective.BlockedObjective`, persisted on its
    worker for the whole fit;
+   With a location or scale head, the two-stage start's ridge regressions
+   are reductions too (the target's weighted sum, then ``X^T W X`` and
+   ``X^T W t`` about the means, solved on the client), and the geometry
+   comes from the partitions' targets standardised by that start;
 4. each L-BFGS evaluation sends the parameters to every partition and gets
    back only its unpenalised ``(loss, gradient)`` partial sums (weights
    divided by the global sum), added on the client in partition order, the
-   penalty once.  The result does not depend on the number of workers or on
-   scheduling, and equals the in-memory fit to rounding.
+   penalty once.  The result does not depend on the number of workers or
+   on scheduling, and equals the in-memory fit to rounding.  The heads are
+   part of the parameter vector: a partition's table of raw targets
+   (:class:`~skkdece._location_scale.LocationScaleTable`) standardises
+   them at every evaluation.  With heads the objective is flat and not
+   convex, and rounding sends L-BFGS-B down a slightly different path:
+   the fit equals the in-memory one to the solver's tolerance.
 
 A worker lost during a fit loses its partitions' objectives; the scheduler
 rebuilds them from the task graph (deterministically, so the fit goes on to
@@ -42,6 +51,7 @@ from functools import wraps
 from numbers import Integral
 
 import numpy as np
+from scipy import linalg
 from sklearn import config_context, get_config
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
@@ -51,6 +61,13 @@ from ._docstrings import parameters_as_for
 from ._fit import as_period, check_weight_total
 from ._linear import LinearLogits, feature_scale
 from ._linear_regressor import SoftmaxKDERegressor
+from ._location_scale import (
+    _LOG_ABS_NORMAL_MEAN,
+    LocationScaleLogits,
+    LocationScaleTable,
+    head_values,
+    standardise,
+)
 from ._objective import BlockedObjective
 from ._tables._checks import check_kernel_period, row_list
 from ._tables._factory import training_table
@@ -162,6 +179,36 @@ class _Rows:
         """``(midpoints, weights)`` of the rows' targets (quantile centers)."""
         return 0.5 * (self.lower + self.upper), self.sample_weight
 
+    def first_midpoint(self):
+        """The first row's target midpoint (a summary's reference)."""
+        return float(0.5 * (self.lower[0] + self.upper[0]))
+
+    def standardised(self, heads):
+        """These rows with the targets the heads ``heads`` standardise."""
+        X = np.asarray(self.X, dtype=np.float64)
+        lower, upper = standardise(self.lower, self.upper, *head_values(X, heads))
+        return _Rows(self.X, lower, upper, self.sample_weight, self.rows)
+
+    def weighted_sum(self, target):
+        """``sum_i w_i target_i`` of the rows' ``target(rows)``."""
+        return float(self.sample_weight @ target(self))
+
+    def centered_moments(self, mean_x, mean_t, target):
+        """Weighted moments of the rows about the features' and the target's
+        means: the partition's share of a weighted ridge regression.
+
+        Returns ``(sum w (x - m)(x - m)^T, sum w (t - m_t)(x - m),
+        sum w (t - m_t)^2)``, with ``t = target(rows)``.
+        """
+        centered = np.asarray(self.X, dtype=np.float64) - mean_x
+        t = target(self) - mean_t
+        weighted = centered * self.sample_weight[:, None]
+        return (
+            centered.T @ weighted,
+            t @ weighted,
+            float(self.sample_weight @ (t * t)),
+        )
+
     def summary(self, reference, period):
         return TargetSummary.from_targets(
             self.lower,
@@ -170,6 +217,29 @@ class _Rows:
             period=period,
             reference=reference,
         )
+
+
+def _target_midpoints(rows):
+    """The midpoints of a partition's target intervals."""
+    return 0.5 * (rows.lower + rows.upper)
+
+
+class _LogAbsResidual:
+    """The log-scale start's target: ``log`` of each row's residual spread.
+
+    As :func:`~skkdece._location_scale.two_stage_start`: half the log of the
+    squared residual of the location's start, plus the interval's own
+    variance (``half_width**2 / 3``) and ``floor``.
+    """
+
+    def __init__(self, beta, beta_0, floor):
+        self.beta, self.beta_0, self.floor = beta, beta_0, floor
+
+    def __call__(self, rows):
+        X = np.asarray(rows.X, dtype=np.float64)
+        residual = _target_midpoints(rows) - (X @ self.beta + self.beta_0)
+        half = 0.5 * (rows.upper - rows.lower)
+        return 0.5 * np.log(residual**2 + half**2 / 3.0 + self.floor)
 
 
 def _checked_weights(sample_weight, n_rows=None):
@@ -225,33 +295,48 @@ class _PartitionObjective:
 
     def __init__(self, rows, geometry, *, total_weight, options, working_memory):
         self.working_memory = working_memory
+        kernels = dict(
+            kernel=options["kernel"],
+            bandwidth=geometry.bandwidth,
+            period=options["period"],
+            loss=options["loss"],
+            n_quadrature=options["n_quadrature"],
+        )
+        heads = options.get("heads")
         with config_context(working_memory=working_memory):
-            self.table = training_table(
-                rows.lower,
-                rows.upper,
-                geometry.centers,
-                kernel=options["kernel"],
-                bandwidth=geometry.bandwidth,
-                period=options["period"],
-                loss=options["loss"],
-                n_quadrature=options["n_quadrature"],
-            )
+            if heads is None:
+                self.table = training_table(
+                    rows.lower, rows.upper, geometry.centers, **kernels
+                )
+            else:
+                # The raw targets, standardised at every evaluation.
+                self.table = LocationScaleTable(
+                    rows.lower,
+                    rows.upper,
+                    geometry.centers,
+                    location=heads["location"],
+                    scale=heads["scale"],
+                    **kernels,
+                )
         self.table.check_covered(rows=rows.rows)
         self.X = rows.X
         self.sample_weight = rows.sample_weight / total_weight
         # alpha=0: the client adds the penalty, once.
-        self.model = LinearLogits(
+        self.model = _logits_model(
             geometry.centers.size,
             rows.X.shape[1],
             fit_intercept=options["fit_intercept"],
+            heads=heads,
         )
 
     @property
     def nbytes(self):
         """Bytes of the arrays held, for Dask's memory accounting."""
+        owners = (self.table, getattr(self.table, "quad", None), self)
         arrays = {
             id(a): a
-            for owner in (self.table, self.table.quad, self)
+            for owner in owners
+            if owner is not None
             for a in vars(owner).values()
             if isinstance(a, np.ndarray)
         }
@@ -267,6 +352,18 @@ class _PartitionObjective:
         )
         with config_context(working_memory=self.working_memory):
             return objective.loss_gradient(params)
+
+
+def _logits_model(n_atoms, n_features, *, fit_intercept, heads, alpha=0.0):
+    """The linear logits, with the location and scale heads ``heads`` (a dict
+    of ``location``, ``scale`` and ``target_scale``) when not None."""
+    if heads is None:
+        return LinearLogits(
+            n_atoms, n_features, fit_intercept=fit_intercept, alpha=alpha
+        )
+    return LocationScaleLogits(
+        n_atoms, n_features, fit_intercept=fit_intercept, alpha=alpha, **heads
+    )
 
 
 @sizeof.register(_PartitionObjective)
@@ -292,6 +389,73 @@ def _reduce_stats(stats):
     second = np.sum([s[5] for s in kept], axis=0) / total
     std = np.sqrt(np.maximum(second - mean * mean, 0.0))
     return kept[0][0], extremes, total, (mean, std)
+
+
+def _combined_summary(parts, reference, period):
+    """The partitions' target summaries about ``reference``, added in order."""
+    summary = None
+    for part in dask.compute(
+        *[dask.delayed(_Rows.summary)(p, reference, period) for p in parts]
+    ):
+        summary = part if summary is None else summary.combine(part)
+    return summary
+
+
+def _ridge_over(parts, total_weight, mean_x, target, alpha):
+    """``(w, w_0, target_spread)``: the weighted ridge regression of
+    ``target(rows)`` on the features over every partition.
+
+    The in-memory start's :func:`~skkdece._location_scale.weighted_ridge`
+    from moments summed in partition order: the target's weighted mean
+    first, then the centered normal equations (``X^T W X`` and
+    ``X^T W t`` about the means, weights summing to one), solved on the
+    client; ``target_spread`` is the target's weighted standard deviation.
+    """
+    sums = dask.compute(*[dask.delayed(_Rows.weighted_sum)(p, target) for p in parts])
+    mean_t = float(np.sum(sums)) / total_weight
+    moments = dask.compute(
+        *[
+            dask.delayed(_Rows.centered_moments)(p, mean_x, mean_t, target)
+            for p in parts
+        ]
+    )
+    gram = np.sum([m[0] for m in moments], axis=0) / total_weight
+    rhs = np.sum([m[1] for m in moments], axis=0) / total_weight
+    variance = float(np.sum([m[2] for m in moments])) / total_weight
+    gram[np.diag_indices_from(gram)] += alpha
+    coef = linalg.solve(gram, rhs, assume_a="pos")
+    return coef, mean_t - float(mean_x @ coef), np.sqrt(variance)
+
+
+def _two_stage_start(parts, total_weight, mean_x, *, location, scale, period, alpha):
+    """The heads' two-stage start over the partitions, ``(beta, beta_0,
+    gamma, gamma_0)``.
+
+    :func:`~skkdece._location_scale.two_stage_start`'s ridges, each a
+    reduction over the partitions (:func:`_ridge_over`): the location on
+    the targets' midpoints (zero on a circle), then the log scale on
+    ``log |residual|`` with the same floor and shift.  Exact normal
+    equations for any number of features (the in-memory start hands more
+    than 2000 to scikit-learn's Ridge).
+    """
+    d = mean_x.shape[0]
+    heads = [np.zeros(d), 0.0, np.zeros(d), 0.0]
+    if period is not None:
+        return tuple(heads)
+    ridge_alpha = max(float(alpha), 1e-10)
+    beta, beta_0, spread = _ridge_over(
+        parts, total_weight, mean_x, _target_midpoints, ridge_alpha
+    )
+    if location:
+        heads[:2] = beta, beta_0
+    if scale:
+        floor = (1e-3 * spread) ** 2 if spread > 0 else 1.0
+        target = _LogAbsResidual(heads[0], heads[1], floor)
+        gamma, gamma_0, _ = _ridge_over(
+            parts, total_weight, mean_x, target, ridge_alpha
+        )
+        heads[2:] = gamma, gamma_0 - _LOG_ABS_NORMAL_MEAN
+    return tuple(heads)
 
 
 def _evaluate(objective, params):
@@ -390,6 +554,13 @@ class _BlockPredictor:
             "and weights (16 bytes a row) are brought to the client once, for "
             "exact quantiles."
         ),
+        "location": (
+            "On Dask collections the two-stage start's ridge regressions are "
+            "sums of moments over the partitions and the joint fit runs on "
+            "them as without heads: the start and the kernels equal the "
+            "in-memory fit's to rounding, the fitted model equals it to the "
+            "solver's tolerance."
+        ),
         "early_stopping": (
             "On Dask collections the fit never stops early (the held-out split "
             'would have to be drawn across the partitions): ``"auto"`` is '
@@ -421,7 +592,8 @@ class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
 
     Attributes
     ----------
-    coef_, intercept_, centers_, bandwidth_, window_, n_iter_, objective_, \
+    coef_, intercept_, location_coef_, location_intercept_, scale_coef_, \
+scale_intercept_, centers_, bandwidth_, window_, n_iter_, objective_, \
 validation_score_, best_iteration_, n_features_in_, feature_names_in_ :
         As for :class:`~skkdece.SoftmaxKDERegressor`.
 
@@ -491,6 +663,7 @@ default=None
         if not any(_is_dask(a) for a in (X, y, sample_weight)):
             return super().fit(X, y, sample_weight)
         check_kernel_period(self.kernel, self.period)
+        location, scale = self._heads_on()
         if self.early_stopping is True:
             raise ValueError(
                 "DaskSoftmaxKDERegressor does not stop early on Dask "
@@ -522,17 +695,42 @@ default=None
         reference, extremes, total_weight, moments = _reduce_stats(stats)
         # Partitions without a weighted row take no further part.
         parts = [p for p, s in zip(parts, stats, strict=True) if s[0] is not None]
-        summary = None
-        for part in dask.compute(
-            *[dask.delayed(_Rows.summary)(p, reference, period) for p in parts]
-        ):
-            summary = part if summary is None else summary.combine(part)
+        summary = _combined_summary(parts, reference, period)
+        self._heads_start, heads = None, None
+        kernel_parts = parts
+        if location or scale:
+            spread = summary.spread
+            self._target_scale = spread if spread > 0 else 1.0
+            heads = dict(
+                location=location, scale=scale, target_scale=self._target_scale
+            )
+            self._heads_start = _two_stage_start(
+                parts,
+                total_weight,
+                moments[0],
+                location=location,
+                scale=scale,
+                period=period,
+                alpha=self.alpha,
+            )
+            # As in memory, the kernels are placed on the start's
+            # standardised targets.
+            kernel_parts = dask.persist(
+                *[dask.delayed(_Rows.standardised)(p, self._heads_start) for p in parts]
+            )
+            (z_reference,) = dask.compute(
+                dask.delayed(_Rows.first_midpoint)(kernel_parts[0])
+            )
+            summary = _combined_summary(kernel_parts, z_reference, period)
         targets = None
         if self.placement == "quantile" and isinstance(self.centers, Integral):
             # Exact weighted quantiles: every partition's midpoints and weights
             # (16 bytes a row) travel to the client once.
-            pairs = dask.compute(*[dask.delayed(_Rows.midpoints)(p) for p in parts])
+            pairs = dask.compute(
+                *[dask.delayed(_Rows.midpoints)(p) for p in kernel_parts]
+            )
             targets = tuple(np.concatenate(a) for a in zip(*pairs, strict=True))
+        del kernel_parts
         geometry = resolve_geometry(
             summary,
             centers=self.centers,
@@ -551,6 +749,7 @@ default=None
             loss=self.loss,
             n_quadrature=self.n_quadrature,
             fit_intercept=self.fit_intercept,
+            heads=heads,
         )
         build = dask.delayed(_PartitionObjective, pure=True)
         objectives = dask.persist(
@@ -569,10 +768,11 @@ default=None
         # uncovered target is reported here, before the solver starts.
         del parts
         dask.compute(*[dask.delayed(_nbytes)(o) for o in objectives])
-        model = LinearLogits(
+        model = _logits_model(
             geometry.centers.size,
             n_features,
             fit_intercept=self.fit_intercept,
+            heads=heads,
             alpha=float(self.alpha),
         )
 
@@ -583,7 +783,15 @@ default=None
             value, penalty_grad = model.penalty(params)
             return loss + value, grad + penalty_grad
 
-        coordinates = model.coordinates_from(*moments, feature_scale(extremes))
+        magnitude = feature_scale(extremes)
+        if heads is None:
+            coordinates = model.coordinates_from(*moments, magnitude)
+        else:
+            # The heads' coordinates also read the features' ranges,
+            # (smallest, largest) by feature.
+            coordinates = model.coordinates_from(
+                *moments, magnitude, extremes=extremes[::-1]
+            )
         self._minimize(model, loss_gradient, coordinates)
         return self
 
