@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import log_softmax
 from scipy.stats import norm
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -530,7 +531,7 @@ def test_targets_stretched_beyond_reach_have_an_infinite_loss():
     np.testing.assert_allclose(grad[others], reference[1][others], atol=1e-12)
 
 
-def test_interval_chunks_give_the_loss_of_one_pass(monkeypatch):
+def test_interval_chunks_give_the_loss_of_one_pass():
     import skkdece._location_scale as location_scale
 
     rng = np.random.default_rng(12)
@@ -541,8 +542,12 @@ def test_interval_chunks_give_the_loss_of_one_pass(monkeypatch):
     args = (logits, 0.1 * rng.normal(size=40), 0.1 * rng.normal(size=40))
     kw = dict(kernel="gaussian", bandwidth=0.3)
     whole = location_scale_loss(*args, lower, upper, centers, **kw)
-    monkeypatch.setattr(location_scale, "_CHUNK_VALUES", 500)
-    assert len(location_scale._node_chunks(upper - lower, 0.3, 8)) > 5
-    chunked = location_scale_loss(*args, lower, upper, centers, **kw)
-    for a, b in zip(whole, chunked, strict=True):
+    assert len(location_scale._node_chunks(upper - lower, 0.3, 8, 500)) > 5
+    chunked = location_scale_loss(*args, lower, upper, centers, chunk_values=500, **kw)
+    # scikit-learn's working_memory bounds the chunks too (1 MiB: 4096 values).
+    with config_context(working_memory=1):
+        assert location_scale._memory_values() == (8192, 4096)
+        small = location_scale_loss(*args, lower, upper, centers, **kw)
+    for a, b, c in zip(whole, chunked, small, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-14)
+        np.testing.assert_allclose(a, c, rtol=1e-13, atol=1e-14)

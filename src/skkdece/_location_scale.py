@@ -48,6 +48,7 @@ from functools import partial
 import numpy as np
 from scipy import linalg, sparse
 from scipy.special import logsumexp
+from sklearn import get_config
 from sklearn.linear_model import Ridge
 from sklearn.utils.sparsefuncs import min_max_axis
 
@@ -68,10 +69,13 @@ from ._tables._quadrature import quadrature_nodes
 #: ``log |residual|`` is shifted by it to estimate ``log`` of the spread.
 _LOG_ABS_NORMAL_MEAN = -0.5 * (np.euler_gamma + np.log(2.0))
 
-# Rows per block of the location-scale table: about this many kernel values.
-_BLOCK_VALUES = 2**17
-# Interval rows are evaluated in chunks of at most about this many kernel
-# values (16 MiB an array) ...
+# Rows per block of the location-scale table: about this many kernel values
+# (4 MiB, as the kernel tables' blocks), and at most working_memory / 16
+# bytes' worth ...
+_BLOCK_VALUES = 2**19
+# ... and interval rows are evaluated in chunks of at most about this many
+# kernel values (16 MiB an array, three arrays at a time), and at most
+# working_memory / 32 bytes' worth ...
 _CHUNK_VALUES = 2**21
 # ... and a row the heads stretch over more than this many bandwidths counts
 # as an infinite loss (see _node_chunks).
@@ -289,11 +293,22 @@ def _ends_log_density(lg, log_norm, a, b, nearest, kw):
     )
 
 
-def _node_chunks(width, bandwidth, n_atoms):
+def _memory_values():
+    """``(block, chunk)``: kernel values a block and a chunk may hold under
+    scikit-learn's ``working_memory``.
+    """
+    budget = int(get_config()["working_memory"] * 2**20)
+    return (
+        max(1, min(_BLOCK_VALUES, budget // (16 * 8))),
+        max(1, min(_CHUNK_VALUES, budget // (32 * 8))),
+    )
+
+
+def _node_chunks(width, bandwidth, n_atoms, chunk_values):
     """Index arrays of the interval rows, in chunks of bounded quadrature.
 
     Each chunk's nodes (about ``10 (width / h + 1)`` a row, ``h`` the finest
-    bandwidth) times the atoms stay within ``_CHUNK_VALUES``.  Rows stretched
+    bandwidth) times the atoms stay within ``chunk_values``.  Rows stretched
     over more than ``_MAX_STRETCH`` bandwidths are left out: their loss
     stays infinite.  Such a row is thousands of bandwidths from every
     center over most of its interval (a solver's trial step that shrank the
@@ -304,7 +319,7 @@ def _node_chunks(width, bandwidth, n_atoms):
     relative = width / finest_bandwidth(bandwidth)
     kept = np.flatnonzero(relative <= _MAX_STRETCH)
     values = n_atoms * 10.0 * (np.ceil(relative[kept]) + 1.0)
-    chunk = np.floor(np.cumsum(values) / _CHUNK_VALUES).astype(np.intp)
+    chunk = np.floor(np.cumsum(values) / chunk_values).astype(np.intp)
     cuts = np.flatnonzero(np.diff(chunk)) + 1
     return [part for part in np.split(kept, cuts) if part.size]
 
@@ -327,6 +342,7 @@ def location_scale_loss(
     out=None,
     nearest=None,
     all_points=False,
+    chunk_values=None,
 ):
     """Per-row losses of a moved and stretched kernel mixture and their gradients.
 
@@ -355,6 +371,9 @@ def location_scale_loss(
     all_points : bool, default=False
         Whether every target is a point (``lower == upper``), when the
         caller knows.
+    chunk_values : int or None, default=None
+        Kernel values per chunk of the intervals' quadrature (None: from
+        scikit-learn's ``working_memory``).
 
     Returns
     -------
@@ -433,7 +452,8 @@ def location_scale_loss(
                 grad_log_s[rows] = w * (b * rb - a * ra)
         else:
             G = np.full(rows.size, -np.inf)
-            for part in _node_chunks(width, bandwidth, M):
+            chunk_values = _memory_values()[1] if chunk_values is None else chunk_values
+            for part in _node_chunks(width, bandwidth, M, chunk_values):
                 quad = quadrature_nodes(
                     a[part],
                     b[part],
@@ -531,7 +551,8 @@ class LocationScaleTable:
         n, M = self.lower.shape[0], self.centers.shape[0]
         point = self.lower == self.upper
         per_row = M * (1 if np.all(point) else 10)
-        step = max(1, _BLOCK_VALUES // per_row)
+        block_values, self._chunk_values = _memory_values()
+        step = max(1, block_values // per_row)
         self.block_rows = np.unique(np.r_[np.arange(0, n, step), n]).astype(np.intp)
         self._all_points = [
             bool(np.all(point[self.block_row_index(b)])) for b in range(self.n_blocks)
@@ -596,6 +617,7 @@ class LocationScaleTable:
                 out=None if grad is None else grad[:, :M],
                 nearest=self._nearest,
                 all_points=self._all_points[b],
+                chunk_values=self._chunk_values,
             )
         if grad is not None:
             if self.location:
