@@ -490,21 +490,6 @@ def test_sklearn_compatible_with_heads(estimator, check):
     check(estimator)
 
 
-def test_dask_fit_with_heads_says_it_is_in_memory_only():
-    import dask.array as da
-
-    from skkdece.dask import DaskSoftmaxKDERegressor
-
-    X, y = _moving_data(200, 10)
-    model = DaskSoftmaxKDERegressor(location="linear", centers=8)
-    with pytest.raises(NotImplementedError, match="fits in memory only"):
-        model.fit(da.from_array(X, chunks=100), da.from_array(y, chunks=100))
-    # On NumPy input it is the in-memory estimator, heads included.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        assert model.fit(X, y).location_coef_.shape == (2,)
-
-
 def test_targets_stretched_beyond_reach_have_an_infinite_loss():
     """A trial step that shrinks the scale a million-fold stretches an
     interval over millions of bandwidths: an infinite loss (the solver steps
