@@ -171,9 +171,13 @@ default="scott"
         intercepts are not penalised.  The joint objective is not convex:
         the heads and the mixture can trade a move or a stretch between
         them, and long runs on few rows overfit (held-out early stopping,
-        on from 1000 rows, guards against that).  The Dask fit and
-        :class:`SoftmaxKDERegressorCV` do not take the heads yet; the
-        Robocode export writes them (format version 3), and the Java reader
+        on from 1000 rows, guards against that); the solver moves the heads
+        in coordinates of their own (each feature centered and scaled by its
+        largest distance from its mean) and steps back from a trial step
+        that stretches a target to an infinite loss.
+        :class:`SoftmaxKDERegressorCV` takes the heads and can choose
+        whether they help, the Dask fit takes them, the Robocode export
+        writes them (format version 3), and the Java reader
         ``SkkModel.java`` applies them.
     n_quadrature : int or None, default=None
         Gauss-Legendre nodes on each smooth piece of an interval target.
