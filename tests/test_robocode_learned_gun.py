@@ -70,6 +70,12 @@ def test_two_round_battle_with_online_memory(tmp_path):
         assert row["load_error"] == ""
         assert int(row["aims"]) > 0 and int(row["aim_nanos"]) > 0
         assert int(row["memory"]) > 100  # a wave per tick, kept across rounds
+        # OnlineTuning scored every broken wave after the first, and aims
+        # with a candidate of its grid.
+        assert int(row["observed"]) == int(row["memory"])
+        assert int(row["observe_nanos"]) > 0
+        assert float(row["bandwidth_factor"]) in (1.0, 2.0, 4.0)
+        assert float(row["sharpness_factor"]) in (1.0, 0.5, 0.25)
     with open(data_dir / "aimtime-1.csv", newline="") as f:
         last = next(csv.DictReader(f))
     with open(data_dir / "aimtime-0.csv", newline="") as f:
