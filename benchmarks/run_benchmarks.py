@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/run_benchmarks.py           # full sizes, 2-5 minutes
     python benchmarks/run_benchmarks.py --quick   # small sizes, < 1 minute
+    python benchmarks/run_benchmarks.py --smoke   # every line at toy sizes (the tests')
 
 Every timing is a median over rounds in which our code and its anchor run
 alternately in the same process, so that both see the same machine load; the
@@ -652,13 +653,33 @@ def bench_statsmodels(report, sizes, n_test):
 # ------------------------------------------------------------------------ main
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes (< 1 min)")
+    sizes = parser.add_mutually_exclusive_group()
+    sizes.add_argument("--quick", action="store_true", help="small sizes (< 1 min)")
+    sizes.add_argument(
+        "--smoke",
+        action="store_true",
+        help="toy sizes: checks that every line runs, its figures mean nothing",
+    )
     args = parser.parse_args(argv)
 
     import scipy
     import sklearn
 
-    if args.quick:
+    if args.smoke:
+        cfg = dict(
+            lg_n=2_000,
+            lg_rounds=1,
+            width_rounds=1,
+            degen_n=1_000,
+            degen_rounds=1,
+            sizes=(500, 2_000),
+            interval_n=2_000,
+            floor_n=2_000,
+            max_iter=2,
+            sm_sizes=(100, 200),
+            sm_test=500,
+        )
+    elif args.quick:
         cfg = dict(
             lg_n=20_000,
             lg_rounds=3,
@@ -686,8 +707,9 @@ def main(argv=None):
             sm_sizes=(1_000, 2_000),
             sm_test=10_000,
         )
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     print(
-        f"skkdece benchmarks ({'quick' if args.quick else 'full'}) on "
+        f"skkdece benchmarks ({mode}) on "
         f"{platform.machine()} with {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.2f}; python {platform.python_version()}, numpy "
         f"{np.__version__}, scipy {scipy.__version__}, scikit-learn "

@@ -415,9 +415,9 @@ def test_interval_table_larger_than_working_memory_is_not_formed():
 # ---------------------------------------------------------------------------
 
 
-def test_benchmark_script_runs_quick():
+def test_benchmark_script_runs_every_line():
     result = subprocess.run(
-        [sys.executable, str(BENCHMARK), "--quick"],
+        [sys.executable, str(BENCHMARK), "--smoke"],
         capture_output=True,
         text=True,
         timeout=900,
