@@ -185,11 +185,18 @@ def test_far_points_and_spread_logits_keep_exact_values(logit_spread):
 
 
 @pytest.mark.parametrize("kernel", ["gaussian", "exponential", "epanechnikov"])
-@pytest.mark.parametrize("period", [None, 2 * np.pi])
-def test_log_kernel_slope_is_the_derivative_of_log_kernel(kernel, period):
-    h = 0.5 if period is None else 1.3
+@pytest.mark.parametrize(
+    "period, h",
+    # On the circle: one image sum of a few images, a sum of many (narrow),
+    # and past a third of the period (the gaussian's Fourier series).
+    [(None, 0.5), (2 * np.pi, 1.3), (2 * np.pi, 0.2), (2 * np.pi, 2.5)],
+)
+def test_log_kernel_slope_is_the_derivative_of_log_kernel(kernel, period, h):
     # Inside the support of the compact kernel, off the exponential's kink.
     u = (np.linspace(-0.9, 0.9, 37) + 0.013) * h
+    if period is not None and kernel != "epanechnikov":
+        # And around the whole circle, across the wrap at +-P/2.
+        u = np.concatenate([u, np.linspace(-1.3 * np.pi, 1.3 * np.pi, 41) + 0.011])
     step = 1e-6
     numeric = (
         log_kernel(u + step, kernel, h, period)

@@ -47,7 +47,6 @@ from functools import partial
 
 import numpy as np
 from scipy import linalg, sparse
-from scipy.special import logsumexp
 from sklearn import get_config
 from sklearn.linear_model import Ridge
 from sklearn.utils.sparsefuncs import min_max_axis
@@ -57,10 +56,13 @@ from ._linear import LinearLogits, feature_moments, feature_scale
 from ._tables._kernels import (
     COMPACT_KERNELS,
     _bandwidth_groups,
+    _unit_log_kernel,
     _wrap,
     finest_bandwidth,
+    image_shifts,
     log_interval_mass,
     log_kernel,
+    logsumexp_last,
     vonmises_kappa,
 )
 from ._tables._quadrature import quadrature_nodes
@@ -130,13 +132,12 @@ def _log_slope_one(u, kernel, h, period):
         series = 1.0 + 2.0 * np.sum(coef * np.cos(angle), axis=-1)
         slope = -2.0 * np.sum(coef * (2.0 * np.pi / P) * n * np.sin(angle), axis=-1)
         return slope / series
-    # Image sums: the slope is the images' responsibility-weighted slopes.
-    n_img = int(np.ceil(h / P + 0.5)) + (7 if kernel == "gaussian" else 0)
-    shifts = P * np.arange(-n_img, n_img + 1)
-    v = (u[..., None] + shifts) / h
-    log_terms = log_kernel(v * h, kernel, h)
+    # Image sums: the slope is the images' responsibility-weighted slopes,
+    # over the images log_kernel sums.
+    v = (u[..., None] + image_shifts(kernel, h, P)) / h
+    log_terms = _unit_log_kernel(v, kernel)
     with np.errstate(invalid="ignore", divide="ignore"):
-        weight = np.exp(log_terms - logsumexp(log_terms, axis=-1, keepdims=True))
+        weight = np.exp(log_terms - logsumexp_last(log_terms)[..., None])
     weight = np.where(np.isfinite(weight), weight, 0.0)
     return np.sum(weight * _unit_log_slope(v, kernel), axis=-1) / h
 

@@ -253,14 +253,27 @@ def log_kernel(u, kernel, bandwidth, period=None):
         angle = (2.0 * np.pi / P) * u[..., None] * n
         series = 1.0 + 2.0 * np.sum(coef * np.cos(angle), axis=-1)
         return np.log(series) - np.log(P)
-    # Image sums: only |k| <= n_img can contribute (compact) or matter (gaussian).
+    shifts = image_shifts(kernel, h, P)
+    terms = _unit_log_kernel((u[..., None] + shifts) / h, kernel)
+    return logsumexp_last(terms) - np.log(h)
+
+
+def image_shifts(kernel, h, period):
+    """The shifts ``k P`` of the images a wrapped kernel sums, for offsets
+    wrapped into ``[-P/2, P/2)``.
+
+    Only ``|k| <= n`` can contribute to a compact kernel; for the gaussian
+    every image left out lies more than ``_SERIES_LOG_TOL`` nats below the
+    nearest one.  :func:`log_kernel` and the slope of its logarithm
+    (:func:`skkdece._location_scale.log_kernel_slope`) sum the same images,
+    so that the slope is the exact derivative of the value.
+    """
+    P = float(period)
     if kernel == "gaussian":
         n_img = int(np.ceil(np.sqrt(2.0 * _SERIES_LOG_TOL * (h / P) ** 2 + 0.25) - 0.5))
     else:
         n_img = int(np.ceil(h / P + 0.5))
-    shifts = P * np.arange(-n_img, n_img + 1)
-    terms = _unit_log_kernel((u[..., None] + shifts) / h, kernel)
-    return logsumexp_last(terms) - np.log(h)
+    return P * np.arange(-n_img, n_img + 1)
 
 
 # ---------------------------------------------------------------------------
