@@ -134,12 +134,18 @@ MODELS = {
     "today": {},
     "today, alpha=1e-2": {"alpha": 1e-2},
     "location+scale": {"location": "linear", "scale": "linear"},
-    "location, alpha=1e-2": {"location": "linear", "alpha": 1e-2},
+    "location+scale, alpha=1e-4": {
+        "location": "linear",
+        "scale": "linear",
+        "alpha": 1e-4,
+    },
     "location+scale, alpha=1e-2": {
         "location": "linear",
         "scale": "linear",
         "alpha": 1e-2,
     },
+    "location": {"location": "linear"},
+    "location, alpha=1e-2": {"location": "linear", "alpha": 1e-2},
 }
 
 
@@ -225,7 +231,7 @@ def evaluation_ms(X, y, fitted, repeats=30):
             X,
             np.ones(y.shape[0]),
             fit_intercept=True,
-            alpha=model.alpha,
+            alpha=model.alpha_,
             **model._head_options(),
         )
         heads = None

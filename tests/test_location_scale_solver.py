@@ -52,7 +52,7 @@ def _objective(model, X, y):
         X,
         np.full(X.shape[0], 1.0 / X.shape[0]),
         fit_intercept=model.fit_intercept,
-        alpha=model.alpha,
+        alpha=model.alpha_,
         **model._head_options(),
     )
 

@@ -47,6 +47,12 @@ from ._targets import TargetSummary
 #: ``early_stopping="auto"`` turns it on from this many rows of positive
 #: weight (see the parameter's documentation for the measurement).
 EARLY_STOPPING_MIN_SAMPLES = 1000
+#: ``alpha="auto"``: the penalty, but for the logits of a model with a
+#: scale head on fewer than ``EARLY_STOPPING_MIN_SAMPLES`` rows.
+DEFAULT_ALPHA = 1e-4
+#: ``alpha="auto"``: the logits' penalty of such a model (see the
+#: parameter's documentation for the measurement).
+SMALL_SCALE_HEAD_ALPHA = 1e-2
 #: Rows each side of the validation split needs at the least.
 MIN_SPLIT_ROWS = 10
 #: Contiguous blocks of rows the validation split draws from.
@@ -132,8 +138,22 @@ default="scott"
     target_width : float, default=0.0
         Half-width of the uniform target around each point in a 1-D ``y``.
         Ignored for ``y`` given as ``(n_samples, 2)`` intervals.
-    alpha : float, default=1e-4
-        L2 penalty on ``coef_``; the intercept is not penalised.
+    alpha : float or "auto", default="auto"
+        L2 penalty on ``coef_`` (and on the heads' coefficients, see
+        ``scale``); the intercepts are not penalised.  ``"auto"`` is 1e-4,
+        except for a model with the scale head on fewer than 1000 rows of
+        positive weight (where early stopping's ``"auto"`` is off): its
+        logits are penalised at 1e-2, its heads still at 1e-4.  With the
+        heads, the logits only shape the standardised density, and on few
+        rows without held-out stopping their coefficients fit noise while
+        the scale shrinks to match: on 800 rows of a density that does not
+        depend on the features, both heads lost 0.036 nats held out at
+        1e-4 against the model without heads and gained 0.025 with the
+        logits at 1e-2, which also scored better on the two simulators whose
+        density moves and stretches (the location head alone lost 0.002 at
+        1e-4).  From 1000 rows, where early stopping guards the fit, 1e-4
+        scored better with the heads on most of the defaults benchmark's
+        data sets.  ``alpha_`` is the logits' penalty used.
     fit_intercept : bool, default=True
         Whether to fit one intercept per center.
     location : {"linear"} or None, default=None
@@ -257,6 +277,9 @@ default="scott"
 
     Attributes
     ----------
+    alpha_ : float
+        The logits' penalty the fit used: ``alpha``, or what ``"auto"``
+        chose (the heads' is 1e-4 under ``"auto"``).
     coef_ : ndarray of shape (n_atoms, n_features)
         Weights of the features in each atom's logit (one atom per center
         and bandwidth: ``n_atoms = n_centers * n_bandwidths``).
@@ -330,6 +353,7 @@ default="scott"
 
     _parameter_constraints: dict = {
         **SHARED_CONSTRAINTS,
+        "alpha": [*SHARED_CONSTRAINTS["alpha"], StrOptions({"auto"})],
         "centers": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "bandwidth": [*SHARED_CONSTRAINTS["bandwidth"], "array-like"],
         "placement": [StrOptions({"even", "quantile"})],
@@ -354,7 +378,7 @@ default="scott"
         loss="cross_entropy",
         period=None,
         target_width=0.0,
-        alpha=1e-4,
+        alpha="auto",
         fit_intercept=True,
         location=None,
         scale=None,
@@ -443,6 +467,7 @@ default="scott"
             X, lower, upper = X[kept], lower[kept], upper[kept]
             sample_weight = sample_weight[kept]
 
+        self.alpha_, self._head_alpha = self._resolved_alpha(kept.size)
         heads = self._start_heads(X, lower, upper, sample_weight, period)
         z_lower, z_upper = lower, upper
         if heads is not None:
@@ -477,7 +502,7 @@ default="scott"
             X,
             sample_weight,
             fit_intercept=self.fit_intercept,
-            alpha=self.alpha,
+            alpha=self.alpha_,
             **self._head_options(),
         )
         # The coordinates' temporaries (X's size) are gone before running()
@@ -486,6 +511,18 @@ default="scott"
         with objective.running():
             self._minimize(model, objective.loss_gradient, coordinates, n_iter=n_iter)
         return self
+
+    def _resolved_alpha(self, n_samples):
+        """``(alpha_, head_alpha)``: the logits' and the heads' penalties of
+        a fit on ``n_samples`` rows of positive weight (``head_alpha`` None
+        where it is ``alpha_``), from ``alpha`` or what ``"auto"`` gives.
+        """
+        if not isinstance(self.alpha, str):
+            return float(self.alpha), None
+        _, scale = self._heads_on()
+        if scale and n_samples < EARLY_STOPPING_MIN_SAMPLES:
+            return SMALL_SCALE_HEAD_ALPHA, DEFAULT_ALPHA
+        return DEFAULT_ALPHA, None
 
     def _heads_on(self):
         """``(location, scale)``: which heads this fit has, as bools.
@@ -523,7 +560,7 @@ default="scott"
             location=location,
             scale=scale,
             period=period,
-            alpha=self.alpha,
+            alpha=self.alpha_ if self._head_alpha is None else self._head_alpha,
         )
         return self._heads_start
 
@@ -532,7 +569,12 @@ default="scott"
         location, scale = self._heads_on()
         if not (location or scale):
             return {}
-        return dict(location=location, scale=scale, target_scale=self._target_scale)
+        return dict(
+            location=location,
+            scale=scale,
+            target_scale=self._target_scale,
+            head_alpha=getattr(self, "_head_alpha", None),
+        )
 
     def _table(self, geometry, lower, upper, period):
         """The kernel table of these targets (coverage not yet checked).
@@ -619,7 +661,7 @@ default="scott"
         runs that many iterations on all the rows.
         """
         objectives = []
-        for rows, alpha in zip(split, (self.alpha, 0.0), strict=True):
+        for rows, alpha in zip(split, (self.alpha_, 0.0), strict=True):
             table = self._table(
                 geometry, lower[rows], upper[rows], as_period(self.period)
             )

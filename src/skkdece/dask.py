@@ -354,15 +354,23 @@ class _PartitionObjective:
             return objective.loss_gradient(params)
 
 
-def _logits_model(n_atoms, n_features, *, fit_intercept, heads, alpha=0.0):
+def _logits_model(
+    n_atoms, n_features, *, fit_intercept, heads, alpha=0.0, head_alpha=None
+):
     """The linear logits, with the location and scale heads ``heads`` (a dict
-    of ``location``, ``scale`` and ``target_scale``) when not None."""
+    of ``location``, ``scale`` and ``target_scale``) when not None, penalised
+    by ``head_alpha`` (None: ``alpha``)."""
     if heads is None:
         return LinearLogits(
             n_atoms, n_features, fit_intercept=fit_intercept, alpha=alpha
         )
     return LocationScaleLogits(
-        n_atoms, n_features, fit_intercept=fit_intercept, alpha=alpha, **heads
+        n_atoms,
+        n_features,
+        fit_intercept=fit_intercept,
+        alpha=alpha,
+        head_alpha=head_alpha,
+        **heads,
     )
 
 
@@ -697,6 +705,7 @@ default=None
         parts = [p for p, s in zip(parts, stats, strict=True) if s[0] is not None]
         summary = _combined_summary(parts, reference, period)
         self._heads_start, heads = None, None
+        self.alpha_, self._head_alpha = self._resolved_alpha(n_samples)
         kernel_parts = parts
         if location or scale:
             spread = summary.spread
@@ -711,7 +720,7 @@ default=None
                 location=location,
                 scale=scale,
                 period=period,
-                alpha=self.alpha,
+                alpha=self.alpha_ if self._head_alpha is None else self._head_alpha,
             )
             # As in memory, the kernels are placed on the start's
             # standardised targets.
@@ -773,7 +782,8 @@ default=None
             n_features,
             fit_intercept=self.fit_intercept,
             heads=heads,
-            alpha=float(self.alpha),
+            alpha=self.alpha_,
+            head_alpha=self._head_alpha,
         )
 
         evaluate = _partition_evaluator(objectives)
