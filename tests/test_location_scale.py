@@ -597,8 +597,9 @@ def test_auto_penalty_rule(params, n, weights, expected):
 
 
 def test_auto_penalty_keeps_the_heads_at_their_own_penalty():
-    """Under "auto" with the scale head on few rows the logits' penalty is
-    1e-2 and the heads' stays 1e-4: the fitted objective is that one."""
+    """Under "auto" with the scale head on few rows the logits' and the
+    scale head's penalty is 1e-2 and the location head's stays 1e-4: the
+    fitted objective is that one."""
     rng = np.random.default_rng(1)
     X, y = _null_data(200, rng)
     with warnings.catch_warnings():
@@ -620,7 +621,7 @@ def test_auto_penalty_keeps_the_heads_at_their_own_penalty():
         model.scale_intercept_,
     )
     values = {}
-    for head_alpha in (None, 1e-4):
+    for location_alpha in (None, 1e-4):
         logits_model, objective = linear_objective(
             table,
             X,
@@ -630,11 +631,11 @@ def test_auto_penalty_keeps_the_heads_at_their_own_penalty():
             location=True,
             scale=True,
             target_scale=model._target_scale,
-            head_alpha=head_alpha,
+            location_alpha=location_alpha,
         )
         params = logits_model.pack(model.coef_, model.intercept_, heads)
         with objective.running():
-            values[head_alpha] = objective.loss_gradient(params)[0]
+            values[location_alpha] = objective.loss_gradient(params)[0]
     assert model.objective_ == pytest.approx(values[1e-4], rel=1e-12)
     assert abs(values[None] - values[1e-4]) > 1e-6
 

@@ -187,7 +187,7 @@ def linear_objective(
     location=False,
     scale=False,
     target_scale=1.0,
-    head_alpha=None,
+    location_alpha=None,
 ):
     """The linear logits model and its blocked objective on a kernel table.
 
@@ -197,8 +197,8 @@ def linear_objective(
     With a location or scale head (``table`` then a
     :class:`~skkdece._location_scale.LocationScaleTable`), the model is a
     :class:`~skkdece._location_scale.LocationScaleLogits` whose location is
-    penalised in units of ``target_scale``, and its heads by ``head_alpha``
-    (None: ``alpha``).
+    penalised in units of ``target_scale`` and by ``location_alpha`` (None:
+    ``alpha``).
 
     Returns
     -------
@@ -214,7 +214,7 @@ def linear_objective(
             location=location,
             scale=scale,
             target_scale=target_scale,
-            head_alpha=head_alpha,
+            location_alpha=location_alpha,
         )
     else:
         model = LinearLogits(

@@ -644,12 +644,12 @@ class LocationScaleLogits(LinearLogits):
         Which heads are on.
     target_scale : float, default=1.0
         The targets' spread: the location's coefficients are penalised in
-        its units, ``alpha / 2 * ||coef||^2 + head_alpha / 2 * (||beta /
-        target_scale||^2 + ||gamma||^2)``, so that the penalty does not
+        its units, ``alpha / 2 * (||coef||^2 + ||gamma||^2) + location_alpha
+        / 2 * ||beta / target_scale||^2``, so that the penalty does not
         depend on the target's units.  Intercepts are not penalised.
-    head_alpha : float or None, default=None
-        The heads' penalty; None: ``alpha``, also after ``alpha`` is changed
-        (a regularisation path moves both).
+    location_alpha : float or None, default=None
+        The location head's penalty; None: ``alpha``, also after ``alpha``
+        is changed (a regularisation path moves both).
     """
 
     def __init__(
@@ -662,7 +662,7 @@ class LocationScaleLogits(LinearLogits):
         location=True,
         scale=True,
         target_scale=1.0,
-        head_alpha=None,
+        location_alpha=None,
     ):
         super().__init__(
             n_centers, n_features, fit_intercept=fit_intercept, alpha=alpha
@@ -670,7 +670,7 @@ class LocationScaleLogits(LinearLogits):
         self.location = bool(location)
         self.scale = bool(scale)
         self.target_scale = float(target_scale)
-        self.head_alpha = None if head_alpha is None else float(head_alpha)
+        self.location_alpha = None if location_alpha is None else float(location_alpha)
 
     @property
     def n_heads(self):
@@ -752,8 +752,12 @@ class LocationScaleLogits(LinearLogits):
         # The logits' penalty, with a gradient already of the full length.
         value, grad = super().penalty(params)
         d, start = self.n_features, self.n_logit_params
-        alpha = self.alpha if self.head_alpha is None else self.head_alpha
-        for on, unit in ((self.location, self.target_scale), (self.scale, 1.0)):
+        heads = (
+            (self.location, self.target_scale, self.location_alpha),
+            (self.scale, 1.0, None),
+        )
+        for on, unit, alpha in heads:
+            alpha = self.alpha if alpha is None else alpha
             if on:
                 w = params[start : start + d] / unit
                 value += 0.5 * alpha * float(np.vdot(w, w))

@@ -355,11 +355,11 @@ class _PartitionObjective:
 
 
 def _logits_model(
-    n_atoms, n_features, *, fit_intercept, heads, alpha=0.0, head_alpha=None
+    n_atoms, n_features, *, fit_intercept, heads, alpha=0.0, location_alpha=None
 ):
     """The linear logits, with the location and scale heads ``heads`` (a dict
-    of ``location``, ``scale`` and ``target_scale``) when not None, penalised
-    by ``head_alpha`` (None: ``alpha``)."""
+    of ``location``, ``scale`` and ``target_scale``) when not None, the
+    location head penalised by ``location_alpha`` (None: ``alpha``)."""
     if heads is None:
         return LinearLogits(
             n_atoms, n_features, fit_intercept=fit_intercept, alpha=alpha
@@ -369,7 +369,7 @@ def _logits_model(
         n_features,
         fit_intercept=fit_intercept,
         alpha=alpha,
-        head_alpha=head_alpha,
+        location_alpha=location_alpha,
         **heads,
     )
 
@@ -705,7 +705,7 @@ default=None
         parts = [p for p, s in zip(parts, stats, strict=True) if s[0] is not None]
         summary = _combined_summary(parts, reference, period)
         self._heads_start, heads = None, None
-        self.alpha_, self._head_alpha = self._resolved_alpha(n_samples)
+        self.alpha_, self._location_alpha = self._resolved_alpha(n_samples)
         kernel_parts = parts
         if location or scale:
             spread = summary.spread
@@ -720,7 +720,9 @@ default=None
                 location=location,
                 scale=scale,
                 period=period,
-                alpha=self.alpha_ if self._head_alpha is None else self._head_alpha,
+                alpha=self.alpha_
+                if self._location_alpha is None
+                else self._location_alpha,
             )
             # As in memory, the kernels are placed on the start's
             # standardised targets.
@@ -783,7 +785,7 @@ default=None
             fit_intercept=self.fit_intercept,
             heads=heads,
             alpha=self.alpha_,
-            head_alpha=self._head_alpha,
+            location_alpha=self._location_alpha,
         )
 
         evaluate = _partition_evaluator(objectives)
