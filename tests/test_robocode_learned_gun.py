@@ -32,9 +32,16 @@ pytestmark = [
 ]
 
 
-def _battle(tmp_path, robot, data_files=None):
+@pytest.fixture(scope="module")
+def classes(tmp_path_factory):
+    """The repository's robots, compiled once for the module's battles."""
+    return robocode.compile_robots(
+        tmp_path_factory.mktemp("robots") / "classes", ENGINE, src=SRC
+    )
+
+
+def _battle(tmp_path, classes, robot, data_files=None):
     """A two-round battle of a robot of the repository against SittingDuck."""
-    classes = robocode.compile_robots(tmp_path / "classes", ENGINE, src=SRC)
     return robocode.run_battle(
         robot,
         "sample.SittingDuck",
@@ -46,7 +53,7 @@ def _battle(tmp_path, robot, data_files=None):
     )
 
 
-def test_two_round_battle_with_online_memory(tmp_path):
+def test_two_round_battle_with_online_memory(tmp_path, classes):
     waves = load_robocode_waves(as_frame=True)
     # Trained on other opponents than the one faced, the memory left out of
     # the export: the gun starts empty and learns the battle's waves.
@@ -60,7 +67,7 @@ def test_two_round_battle_with_online_memory(tmp_path):
     model.fit(X, y, softmaxkdeneighborsregressor__groups=rounds)
     path = tmp_path / "model.json"
     export_model(model, path, memory=False)
-    data_dir = _battle(tmp_path, "skk.LearnedGun", {"model.json": path})
+    data_dir = _battle(tmp_path, classes, "skk.LearnedGun", {"model.json": path})
     stats = robocode.battle_stats(data_dir)
     assert stats["rounds"] == 2
     assert stats["bullets_fired"] > 5 and stats["bullets_hit"] >= 1
@@ -93,7 +100,7 @@ def _memory_sizes(data_dir, rounds):
 
 
 @pytest.mark.parametrize("frozen", [False, True], ids=["online", "frozen"])
-def test_knn_gun_memory_grows_online(tmp_path, frozen):
+def test_knn_gun_memory_grows_online(tmp_path, classes, frozen):
     """The plain KNN gun learns online unless a file named frozen is there.
 
     It used to test ``getDataFile("frozen").exists()``, always true in
@@ -103,7 +110,7 @@ def test_knn_gun_memory_grows_online(tmp_path, frozen):
     if frozen:
         (tmp_path / "frozen").write_text("")
         files["frozen"] = tmp_path / "frozen"
-    data_dir = _battle(tmp_path, "skk.KnnGun", files)
+    data_dir = _battle(tmp_path, classes, "skk.KnnGun", files)
     (first, first_frozen), (second, second_frozen) = _memory_sizes(data_dir, 2)
     if frozen:
         assert (first, second) == (0, 0) and first_frozen == second_frozen == 1
@@ -120,7 +127,7 @@ def _bullet_damage(results, robot):
     return float(row[header.index("Bullet Dmg")])
 
 
-def test_counted_hits_match_the_engines_bullet_damage(tmp_path):
+def test_counted_hits_match_the_engines_bullet_damage(tmp_path, classes):
     """The killing bullet counts: hits equal the engine's damage / 10.
 
     The head-on gun fires at power 2 (damage 4 * 2 + 2 * (2 - 1) = 10) on a
@@ -128,7 +135,7 @@ def test_counted_hits_match_the_engines_bullet_damage(tmp_path):
     hit scores its full damage.  Before the fix the last hit of each round
     was lost: 9 counted against 100 damage.
     """
-    data_dir = _battle(tmp_path, "skk.HeadOnGun")
+    data_dir = _battle(tmp_path, classes, "skk.HeadOnGun")
     stats = robocode.battle_stats(data_dir)
     damage = _bullet_damage(tmp_path / "battle" / "results.txt", "skk.HeadOnGun")
     assert damage == 200.0  # two kills of 100 energy
