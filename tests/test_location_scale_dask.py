@@ -123,3 +123,22 @@ def test_heads_on_a_cluster_of_processes_and_lazy_predictions():
         assert isinstance(lazy, da.Array)
         assert_allclose(lazy.compute(), model.predict_quantiles(X, QUANTILES))
     assert_same_fit(X, ref, model)
+
+
+@pytest.mark.parametrize("zeros, expected", [(True, 1e-2), (False, 1e-4)])
+def test_auto_penalty_counts_the_rows_of_positive_weight(zeros, expected):
+    """alpha="auto" with the scale head: 1e-2 below 1000 rows of positive
+    weight, as in memory; 1050 rows of which every 7th weighs zero leave
+    900."""
+    X, y, w = data("line", n=1050)
+    if not zeros:
+        w = np.ones_like(w)
+    dX, dy, dw = (da.from_array(a, chunks=350) for a in (X, y, w))
+    with dask.config.set(scheduler="synchronous"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # three iterations do not converge
+        model = DaskSoftmaxKDERegressor(centers=6, scale="linear", max_iter=3)
+        model.fit(dX, dy, dw)
+        ref = SoftmaxKDERegressor(
+            centers=6, scale="linear", max_iter=3, early_stopping=False
+        ).fit(X, y, w)
+    assert model.alpha_ == ref.alpha_ == expected

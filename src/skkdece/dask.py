@@ -161,9 +161,9 @@ class _Rows:
 
     def stats(self):
         """``(reference or None, feature max, feature min, weight sum,
-        weighted feature sums, weighted sums of squares)``."""
+        weighted feature sums, weighted sums of squares, kept rows)``."""
         if self.rows.size == 0:
-            return None, None, None, 0.0, None, None
+            return None, None, None, 0.0, None, None, 0
         reference = 0.5 * (self.lower[0] + self.upper[0])
         X = np.asarray(self.X, dtype=np.float64)
         return (
@@ -173,6 +173,7 @@ class _Rows:
             float(np.sum(self.sample_weight)),
             self.sample_weight @ X,
             self.sample_weight @ (X * X),
+            int(self.rows.size),
         )
 
     def midpoints(self):
@@ -384,7 +385,8 @@ def _nbytes(objective):
 
 
 def _reduce_stats(stats):
-    """Reference target, feature extremes and weight sum from partition stats."""
+    """Reference target, feature extremes, weight sum, feature moments and
+    the number of rows of positive weight, from partition stats."""
     kept = [s for s in stats if s[0] is not None]
     total = float(sum(s[3] for s in kept))
     check_weight_total(total)
@@ -396,7 +398,8 @@ def _reduce_stats(stats):
     mean = np.sum([s[4] for s in kept], axis=0) / total
     second = np.sum([s[5] for s in kept], axis=0) / total
     std = np.sqrt(np.maximum(second - mean * mean, 0.0))
-    return kept[0][0], extremes, total, (mean, std)
+    n_kept = int(sum(s[6] for s in kept))
+    return kept[0][0], extremes, total, (mean, std), n_kept
 
 
 def _combined_summary(parts, reference, period):
@@ -700,12 +703,12 @@ default=None
         period = as_period(self.period)
         parts = self._read_partitions(X, y, sample_weight, period)
         stats = dask.compute(*[dask.delayed(_Rows.stats)(p) for p in parts])
-        reference, extremes, total_weight, moments = _reduce_stats(stats)
+        reference, extremes, total_weight, moments, n_kept = _reduce_stats(stats)
         # Partitions without a weighted row take no further part.
         parts = [p for p, s in zip(parts, stats, strict=True) if s[0] is not None]
         summary = _combined_summary(parts, reference, period)
         self._heads_start, heads = None, None
-        self.alpha_, self._location_alpha = self._resolved_alpha(n_samples)
+        self.alpha_, self._location_alpha = self._resolved_alpha(n_kept)
         kernel_parts = parts
         if location or scale:
             spread = summary.spread
