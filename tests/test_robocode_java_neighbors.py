@@ -260,8 +260,9 @@ def test_online_tuning_scores_and_aims_match_python(classes, tmp_path, period):
     before it (mean log density of its interval, five Gauss-Legendre nodes)
     and then added to the memory; the scores must agree to 1e-9, the
     candidate aimed with must be the one of the highest score so far, and
-    its aim Python's refined best aim.  The stream's targets are sharper
-    than the trained kernel, then wider, so that the choice moves.
+    its aim (every third wave's) Python's refined best aim.  The stream's
+    targets are sharper than the trained kernel, then wider, so that the
+    choice moves.
     """
     rng = np.random.default_rng(7 if period is None else 8)
     model = random_document(
@@ -293,7 +294,12 @@ def test_online_tuning_scores_and_aims_match_python(classes, tmp_path, period):
     np.testing.assert_array_equal(best_java[1:], [b for b, _ in picks])
     # The choice moved off the trained candidate, and back or elsewhere.
     assert len(set(best_java.tolist())) >= 2
+    # The aims of every third wave (both halves of the stream; an aim
+    # refined in Python takes about 40 ms, and the aims' parity is also
+    # tested case by case above).
     for i, (_, dist) in enumerate(picks, start=1):
+        if i % 3:
+            continue
         start = dist.aim(HALF_WIDTH)
         ref = reference_aim(dist, start, HALF_WIDTH, period)
         assert circular_diff(aim_java[i : i + 1], ref, period)[0] < 1e-9, i
