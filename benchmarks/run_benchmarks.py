@@ -651,6 +651,50 @@ def bench_statsmodels(report, sizes, n_test):
 
 
 # ------------------------------------------------------------------------ main
+#: Sizes of each run: the full run, --quick and --smoke (the tests').
+SIZES = {
+    "full": dict(
+        lg_n=100_000,
+        lg_rounds=11,
+        width_rounds=5,
+        degen_n=100_000,
+        degen_rounds=5,
+        sizes=(10_000, 100_000, 1_000_000),
+        interval_n=1_000_000,
+        floor_n=100_000,
+        max_iter=10,
+        sm_sizes=(1_000, 2_000),
+        sm_test=10_000,
+    ),
+    "quick": dict(
+        lg_n=20_000,
+        lg_rounds=3,
+        width_rounds=1,
+        degen_n=10_000,
+        degen_rounds=1,
+        sizes=(2_000, 20_000),
+        interval_n=20_000,
+        floor_n=20_000,
+        max_iter=5,
+        sm_sizes=(200, 400),
+        sm_test=2_000,
+    ),
+    "smoke": dict(
+        lg_n=2_000,
+        lg_rounds=1,
+        width_rounds=1,
+        degen_n=1_000,
+        degen_rounds=1,
+        sizes=(500, 2_000),
+        interval_n=2_000,
+        floor_n=2_000,
+        max_iter=2,
+        sm_sizes=(100, 200),
+        sm_test=500,
+    ),
+}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sizes = parser.add_mutually_exclusive_group()
@@ -665,49 +709,8 @@ def main(argv=None):
     import scipy
     import sklearn
 
-    if args.smoke:
-        cfg = dict(
-            lg_n=2_000,
-            lg_rounds=1,
-            width_rounds=1,
-            degen_n=1_000,
-            degen_rounds=1,
-            sizes=(500, 2_000),
-            interval_n=2_000,
-            floor_n=2_000,
-            max_iter=2,
-            sm_sizes=(100, 200),
-            sm_test=500,
-        )
-    elif args.quick:
-        cfg = dict(
-            lg_n=20_000,
-            lg_rounds=3,
-            width_rounds=1,
-            degen_n=10_000,
-            degen_rounds=1,
-            sizes=(2_000, 20_000),
-            interval_n=20_000,
-            floor_n=20_000,
-            max_iter=5,
-            sm_sizes=(200, 400),
-            sm_test=2_000,
-        )
-    else:
-        cfg = dict(
-            lg_n=100_000,
-            lg_rounds=11,
-            width_rounds=5,
-            degen_n=100_000,
-            degen_rounds=5,
-            sizes=(10_000, 100_000, 1_000_000),
-            interval_n=1_000_000,
-            floor_n=100_000,
-            max_iter=10,
-            sm_sizes=(1_000, 2_000),
-            sm_test=10_000,
-        )
     mode = "smoke" if args.smoke else "quick" if args.quick else "full"
+    cfg = SIZES[mode]
     print(
         f"skkdece benchmarks ({mode}) on "
         f"{platform.machine()} with {os.cpu_count()} CPUs, load average "

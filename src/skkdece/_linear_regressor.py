@@ -530,6 +530,10 @@ default="scott"
             return SMALL_SCALE_HEAD_ALPHA, DEFAULT_ALPHA
         return DEFAULT_ALPHA, None
 
+    def _location_penalty(self):
+        """The location head's penalty in this fit (also its start's)."""
+        return self.alpha_ if self._location_alpha is None else self._location_alpha
+
     def _heads_on(self):
         """``(location, scale)``: which heads this fit has, as bools.
 
@@ -566,7 +570,7 @@ default="scott"
             location=location,
             scale=scale,
             period=period,
-            alpha=self.alpha_ if self._location_alpha is None else self._location_alpha,
+            alpha=self._location_penalty(),
         )
         return self._heads_start
 

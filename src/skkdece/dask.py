@@ -723,9 +723,7 @@ default=None
                 location=location,
                 scale=scale,
                 period=period,
-                alpha=self.alpha_
-                if self._location_alpha is None
-                else self._location_alpha,
+                alpha=self._location_penalty(),
             )
             # As in memory, the kernels are placed on the start's
             # standardised targets.
