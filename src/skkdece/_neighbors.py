@@ -44,15 +44,21 @@ from sklearn.neighbors import KDTree, NearestNeighbors
 from sklearn.utils import gen_batches
 
 from ._objective import blas_threads
+from ._tables._blocks import each_block
 from ._tables._checks import row_list
 
 # The calling convention of the compiled kernels this module expects.
-_PAIRS_API = 3
+_PAIRS_API = 4
 
 # An E of at most this many bytes is read in place by the compiled kernels
 # (it stays in the last-level cache); a larger one is gathered per block
 # into a compact copy (see _BoundNeighbors.compact).
 _DIRECT_E_BYTES = 8 * 2**20
+# Rows per task of the scan's threads.
+_SCAN_BATCH = 256
+# Power iterations for the scan's direction (any direction is exact; a
+# good one only prunes more).
+_SCAN_POWER_STEPS = 8
 
 
 def usable_kernels(module):
@@ -201,6 +207,15 @@ class NeighborEmbedding:
         )
 
 
+def reads_in_place(E):
+    """Whether the compiled kernels read ``E`` in place, not a copy per block.
+
+    ``E`` then stays in the caches whatever rows a block holds; otherwise
+    each block gathers the rows it needs into a thread's buffer.
+    """
+    return _pairs is not None and 8 * E.size <= _DIRECT_E_BYTES
+
+
 def weighted_median(X, sample_weight):
     """Each column's weighted median, shape (n_features,).
 
@@ -300,16 +315,26 @@ def training_neighbors(
         Rows ``i`` and ``j`` with ``|i - j| <= exclude_adjacent`` are never
         each other's neighbours (the row itself never is).
     n_jobs : int or None, default=None
-        Threads of the tree's queries; None: as many as the loss's
+        Threads of the search; None: as many as the loss's
         (:func:`skkdece._objective.blas_threads`, one in joblib's workers).
-        :class:`~sklearn.neighbors.NearestNeighbors` shares the rows out in
-        even slices and each row's answer does not depend on them, so neither
-        does the result; the threads gain only where cores are idle.
+        Each row's answer does not depend on them, so neither does the
+        result; the threads gain only where cores are idle.
 
     Returns
     -------
     neighbors : ndarray of shape (n_samples, n_neighbors)
         Indices of each row's neighbours, nearest first.
+
+    Notes
+    -----
+    With the compiled kernels the search is their exact scan
+    (:func:`_scan_neighbors`), else a tree's (:func:`_tree_neighbors`).  Both
+    find the same neighbours unless rows tie at a row's ``n_neighbors``-th
+    distance.  On the bundled real waves the scan took a ninth of the
+    tree's time at 20 000 and 45 500 rows, and at a million rows with
+    three underlying dimensions 58 s against 94 s; on 50 000 rows of 10 and
+    30 independent features (where a tree degrades towards comparing every
+    pair) 4.5 s against 26 s and 22 s against 22 s.
     """
     n = points.shape[0]
     allowed = allowed_counts(groups, exclude_adjacent, n)
@@ -329,6 +354,19 @@ def training_neighbors(
         )
     if n_jobs is None:
         n_jobs = blas_threads()
+    search = _tree_neighbors if _pairs is None else _scan_neighbors
+    return search(points, n_neighbors, groups, exclude_adjacent, n_jobs)
+
+
+def _tree_neighbors(points, n_neighbors, groups, exclude_adjacent, n_jobs):
+    """:func:`training_neighbors` by scikit-learn's tree (without the kernels).
+
+    Rows are asked for their nearest rows, the excluded ones dropped, and the
+    rows left short asked again for twice as many.
+    :class:`~sklearn.neighbors.NearestNeighbors` shares the rows out to
+    ``n_jobs`` threads in even slices.
+    """
+    n = points.shape[0]
     tree = NearestNeighbors(metric="manhattan", n_jobs=n_jobs).fit(points)
     out = np.empty((n, n_neighbors), dtype=np.intp)
     # Enough for the row and its adjacency band; groups may need more, and
@@ -354,6 +392,72 @@ def training_neighbors(
             missing.append(rows[~enough])
         pending = np.concatenate(missing)
         n_query = min(n, 2 * n_query)
+    return out
+
+
+def _scan_neighbors(points, n_neighbors, groups, exclude_adjacent, n_threads):
+    """:func:`training_neighbors` by the compiled exact scan (``_pairs.nearest``).
+
+    The rows are sorted by their projection on a direction ``v`` of plus and
+    minus ones (the signs of the rows' widest spread, by a few power
+    iterations), which bounds every distance from below: ``|v . (x - y)| <=
+    sum_p |x_p - y_p|``.  Each row's candidates are scanned outwards from it
+    in that order, and each way stops where the projection rules out the
+    rest; ``slack`` covers the rounding of the projection and the distances
+    (16 (d + 4) machine epsilons of the largest row's sum of magnitudes, four
+    times the worst case), so the scan passes over no row that could be a
+    neighbour.  Each distance is summed over the features in order, as
+    scikit-learn's Manhattan metric does: the scan finds the tree's
+    neighbours, bit for bit, unless two rows tie at a row's
+    ``n_neighbors``-th distance (the scan then keeps the lower row number,
+    the tree either).  The exclusions apply while scanning, so no row is
+    asked twice.  Rows go to the threads in batches; each row's answer does
+    not depend on them.
+    """
+    n, d = points.shape
+    points = np.asarray(points, dtype=np.float64)
+    centered = points - points.mean(axis=0)
+    v = np.ones(d)
+    for _ in range(_SCAN_POWER_STEPS):
+        v = centered.T @ (centered @ v)
+        scale = np.max(np.abs(v))
+        if not scale > 0:
+            break
+        v /= scale
+    v = np.where(v < 0, -1.0, 1.0)
+    del centered
+    proj = points @ v
+    order = np.argsort(proj, kind="stable")
+    n8 = -(-n // 8) * 8
+    by_feature = np.zeros((d, n8))
+    by_feature[:, :n] = points[order].T
+    proj = np.ascontiguousarray(proj[order])
+    rows = order.astype(np.int32)
+    codes = None
+    if groups is not None:
+        codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
+        codes = np.ascontiguousarray(codes[order], dtype=np.int32)
+    magnitude = float(np.max(np.sum(np.abs(points), axis=1)))
+    slack = 16.0 * (d + 4) * np.finfo(np.float64).eps * magnitude
+    found = np.empty((n, n_neighbors), dtype=np.int32)
+    starts = range(0, n, _SCAN_BATCH)
+
+    def task(b):
+        a = starts[b]
+        _pairs.nearest(
+            by_feature,
+            proj,
+            rows,
+            codes,
+            exclude_adjacent,
+            slack,
+            a,
+            found[a : a + _SCAN_BATCH],
+        )
+
+    each_block(task, len(starts), n_threads)
+    out = np.empty((n, n_neighbors), dtype=np.intp)
+    out[order] = found
     return out
 
 
@@ -391,7 +495,7 @@ class _BoundNeighbors:
         self.direct = False
         if self.compiled:
             self.E = np.ascontiguousarray(E, dtype=np.float64)
-            self.direct = self.E.nbytes <= _DIRECT_E_BYTES
+            self.direct = reads_in_place(self.E)
             if self.direct:
                 self.blocks = [self.in_place(neighbors, rows) for rows in self.index]
                 self.gather_rows = 0

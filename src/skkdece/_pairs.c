@@ -595,6 +595,274 @@ static PyObject *pair_gradient(PyObject *Py_UNUSED(self), PyObject *args)
     return ok ? Py_NewRef(Py_None) : position_error();
 }
 
+/* ------------------------------------------------------------------------
+ * nearest: each row's nearest other rows, Manhattan, by an exact scan.
+ *
+ * The n rows arrive sorted by a projection: proj[u] = sum_p v[p] x_u[p]
+ * with every |v[p]| <= 1, increasing in u, and the points by feature in
+ * that order (pt is (d, n8), pt[p * n8 + u] the p-th coordinate of row u,
+ * with n8 >= n a multiple of 8: the columns past n are padding, never read
+ * as rows).  Then
+ * |proj[u] - proj[j]| <= sum_p |x_u[p] - x_j[p]|, so the candidates of row
+ * u are scanned outwards from u, both ways, and a way stops where the
+ * projection alone puts every further row beyond the k-th distance found so
+ * far (plus `slack`, which covers the rounding of the projection and of the
+ * distances).  No row is passed over that could be among the k nearest.
+ *
+ * For sorted rows start .. start + m - 1, out receives the k allowed rows
+ * with the smallest distances, as original row numbers (row[u] is row u's),
+ * nearest first, ties to the lower row number.  Allowed: j != u,
+ * groups[j] != groups[u] (when groups are given, by sorted row),
+ * |row[j] - row[u]| > adjacent.  Each distance is summed over p in
+ * increasing order, as scikit-learn's Manhattan metric sums it, so a tree
+ * search finds the same neighbours unless two rows tie at the k-th distance.
+ * ------------------------------------------------------------------------ */
+
+/* Key order: by distance, then by row number. */
+static inline int key_less(double da, position ia, double db, position ib)
+{
+    return da < db || (da == db && ia < ib);
+}
+
+/* Put (dist, idx) at the top of the max-heap of k keys and sift it down. */
+static void heap_replace_top(double *hd, position *hi, Py_ssize_t k,
+                             double dist, position idx)
+{
+    Py_ssize_t i = 0;
+    for (;;) {
+        Py_ssize_t c = 2 * i + 1;
+        if (c >= k) {
+            break;
+        }
+        if (c + 1 < k && key_less(hd[c], hi[c], hd[c + 1], hi[c + 1])) {
+            c++;
+        }
+        if (!key_less(dist, idx, hd[c], hi[c])) {
+            break;
+        }
+        hd[i] = hd[c];
+        hi[i] = hi[c];
+        i = c;
+    }
+    hd[i] = dist;
+    hi[i] = idx;
+}
+
+/* Sort a max-heap of k keys into increasing order, in place. */
+static void heap_sort(double *hd, position *hi, Py_ssize_t k)
+{
+    for (Py_ssize_t end = k - 1; end > 0; end--) {
+        double d = hd[end];
+        position j = hi[end];
+        hd[end] = hd[0];
+        hi[end] = hi[0];
+        heap_replace_top(hd, hi, end, d, j);
+    }
+}
+
+#define SCAN_STEP 8
+
+/* The distances from the point q (d values) to rows c0 .. c0 + 7, into acc:
+ * per row, |q[0] - x[0]| + |q[1] - x[1]| + ... in that order. */
+static inline void scan_distances(const double *restrict pt, Py_ssize_t n8,
+                                  Py_ssize_t d, const double *restrict q,
+                                  Py_ssize_t c0, double *restrict acc)
+{
+    const double *x = pt + c0;
+#ifdef VECTOR_PAIRS
+    /* Two rows per SSE2 register, each summing its own terms in order. */
+    pair2 q0 = splat2(q[0]);
+    pair2 s0 = abs2(q0 - load2(x)), s1 = abs2(q0 - load2(x + 2));
+    pair2 s2 = abs2(q0 - load2(x + 4)), s3 = abs2(q0 - load2(x + 6));
+    for (Py_ssize_t p = 1; p < d; p++) {
+        const double *xp = x + p * n8;
+        const pair2 qp = splat2(q[p]);
+        s0 += abs2(qp - load2(xp));
+        s1 += abs2(qp - load2(xp + 2));
+        s2 += abs2(qp - load2(xp + 4));
+        s3 += abs2(qp - load2(xp + 6));
+    }
+    store2(acc, s0);
+    store2(acc + 2, s1);
+    store2(acc + 4, s2);
+    store2(acc + 6, s3);
+#else
+    for (int j = 0; j < SCAN_STEP; j++) {
+        double s = fabs(q[0] - x[j]);
+        for (Py_ssize_t p = 1; p < d; p++) {
+            s += fabs(q[p] - x[p * n8 + j]);
+        }
+        acc[j] = s;
+    }
+#endif
+}
+
+typedef struct {
+    const double *pt, *proj;
+    const position *row, *groups;
+    Py_ssize_t n, n8, d, k, adjacent;
+    double slack;
+} Scan;
+
+/* Offer rows c0 .. c0 + 7 (those below n) to row u's heap. */
+static inline void scan_offer(const Scan *sc, Py_ssize_t u, const double *q,
+                              Py_ssize_t c0, double *hd, position *hi_,
+                              double *acc)
+{
+    scan_distances(sc->pt, sc->n8, sc->d, q, c0, acc);
+    const position ru = sc->row[u];
+    for (Py_ssize_t c = 0; c < SCAN_STEP; c++) {
+        const Py_ssize_t j = c0 + c;
+        if (j >= sc->n || j == u) {
+            continue;
+        }
+        const position rj = sc->row[j];
+        if (!key_less(acc[c], rj, hd[0], hi_[0])) {
+            continue;
+        }
+        const Py_ssize_t gap = rj > ru ? (Py_ssize_t)rj - ru
+                                       : (Py_ssize_t)ru - rj;
+        if (gap <= sc->adjacent ||
+            (sc->groups && sc->groups[j] == sc->groups[u])) {
+            continue;
+        }
+        heap_replace_top(hd, hi_, sc->k, acc[c], rj);
+    }
+}
+
+/* Row u's k nearest allowed rows, into hd/hi (sorted).  The rows are read
+ * in steps of SCAN_STEP aligned to its multiples, up from u's step and down
+ * from it in turn, each way until the projection rules out the rest. */
+static void scan_row(const Scan *sc, Py_ssize_t u, double *hd, position *hi,
+                     double *q, double *acc)
+{
+    const Py_ssize_t n = sc->n, d = sc->d, k = sc->k;
+    for (Py_ssize_t p = 0; p < d; p++) {
+        q[p] = sc->pt[p * sc->n8 + u];
+    }
+    for (Py_ssize_t c = 0; c < k; c++) {
+        hd[c] = INFINITY;
+        hi[c] = INT32_MAX;
+    }
+    const double pu = sc->proj[u];
+    /* up: steps starting at `up`; down: steps ending at `down`. */
+    Py_ssize_t up = u - u % SCAN_STEP, down = up;
+    int go_up = 1, go_down = down > 0;
+    while (go_up || go_down) {
+        if (go_up) {
+            if (up >= n) {
+                go_up = 0;
+            }
+            else if (sc->proj[up] - pu > hd[0] + sc->slack) {
+                go_up = 0;
+            }
+            else {
+                scan_offer(sc, u, q, up, hd, hi, acc);
+                up += SCAN_STEP;
+            }
+        }
+        if (go_down) {
+            if (pu - sc->proj[down - 1] > hd[0] + sc->slack) {
+                go_down = 0;
+            }
+            else {
+                down -= SCAN_STEP;
+                scan_offer(sc, u, q, down, hd, hi, acc);
+                go_down = down > 0;
+            }
+        }
+    }
+    heap_sort(hd, hi, k);
+}
+
+static PyObject *nearest(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    PyObject *opt, *oproj, *orow, *ogroups, *oout;
+    Py_ssize_t adjacent, start;
+    double slack;
+    if (!PyArg_ParseTuple(args, "OOOOndnO:nearest", &opt, &oproj, &orow,
+                          &ogroups, &adjacent, &slack, &start, &oout)) {
+        return NULL;
+    }
+    Buffer pt = {0}, proj = {0}, row = {0}, gr = {0}, out = {0};
+    PyObject *result = NULL;
+    double *hd = NULL, *q = NULL;
+    position *hi = NULL;
+    if (get(opt, &pt, 2, 'd', 0, "points") ||
+        get(oproj, &proj, 1, 'd', 0, "projection") ||
+        get(orow, &row, 1, 'i', 0, "rows") ||
+        (ogroups != Py_None && get(ogroups, &gr, 1, 'i', 0, "groups")) ||
+        get(oout, &out, 2, 'i', 1, "out")) {
+        goto done;
+    }
+    const Py_ssize_t d = pt.view.shape[0], n8 = pt.view.shape[1];
+    const Py_ssize_t n = proj.view.shape[0];
+    const Py_ssize_t m = out.view.shape[0], k = out.view.shape[1];
+    const char *problem = NULL;
+    if (d < 1) {
+        problem = "points must have at least one feature";
+    }
+    else if (n8 % SCAN_STEP != 0 || n8 < n || n8 - n >= SCAN_STEP) {
+        problem = "points must have the rows padded to a multiple of 8";
+    }
+    else if (n > INT32_MAX - 1) {
+        problem = "points has more rows than int32 positions hold";
+    }
+    else if (row.view.shape[0] != n || (gr.held && gr.view.shape[0] != n)) {
+        problem = "rows and groups need one value per projection";
+    }
+    else if (start < 0 || m > n - start) {
+        problem = "rows start .. start + len(out) must be rows of points";
+    }
+    else if (k < 1) {
+        problem = "out must have at least one column";
+    }
+    else if (!(slack >= 0.0)) {
+        problem = "slack must be a non-negative number";
+    }
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+        goto done;
+    }
+    hd = PyMem_Malloc((k + SCAN_STEP) * sizeof(double));
+    hi = PyMem_Malloc(k * sizeof(position));
+    q = PyMem_Malloc(d * sizeof(double));
+    if (hd == NULL || hi == NULL || q == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Scan sc = {pt.view.buf, proj.view.buf, row.view.buf,
+               gr.held ? (const position *)gr.view.buf : NULL,
+               n, n8, d, k, adjacent, slack};
+    position *o = out.view.buf;
+    double *acc = hd + k;
+    int full = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t t = 0; t < m; t++) {
+        scan_row(&sc, start + t, hd, hi, q, acc);
+        full &= hi[k - 1] != INT32_MAX;
+        memcpy(o + t * k, hi, k * sizeof(position));
+    }
+    Py_END_ALLOW_THREADS
+    if (full) {
+        result = Py_NewRef(Py_None);
+    }
+    else {
+        PyErr_SetString(PyExc_ValueError,
+                        "a row has fewer allowed rows than out's columns");
+    }
+done:
+    PyMem_Free(hd);
+    PyMem_Free(hi);
+    PyMem_Free(q);
+    release(&pt);
+    release(&proj);
+    release(&row);
+    release(&gr);
+    release(&out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"pair_logits", pair_logits, METH_VARARGS,
      "pair_logits(E, neighbors, phi, out[, rows]): out[r, c] = z[r, c] - "
@@ -604,6 +872,11 @@ static PyMethodDef methods[] = {
      "pair_gradient(E, neighbors, g, out[, rows]): out[p] += "
      "sum_{r, c} g[r, c] |E[i, p] - E[neighbors[r, c], p]|, i = rows[r] "
      "(r without rows)."},
+    {"nearest", nearest, METH_VARARGS,
+     "nearest(points_by_feature, projection, rows, groups, adjacent, slack, "
+     "start, out): for sorted rows start .. start + len(out) - 1, the "
+     "len(out[0]) nearest allowed rows, Manhattan, nearest first (ties to the "
+     "lower row number), as numbers from rows; see _pairs.c."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -617,7 +890,7 @@ static struct PyModuleDef module = {
  * module only when it states the one it expects: an editable install keeps
  * its in-place build until it is reinstalled, so after a change here an old
  * build is ignored, with a warning, rather than called. */
-#define API_VERSION 3
+#define API_VERSION 4
 
 PyMODINIT_FUNC PyInit__pairs(void)
 {
