@@ -2,7 +2,11 @@
 
 The search and the kernel table run on several threads, and a table of box
 atoms alone skips the masked copies; every value is computed as before, so
-the results are the same, bit for bit, on any number of threads.
+the results are the same, bit for bit, on any number of threads.  A table
+is built in pieces of its blocks, each value alone, so the pieces change
+nothing either.  The size of the blocks themselves changes only the order
+in which the rows' losses and gradients are added up (block by block, then
+the groups of blocks): the objective agrees to rounding.
 """
 
 import warnings
@@ -11,8 +15,10 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from skkdece import SoftmaxKDENeighborsRegressor
-from skkdece._neighbors import training_neighbors
+from skkdece import SoftmaxKDENeighborsRegressor, _neighbors_regressor
+from skkdece._neighbors import NeighborLogits, training_neighbors
+from skkdece._objective import BlockedObjective
+from skkdece._tables import _kernel_table
 from skkdece._tables._atoms import log_atom_density
 from skkdece._tables._factory import training_table
 from skkdece._tables._threads import THREADSAFE_ERRSTATE
@@ -43,6 +49,61 @@ def test_table_is_the_same_on_any_number_of_threads(n_threads):
         rows = one.block_row_index(b)
         loss_1 = one.block_loss(b, logits[rows])
         np.testing.assert_array_equal(many.block_loss(b, logits[rows]), loss_1)
+
+
+def test_table_built_in_pieces_is_the_same(monkeypatch):
+    lower, upper, centers, half = _box_problem(n=500)
+    kw = dict(kernel="gaussian", bandwidth=0.05, half_widths=half, block_bytes=2**16)
+    whole = training_table(lower, upper, centers, **kw)
+    monkeypatch.setattr(_kernel_table, "_PIECE_BYTES", 1000)
+    pieces = training_table(lower, upper, centers, **kw)
+    # Blocks of several pieces (6 centers: 20 nodes a piece).
+    assert np.max(np.diff(whole.row_ptr[whole.block_rows])) > 4 * 20
+    for name in ("log_scale", "_kept", "_row_log_scale", "_row_weight"):
+        np.testing.assert_array_equal(getattr(pieces, name), getattr(whole, name))
+
+
+def _captured_objective(monkeypatch, block_bytes):
+    """The objective of a one-round neighbours fit whose table has these blocks."""
+    captured = []
+
+    def table(*args, **kwargs):
+        kwargs["block_bytes"] = block_bytes
+        return training_table(*args, **kwargs)
+
+    class Recording(BlockedObjective):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            captured.append(self)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_neighbors_regressor, "training_table", table)
+        patch.setattr(_neighbors_regressor, "BlockedObjective", Recording)
+        X, y = make_guess_factor_waves(1500, random_state=5)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            SoftmaxKDENeighborsRegressor(
+                n_neighbors=12, n_rounds=1, max_iter=3, bandwidth=0.1
+            ).fit(X, y, groups=np.arange(1500) // 50)
+    return captured[0]
+
+
+def test_block_size_changes_only_the_order_of_the_sums(monkeypatch):
+    small = _captured_objective(monkeypatch, 2**15)
+    large = _captured_objective(monkeypatch, None)
+    assert small.table.n_blocks > 2 * large.table.n_blocks
+    rng = np.random.default_rng(6)
+    d = small.model.n_params - 1
+    for _ in range(3):
+        params = NeighborLogits.pack(
+            rng.uniform(0.5, 3.0), rng.uniform(0.0, 1.0, size=d) / d
+        )
+        value_s, grad_s = small.loss_gradient(params)
+        value_l, grad_l = large.loss_gradient(params)
+        np.testing.assert_allclose(value_l, value_s, rtol=1e-12)
+        np.testing.assert_allclose(
+            grad_l, grad_s, rtol=1e-12, atol=1e-12 * np.max(np.abs(grad_s))
+        )
 
 
 def test_box_atoms_alone_match_a_mix_of_boxes_and_kernels():

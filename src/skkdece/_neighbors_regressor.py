@@ -33,6 +33,7 @@ from ._neighbors import (
     NeighborLogits,
     allowed_counts,
     locality_order,
+    reads_in_place,
     start_weights,
     training_neighbors,
     weighted_points,
@@ -48,11 +49,14 @@ from ._targets import TargetSummary, rule_of_thumb_bandwidth, split_targets
 _SPLINE_PIECES = 4
 # Bounds on the log of the sharpness in training.
 _LOG_SHARPNESS_LIMIT = 30.0
-# Kernel values per block of the training table: a quarter of the default,
-# so that a block's gathered rows of E stay in the caches, beside its kernel
-# values, from the forward pass to the backward one (one evaluation at 1e6
-# rows, k = 32: 1.72x -> 1.39x the linear model's on one thread, 1.40x ->
-# 1.20x on two; 512 KiB was no better).
+# Kernel values per block of the training table where the kernels gather
+# each block's rows of E (a large E): a quarter of the default, so that the
+# gathered rows stay in the caches, beside the block's kernel values, from
+# the forward pass to the backward one (one evaluation at 1e6 rows, k = 32:
+# 1.72x -> 1.39x the linear model's on one thread, 1.40x -> 1.20x on two;
+# 512 KiB was no better).  Where they read E in place, the table's default:
+# the Python work per block then weighs less (20 000 real waves: 251 blocks
+# of 1 MiB, 57 ms an evaluation; 98 blocks of 4 MiB, 23 ms).
 _TABLE_BLOCK_BYTES = 2**20
 
 
@@ -705,7 +709,7 @@ default="learned"
                 half_widths=None
                 if half_widths is None
                 else half_widths[order][neighbors],
-                block_bytes=_TABLE_BLOCK_BYTES,
+                block_bytes=None if reads_in_place(E) else _TABLE_BLOCK_BYTES,
                 n_threads=n_threads,
             )
             table.check_covered(rows=rows[order])
