@@ -107,6 +107,23 @@ def test_scan_is_the_same_on_any_number_of_threads(n_threads):
     np.testing.assert_array_equal(_scan_neighbors(points, 6, groups, 1, n_threads), one)
 
 
+def test_training_search_takes_the_tree_past_the_scans_size(monkeypatch):
+    rng = np.random.default_rng(7)
+    points = rng.normal(size=(120, 3))
+    calls = []
+
+    def tree(*args):
+        calls.append(args[0].shape[0])
+        return _tree_neighbors(*args)
+
+    monkeypatch.setattr(_neighbors, "_tree_neighbors", tree)
+    scanned = training_neighbors(points, 4)
+    assert calls == []
+    monkeypatch.setattr(_neighbors, "_SCAN_MAX_ROWS", 100)
+    np.testing.assert_array_equal(training_neighbors(points, 4), scanned)
+    assert calls == [120]
+
+
 def test_training_search_uses_the_scan_and_keeps_its_checks():
     rng = np.random.default_rng(5)
     points = rng.normal(size=(90, 3))

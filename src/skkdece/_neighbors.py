@@ -13,8 +13,8 @@ at infinity.  For two values of one feature the pieces' differences all have
 the sign of ``x_i - x_j``, so ``sum_q w_fq |E_fq(x_i) - E_fq(x_j)|`` is the
 distance in the monotone piecewise-linear map whose slope on piece ``q`` is
 ``w_fq``: a learned monotone embedding, and still a weighted Manhattan
-distance in ``E``, so that the neighbours in the learned metric are found by
-:class:`sklearn.neighbors.NearestNeighbors` on ``E * w``.  With equal
+distance in ``E``, so that the neighbours in the learned metric are the
+Manhattan neighbours of ``E * w``.  With equal
 slopes the pieces add up to the plain distance ``|x_if - x_jf|``.
 
 :class:`NeighborLogits` is the logits model of :mod:`skkdece._objective`: its
@@ -33,7 +33,8 @@ slower per evaluation at a million rows.
 :func:`training_neighbors` finds each row's neighbours among the other rows,
 leaving out the row itself, rows of its group and rows within a given number
 of positions (near-duplicates in time, which would otherwise teach the metric
-to find a row's twin).
+to find a row's twin): by the compiled kernels' exact scan, or without them
+by :class:`sklearn.neighbors.NearestNeighbors`.
 """
 
 import warnings
@@ -54,6 +55,12 @@ _PAIRS_API = 4
 # (it stays in the last-level cache); a larger one is gathered per block
 # into a compact copy (see _BoundNeighbors.compact).
 _DIRECT_E_BYTES = 8 * 2**20
+# Up to this many rows the training search is the compiled scan, beyond it
+# scikit-learn's tree: the scan reads every row within the projection's
+# bound, a share that shrinks slowly with n.  On rows of three underlying
+# dimensions (one thread): 200 000 rows, 5.0 s against 6.4 s for the tree;
+# a million, 110-122 s against 45-85 s.
+_SCAN_MAX_ROWS = 200_000
 # Rows per task of the scan's threads.
 _SCAN_BATCH = 256
 # Power iterations for the scan's direction (any direction is exact; a
@@ -327,14 +334,15 @@ def training_neighbors(
 
     Notes
     -----
-    With the compiled kernels the search is their exact scan
-    (:func:`_scan_neighbors`), else a tree's (:func:`_tree_neighbors`).  Both
-    find the same neighbours unless rows tie at a row's ``n_neighbors``-th
-    distance.  On the bundled real waves the scan took a ninth of the
-    tree's time at 20 000 and 45 500 rows, and at a million rows with
-    three underlying dimensions 58 s against 94 s; on 50 000 rows of 10 and
-    30 independent features (where a tree degrades towards comparing every
-    pair) 4.5 s against 26 s and 22 s against 22 s.
+    Up to ``_SCAN_MAX_ROWS`` rows, with the compiled kernels, the search is
+    their exact scan (:func:`_scan_neighbors`), else a tree's
+    (:func:`_tree_neighbors`).  Both find the same neighbours unless rows tie
+    at a row's ``n_neighbors``-th distance.  On the bundled real waves the
+    scan took a ninth of the tree's time at 20 000 and 45 500 rows; on
+    50 000 rows of 10 and 30 independent features (where a tree degrades
+    towards comparing every pair) 4.5 s against 26 s and 22 s against 22 s;
+    on rows of three underlying dimensions it is faster up to about 200 000
+    rows and slower at a million.
     """
     n = points.shape[0]
     allowed = allowed_counts(groups, exclude_adjacent, n)
@@ -354,7 +362,8 @@ def training_neighbors(
         )
     if n_jobs is None:
         n_jobs = blas_threads()
-    search = _tree_neighbors if _pairs is None else _scan_neighbors
+    use_scan = _pairs is not None and n <= _SCAN_MAX_ROWS
+    search = _scan_neighbors if use_scan else _tree_neighbors
     return search(points, n_neighbors, groups, exclude_adjacent, n_jobs)
 
 

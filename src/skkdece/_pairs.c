@@ -1,5 +1,7 @@
 /*
- * skkdece._pairs: fused pair kernels of the neighbours model (_neighbors.py).
+ * skkdece._pairs: fused pair kernels of the neighbours model (_neighbors.py),
+ * and its training search (`nearest`, an exact scan; described below, at
+ * its code).
  *
  * A block of m rows arrives with the coordinates it needs gathered into E:
  * its own rows first (row r is E[r]), then the other rows its neighbours
@@ -882,7 +884,8 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "skkdece._pairs",
-    "Fused pair kernels of skkdece's neighbours model.", -1, methods,
+    "Fused pair kernels and the training search of skkdece's neighbours "
+    "model.", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 
