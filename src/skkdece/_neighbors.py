@@ -33,8 +33,8 @@ slower per evaluation at a million rows.
 :func:`training_neighbors` finds each row's neighbours among the other rows,
 leaving out the row itself, rows of its group and rows within a given number
 of positions (near-duplicates in time, which would otherwise teach the metric
-to find a row's twin): by the compiled kernels' exact scan, or without them
-by :class:`sklearn.neighbors.NearestNeighbors`.
+to find a row's twin): by the compiled kernels' exact scan up to
+``_SCAN_MAX_ROWS`` rows, else by :class:`sklearn.neighbors.NearestNeighbors`.
 """
 
 import warnings
