@@ -66,9 +66,9 @@ def fit_recorded(model, X, y, **fit_params):
     rounds = []
     search = nr.training_neighbors
 
-    def recorded(points, n_neighbors, *, groups=None, exclude_adjacent=0):
+    def recorded(points, n_neighbors, *, groups=None, exclude_adjacent=0, **kw):
         out = search(
-            points, n_neighbors, groups=groups, exclude_adjacent=exclude_adjacent
+            points, n_neighbors, groups=groups, exclude_adjacent=exclude_adjacent, **kw
         )
         rounds.append((out, exclude_adjacent))
         return out

@@ -40,7 +40,7 @@ def test_kernels_of_another_version_are_set_aside_with_a_warning():
     import types
 
     stale = types.SimpleNamespace(API_VERSION=1, __file__="/old/skkdece/_pairs.so")
-    with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 4.*pip install"):
+    with pytest.warns(RuntimeWarning, match=r"API_VERSION 1, not 5.*pip install"):
         assert _neighbors.usable_kernels(stale) is None
     with pytest.warns(RuntimeWarning, match="API_VERSION None"):
         assert _neighbors.usable_kernels(types.SimpleNamespace()) is None
@@ -366,8 +366,8 @@ def test_scalar_build_gives_the_same_bits(tmp_path):
 @compiled
 @pytest.mark.skipif(os.name != "posix", reason="builds with the POSIX compiler")
 def test_scalar_build_scans_the_same(tmp_path, monkeypatch):
-    """The exact scan without vector types finds the same neighbours."""
-    from skkdece._neighbors import _scan_neighbors
+    """Both exact searches without vector types find the same neighbours."""
+    from skkdece._neighbors import _kd_neighbors, _scan_neighbors
 
     scalar = _build_scalar_kernels(tmp_path)
     rng = np.random.default_rng(8)
@@ -375,8 +375,8 @@ def test_scalar_build_scans_the_same(tmp_path, monkeypatch):
         points = rng.normal(size=(n, d))
         groups = rng.integers(0, 7, size=n)
         vector = _scan_neighbors(points, k, groups, 2, 1)
+        np.testing.assert_array_equal(_kd_neighbors(points, k, groups, 2, 1), vector)
         with monkeypatch.context() as patch:
             patch.setattr(_neighbors, "_pairs", scalar)
-            np.testing.assert_array_equal(
-                _scan_neighbors(points, k, groups, 2, 1), vector
-            )
+            for search in (_scan_neighbors, _kd_neighbors):
+                np.testing.assert_array_equal(search(points, k, groups, 2, 1), vector)

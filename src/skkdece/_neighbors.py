@@ -33,11 +33,14 @@ slower per evaluation at a million rows.
 :func:`training_neighbors` finds each row's neighbours among the other rows,
 leaving out the row itself, rows of its group and rows within a given number
 of positions (near-duplicates in time, which would otherwise teach the metric
-to find a row's twin): by the compiled kernels' exact scan up to
-``_SCAN_MAX_ROWS`` rows, else by :class:`sklearn.neighbors.NearestNeighbors`.
+to find a row's twin): by the faster of the compiled kernels' two exact
+searches, a scan and a k-d tree's, else by
+:class:`sklearn.neighbors.NearestNeighbors`.
 """
 
+import time
 import warnings
+from functools import partial
 
 import numpy as np
 from sklearn import get_config
@@ -49,18 +52,19 @@ from ._tables._blocks import each_block
 from ._tables._checks import row_list
 
 # The calling convention of the compiled kernels this module expects.
-_PAIRS_API = 4
+_PAIRS_API = 5
 
 # An E of at most this many bytes is read in place by the compiled kernels
 # (it stays in the last-level cache); a larger one is gathered per block
 # into a compact copy (see _BoundNeighbors.compact).
 _DIRECT_E_BYTES = 8 * 2**20
-# Up to this many rows the training search is the compiled scan, beyond it
-# scikit-learn's tree: the scan reads every row within the projection's
-# bound, a share that shrinks slowly with n.  On rows of three underlying
-# dimensions (one thread): 200 000 rows, 5.0 s against 6.4 s for the tree;
-# a million, 110-122 s against 45-85 s.
-_SCAN_MAX_ROWS = 200_000
+# The compiled searches: the scan (``_scan_plan``) and the k-d tree
+# (``_kd_plan``) give the same answer, and either can be several times the
+# faster (see training_neighbors), so past this many rows both are timed on
+# ``_PROBE_ROWS`` rows and the faster searches them all.  Below it the scan
+# takes under a tenth of a second.
+_PROBE_MIN_ROWS = 5_000
+_PROBE_ROWS = 256
 # Rows per task of the scan's threads.
 _SCAN_BATCH = 256
 # Power iterations for the scan's direction (any direction is exact; a
@@ -306,7 +310,14 @@ def allowed_counts(groups, exclude_adjacent, n):
 
 
 def training_neighbors(
-    points, n_neighbors, *, groups=None, exclude_adjacent=0, n_jobs=None
+    points,
+    n_neighbors,
+    *,
+    groups=None,
+    exclude_adjacent=0,
+    n_jobs=None,
+    tree=None,
+    seeds=None,
 ):
     """Each row's ``n_neighbors`` nearest other rows, Manhattan, with exclusions.
 
@@ -326,6 +337,14 @@ def training_neighbors(
         (:func:`skkdece._objective.blas_threads`, one in joblib's workers).
         Each row's answer does not depend on them, so neither does the
         result; the threads gain only where cores are idle.
+    tree : KDTree or None, default=None
+        :func:`search_tree` of ``points``, if built already (the k-d search
+        uses it).
+    seeds : ndarray of shape (n_samples, n_seeds) or None, default=None
+        Rows to offer each row first, such as its neighbours in the previous
+        round's metric: their distances bound the search from its start, so
+        it reads fewer rows where the metric moved little.  The answer does
+        not depend on them (the compiled searches; the tree ignores them).
 
     Returns
     -------
@@ -334,15 +353,20 @@ def training_neighbors(
 
     Notes
     -----
-    Up to ``_SCAN_MAX_ROWS`` rows, with the compiled kernels, the search is
-    their exact scan (:func:`_scan_neighbors`), else a tree's
-    (:func:`_tree_neighbors`).  Both find the same neighbours unless rows tie
-    at a row's ``n_neighbors``-th distance.  On the bundled real waves the
-    scan took a ninth of the tree's time at 20 000 and 45 500 rows; on
-    50 000 rows of 10 and 30 independent features (where a tree degrades
-    towards comparing every pair) 4.5 s against 26 s and 22 s against 22 s;
-    on rows of three underlying dimensions it is faster up to about 200 000
-    rows and slower at a million.
+    With the compiled kernels the search is theirs: an exact scan of the
+    rows in the order of a projection (:func:`_scan_plan`) or a walk down a
+    k-d tree (:func:`_kd_plan`).  The two find the same neighbours, bit for
+    bit, so past ``_PROBE_MIN_ROWS`` rows both are timed on ``_PROBE_ROWS``
+    rows and the faster searches the rest; the time is all the choice
+    changes.  Each is several times the faster somewhere (one search, two
+    threads, 2026-12-06): on the bundled real waves the scan, 0.44 s against
+    0.68 s at 20 000 rows and 1.7 s against 2.1 s at 45 500; on rows of
+    three underlying dimensions in ten features the tree, 1.6 s against
+    8.2 s at 200 000 rows (a million: 6 s, the scan about 110 s); on ten
+    independent features the scan, 3.1 s against 6.7 s at 50 000 rows.
+    Without the kernels, scikit-learn's tree (:func:`_tree_neighbors`) finds
+    the same neighbours unless rows tie at a row's ``n_neighbors``-th
+    distance.
     """
     n = points.shape[0]
     allowed = allowed_counts(groups, exclude_adjacent, n)
@@ -362,9 +386,19 @@ def training_neighbors(
         )
     if n_jobs is None:
         n_jobs = blas_threads()
-    use_scan = _pairs is not None and n <= _SCAN_MAX_ROWS
-    search = _scan_neighbors if use_scan else _tree_neighbors
-    return search(points, n_neighbors, groups, exclude_adjacent, n_jobs)
+    if _pairs is None:
+        return _tree_neighbors(points, n_neighbors, groups, exclude_adjacent, n_jobs)
+    plans = [_scan_plan(points, groups, exclude_adjacent, seeds)]
+    if n > _PROBE_MIN_ROWS:
+        plans.append(_kd_plan(points, groups, exclude_adjacent, tree, seeds))
+    if len(plans) > 1:
+        # Twice each, alternated, the faster run of each counting: both
+        # searches give the same answer, so the choice moves only the time.
+        seconds = np.array(
+            [[_probe_seconds(plan, n_neighbors) for plan in plans] for _ in range(2)]
+        )
+        plans = [plans[int(np.argmin(seconds.min(axis=0)))]]
+    return _run_plan(plans[0], n_neighbors, n_jobs)
 
 
 def _tree_neighbors(points, n_neighbors, groups, exclude_adjacent, n_jobs):
@@ -404,24 +438,43 @@ def _tree_neighbors(points, n_neighbors, groups, exclude_adjacent, n_jobs):
     return out
 
 
-def _scan_neighbors(points, n_neighbors, groups, exclude_adjacent, n_threads):
-    """:func:`training_neighbors` by the compiled exact scan (``_pairs.nearest``).
+def _scan_neighbors(
+    points, n_neighbors, groups, exclude_adjacent, n_threads, seeds=None
+):
+    """:func:`training_neighbors` by the compiled exact scan (:func:`_scan_plan`)."""
+    plan = _scan_plan(points, groups, exclude_adjacent, seeds)
+    return _run_plan(plan, n_neighbors, n_threads)
+
+
+def _kd_neighbors(
+    points, n_neighbors, groups, exclude_adjacent, n_threads, tree=None, seeds=None
+):
+    """:func:`training_neighbors` through a k-d tree's boxes (:func:`_kd_plan`)."""
+    plan = _kd_plan(points, groups, exclude_adjacent, tree, seeds)
+    return _run_plan(plan, n_neighbors, n_threads)
+
+
+def _scan_plan(points, groups, exclude_adjacent, seeds=None):
+    """The compiled exact scan's arrays (``_pairs.nearest``): (order, search).
 
     The rows are sorted by their projection on a direction ``v`` of plus and
     minus ones (the signs of the rows' widest spread, by a few power
     iterations), which bounds every distance from below: ``|v . (x - y)| <=
     sum_p |x_p - y_p|``.  Each row's candidates are scanned outwards from it
     in that order, and each way stops where the projection rules out the
-    rest; ``slack`` covers the rounding of the projection and the distances
-    (16 (d + 4) machine epsilons of the largest row's sum of magnitudes, four
-    times the worst case), so the scan passes over no row that could be a
-    neighbour.  Each distance is summed over the features in order, as
+    rest; the slack (:func:`_search_slack`) covers the rounding of the
+    projection and the distances, so the scan passes over no row that could
+    be a neighbour.  Each distance is summed over the features in order, as
     scikit-learn's Manhattan metric does: the scan finds the tree's
     neighbours, bit for bit, unless two rows tie at a row's
     ``n_neighbors``-th distance (the scan then keeps the lower row number,
     the tree either).  The exclusions apply while scanning, so no row is
-    asked twice.  Rows go to the threads in batches; each row's answer does
-    not depend on them.
+    asked twice.
+
+    ``order[u]`` is the row at sorted position ``u``; ``search(start, out)``
+    fills ``out`` (int32, one row per position from ``start``) with those
+    positions' neighbours, as row numbers.  ``seeds`` (row numbers, a row
+    of them per row, or None): offered to each row first (:func:`_seeded`).
     """
     n, d = points.shape
     points = np.asarray(points, dtype=np.float64)
@@ -437,32 +490,107 @@ def _scan_neighbors(points, n_neighbors, groups, exclude_adjacent, n_threads):
     del centered
     proj = points @ v
     order = np.argsort(proj, kind="stable")
-    n8 = -(-n // 8) * 8
-    by_feature = np.zeros((d, n8))
-    by_feature[:, :n] = points[order].T
     proj = np.ascontiguousarray(proj[order])
+    by_feature, rows, codes, slack = _in_order(points, order, groups, -(-n // 8) * 8)
+    search = partial(_pairs.nearest, by_feature, proj, rows, codes, exclude_adjacent)
+    return order, _batches(search, slack, _seeded(seeds, order))
+
+
+def _kd_plan(points, groups, exclude_adjacent, tree=None, seeds=None):
+    """The compiled k-d tree search's arrays (``_pairs.tree_nearest``).
+
+    scikit-learn's :class:`~sklearn.neighbors.KDTree` (:func:`search_tree`,
+    or ``tree`` if given) builds the tree; the compiled kernels then search
+    it, each row from the root down, the nearer child first, passing over
+    every node whose box lies beyond the row's k-th distance so far (plus
+    the slack).  The keys, exclusions and distance sums are the scan's, so
+    the answer is the scan's, tie rule included.  Returns ``(order,
+    search)`` as :func:`_scan_plan` does, positions in the tree's leaf order.
+    """
+    if tree is None:
+        tree = search_tree(points)
+    _, order, nodes, bounds = tree.get_arrays()
+    # A leaf's last step of 8 rows is read whole: 7 columns of padding.
+    by_feature, rows, codes, slack = _in_order(
+        points, order, groups, points.shape[0] + 8
+    )
+    search = partial(
+        _pairs.tree_nearest,
+        by_feature,
+        np.ascontiguousarray(bounds[0]),
+        np.ascontiguousarray(bounds[1]),
+        nodes["idx_start"].astype(np.int32),
+        nodes["idx_end"].astype(np.int32),
+        rows,
+        codes,
+        exclude_adjacent,
+    )
+    return order, _batches(search, slack, _seeded(seeds, order))
+
+
+def _in_order(points, order, groups, n_columns):
+    """What both compiled searches read, in their row order.
+
+    ``(by_feature, rows, codes, slack)``: the points by feature, padded with
+    zero columns to ``n_columns``; each position's row number; the groups'
+    codes (or None); the slack (:func:`_search_slack`).
+    """
+    n, d = points.shape
+    by_feature = np.zeros((d, n_columns))
+    by_feature[:, :n] = points[order].T
     rows = order.astype(np.int32)
-    codes = None
-    if groups is not None:
-        codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
-        codes = np.ascontiguousarray(codes[order], dtype=np.int32)
-    magnitude = float(np.max(np.sum(np.abs(points), axis=1)))
-    slack = 16.0 * (d + 4) * np.finfo(np.float64).eps * magnitude
+    return by_feature, rows, _group_codes(groups, order), _search_slack(points)
+
+
+def _batches(search, slack, offered):
+    """``search(start, out)``: a compiled search of the positions from
+    ``start``, with their rows of ``offered`` (seeds) when there are any.
+    """
+
+    def batch(start, out):
+        seeds = None if offered is None else offered[start : start + out.shape[0]]
+        search(slack, start, out, seeds)
+
+    return batch
+
+
+def _seeded(seeds, order):
+    """Seed rows as a search's positions, a row of them per position (int32).
+
+    A row's seeds are offered to its heap before the search starts; the
+    kernels then put a row in only if it is not there already, so a seed the
+    search meets again is not counted twice, and the answer is the unseeded
+    one.
+    """
+    if seeds is None:
+        return None
+    position = np.empty(order.size, dtype=np.int32)
+    position[order] = np.arange(order.size, dtype=np.int32)
+    return np.ascontiguousarray(position[seeds[order]])
+
+
+def _group_codes(groups, order):
+    """Groups as int32 codes, in a search's row order (None stays None)."""
+    if groups is None:
+        return None
+    codes = np.unique(groups, return_inverse=True)[1].reshape(-1)
+    return np.ascontiguousarray(codes[order], dtype=np.int32)
+
+
+def _run_plan(plan, n_neighbors, n_threads):
+    """Every row's neighbours by a compiled search (``_scan_plan``, ``_kd_plan``).
+
+    Positions go to the threads in batches of ``_SCAN_BATCH``; each row's
+    answer does not depend on them.
+    """
+    order, search = plan
+    n = order.size
     found = np.empty((n, n_neighbors), dtype=np.int32)
     starts = range(0, n, _SCAN_BATCH)
 
     def task(b):
         a = starts[b]
-        _pairs.nearest(
-            by_feature,
-            proj,
-            rows,
-            codes,
-            exclude_adjacent,
-            slack,
-            a,
-            found[a : a + _SCAN_BATCH],
-        )
+        search(a, found[a : a + _SCAN_BATCH])
 
     each_block(task, len(starts), n_threads)
     out = np.empty((n, n_neighbors), dtype=np.intp)
@@ -470,14 +598,55 @@ def _scan_neighbors(points, n_neighbors, groups, exclude_adjacent, n_threads):
     return out
 
 
-def locality_order(points):
+def _probe_seconds(plan, n_neighbors):
+    """Seconds a search takes for ``_PROBE_ROWS`` rows spread over its order.
+
+    Four runs of consecutive positions, a quarter of the rows each, evenly
+    spaced from the first position to the last: the share of the rows each
+    search reads grows or shrinks with where a row lies, in either order.
+    """
+    order, search = plan
+    n = order.size
+    run = max(1, min(n, _PROBE_ROWS) // 4)
+    out = np.empty((run, n_neighbors), dtype=np.int32)
+    t0 = time.perf_counter()
+    for start in np.unique(np.linspace(0, n - run, 4).astype(np.intp)):
+        search(int(start), out)
+    return time.perf_counter() - t0
+
+
+def _search_slack(points):
+    """What the compiled searches add to a bound to cover rounding.
+
+    16 (d + 4) machine epsilons of the largest row's sum of magnitudes: four
+    times the worst case of a distance's or a bound's rounding.
+    """
+    d = points.shape[1]
+    magnitude = float(np.max(np.sum(np.abs(points), axis=1)))
+    return 16.0 * (d + 4) * np.finfo(np.float64).eps * magnitude
+
+
+def search_tree(points):
+    """The Manhattan k-d tree of ``points`` that one training round shares.
+
+    :func:`locality_order` takes its leaf order, and :func:`training_neighbors`
+    may search it (:func:`_kd_plan`), so a round builds one tree (2.8 s at a
+    million rows of 10 features).
+    """
+    return KDTree(points, metric="manhattan")
+
+
+def locality_order(points, tree=None):
     """The rows in the leaf order of a k-d tree: near rows get near positions.
 
     Rows of one block of the objective and their neighbours then lie in a
     small stretch of memory, so gathering the neighbours' rows to recompute
     distances hits the cache (1.7x faster per evaluation at 200 000 rows).
+    ``tree``: :func:`search_tree` of ``points``, if built already.
     """
-    return KDTree(points, metric="manhattan").get_arrays()[1].astype(np.intp)
+    if tree is None:
+        tree = search_tree(points)
+    return tree.get_arrays()[1].astype(np.intp)
 
 
 class _BoundNeighbors:

@@ -34,6 +34,7 @@ from ._neighbors import (
     allowed_counts,
     locality_order,
     reads_in_place,
+    search_tree,
     start_weights,
     training_neighbors,
     weighted_points,
@@ -661,19 +662,27 @@ default="learned"
         # The tables on as many threads as the loss and the search (one in
         # joblib's workers): the table does not depend on the count.
         n_threads = blas_threads()
+        found = None  # the previous round's neighbours, by row
         for r in range(n_rounds):
             points = weighted_points(E, params[1:])
+            tree = search_tree(points)
+            # Each row's neighbours in the previous round's metric seed its
+            # search (the same answer, found sooner where the metric moved
+            # little).
             neighbors = training_neighbors(
                 points,
                 k,
                 groups=groups,
                 exclude_adjacent=exclude,
+                tree=tree,
+                seeds=found,
             )
+            found = neighbors.astype(np.int32) if r + 1 < n_rounds else None
             # The objective holds the rows in the search tree's order, so that
             # a block's rows and their neighbours lie close together in
             # memory (distances recomputed from E hit the cache).
-            order = locality_order(points)
-            del points
+            order = locality_order(points, tree)
+            del points, tree
             rank = np.empty_like(order)
             rank[order] = np.arange(n)
             neighbors = rank[neighbors[order]]

@@ -704,48 +704,83 @@ typedef struct {
     const position *row, *groups;
     Py_ssize_t n, n8, d, k, adjacent;
     double slack;
+    /* Whether the heap may hold rows already (seeds): then a row is put in
+     * only if it is not there. */
+    int seeded;
 } Scan;
 
-/* Offer rows c0 .. c0 + 7 (those below n) to row u's heap. */
-static inline void scan_offer(const Scan *sc, Py_ssize_t u, const double *q,
-                              Py_ssize_t c0, double *hd, position *hi_,
-                              double *acc)
+/* Whether row number r is among the k keys of the heap. */
+static inline int in_heap(const position *hi, Py_ssize_t k, position r)
 {
-    scan_distances(sc->pt, sc->n8, sc->d, q, c0, acc);
-    const position ru = sc->row[u];
-    for (Py_ssize_t c = 0; c < SCAN_STEP; c++) {
-        const Py_ssize_t j = c0 + c;
-        if (j >= sc->n || j == u) {
-            continue;
+    for (Py_ssize_t c = 0; c < k; c++) {
+        if (hi[c] == r) {
+            return 1;
         }
-        const position rj = sc->row[j];
-        if (!key_less(acc[c], rj, hd[0], hi_[0])) {
-            continue;
-        }
-        const Py_ssize_t gap = rj > ru ? (Py_ssize_t)rj - ru
-                                       : (Py_ssize_t)ru - rj;
-        if (gap <= sc->adjacent ||
-            (sc->groups && sc->groups[j] == sc->groups[u])) {
-            continue;
-        }
-        heap_replace_top(hd, hi_, sc->k, acc[c], rj);
     }
+    return 0;
 }
 
-/* Row u's k nearest allowed rows, into hd/hi (sorted).  The rows are read
- * in steps of SCAN_STEP aligned to its multiples, up from u's step and down
- * from it in turn, each way until the projection rules out the rest. */
-static void scan_row(const Scan *sc, Py_ssize_t u, double *hd, position *hi,
-                     double *q, double *acc)
+/* Whether row j may be row u's neighbour, and if its key beats the heap's
+ * top, put it in.  dist: their distance. */
+static inline void offer(const Scan *sc, Py_ssize_t u, Py_ssize_t j,
+                         double dist, double *hd, position *hi)
 {
-    const Py_ssize_t n = sc->n, d = sc->d, k = sc->k;
-    for (Py_ssize_t p = 0; p < d; p++) {
-        q[p] = sc->pt[p * sc->n8 + u];
+    const position ru = sc->row[u], rj = sc->row[j];
+    if (j == u || !key_less(dist, rj, hd[0], hi[0])) {
+        return;
     }
-    for (Py_ssize_t c = 0; c < k; c++) {
+    const Py_ssize_t gap = rj > ru ? (Py_ssize_t)rj - ru : (Py_ssize_t)ru - rj;
+    if (gap <= sc->adjacent ||
+        (sc->groups && sc->groups[j] == sc->groups[u]) ||
+        (sc->seeded && in_heap(hi, sc->k, rj))) {
+        return;
+    }
+    heap_replace_top(hd, hi, sc->k, dist, rj);
+}
+
+/* Start row u's heap: empty keys, then the seed rows at positions
+ * seeds[0 .. n_seeds - 1] (another search's answer: its k-th distance
+ * bounds this one's from the start), each distance summed as
+ * scan_distances sums it. */
+static void start_heap(const Scan *sc, Py_ssize_t u, const double *q,
+                       const position *seeds, Py_ssize_t n_seeds, double *hd,
+                       position *hi)
+{
+    for (Py_ssize_t c = 0; c < sc->k; c++) {
         hd[c] = INFINITY;
         hi[c] = INT32_MAX;
     }
+    for (Py_ssize_t s = 0; s < n_seeds; s++) {
+        const Py_ssize_t j = seeds[s];
+        const double *x = sc->pt + j;
+        double dist = fabs(q[0] - x[0]);
+        for (Py_ssize_t p = 1; p < sc->d; p++) {
+            dist += fabs(q[p] - x[p * sc->n8]);
+        }
+        offer(sc, u, j, dist, hd, hi);
+    }
+}
+
+/* Offer rows c0 .. c0 + 7 (those below end) to row u's heap. */
+static inline void scan_offer(const Scan *sc, Py_ssize_t u, const double *q,
+                              Py_ssize_t c0, Py_ssize_t end, double *hd,
+                              position *hi_, double *acc)
+{
+    scan_distances(sc->pt, sc->n8, sc->d, q, c0, acc);
+    const Py_ssize_t stop = end - c0 < SCAN_STEP ? end - c0 : SCAN_STEP;
+    for (Py_ssize_t c = 0; c < stop; c++) {
+        offer(sc, u, c0 + c, acc[c], hd, hi_);
+    }
+}
+
+/* Row u's search by the scan, its heap started: the rows are read in steps
+ * of SCAN_STEP aligned to its multiples, up from u's step and down from it
+ * in turn, each way until the projection rules out the rest. */
+static void scan_row(const void *index, Py_ssize_t u, const double *q,
+                     double *hd, position *hi, double *acc)
+{
+    const Scan *sc = index;
+    const Py_ssize_t n = sc->n;
     const double pu = sc->proj[u];
     /* up: steps starting at `up`; down: steps ending at `down`. */
     Py_ssize_t up = u - u % SCAN_STEP, down = up;
@@ -759,7 +794,7 @@ static void scan_row(const Scan *sc, Py_ssize_t u, double *hd, position *hi,
                 go_up = 0;
             }
             else {
-                scan_offer(sc, u, q, up, hd, hi, acc);
+                scan_offer(sc, u, q, up, n, hd, hi, acc);
                 up += SCAN_STEP;
             }
         }
@@ -769,99 +804,287 @@ static void scan_row(const Scan *sc, Py_ssize_t u, double *hd, position *hi,
             }
             else {
                 down -= SCAN_STEP;
-                scan_offer(sc, u, q, down, hd, hi, acc);
+                scan_offer(sc, u, q, down, n, hd, hi, acc);
                 go_down = down > 0;
             }
         }
     }
-    heap_sort(hd, hi, k);
+}
+
+typedef void (*row_search)(const void *index, Py_ssize_t u, const double *q,
+                           double *hd, position *hi, double *acc);
+
+/* The first problem with the arguments nearest and tree_nearest share, or
+ * NULL.  min_pad: the padding columns the search reads. */
+static const char *common_problem(const Scan *sc, Py_ssize_t min_pad,
+                                  Py_ssize_t start, const Buffer *gr,
+                                  const Buffer *out, const Buffer *seeds)
+{
+    const Py_ssize_t n = sc->n, m = out->view.shape[0];
+    if (sc->d < 1) {
+        return "points must have at least one feature";
+    }
+    if (sc->n8 < n + min_pad) {
+        return min_pad ? "points must have at least 7 padding columns"
+                       : "points must have a column per row";
+    }
+    if (n > INT32_MAX - 1) {
+        return "points has more rows than int32 positions hold";
+    }
+    if (gr->held && gr->view.shape[0] != n) {
+        return "groups need one value per row";
+    }
+    if (start < 0 || m > n - start) {
+        return "rows start .. start + len(out) must be rows of points";
+    }
+    if (out->view.shape[1] < 1) {
+        return "out must have at least one column";
+    }
+    if (!(sc->slack >= 0.0)) {
+        return "slack must be a non-negative number";
+    }
+    if (seeds->held &&
+        (seeds->view.shape[0] != m ||
+         !positions_ok(seeds->view.buf, n, m * seeds->view.shape[1]))) {
+        return "seeds need a row per row of out, of positions 0 .. n - 1";
+    }
+    return NULL;
+}
+
+/* What nearest and tree_nearest share: the checks of the common arguments
+ * (problem: the caller's own first finding, or NULL), then each row's heap
+ * started (from its seeds, if any), searched and sorted into out. */
+static PyObject *search_rows(Scan *sc, const void *index, row_search search,
+                             Py_ssize_t min_pad, Py_ssize_t start,
+                             const Buffer *gr, const Buffer *out,
+                             const Buffer *seeds, const char *problem)
+{
+    if (problem == NULL) {
+        problem = common_problem(sc, min_pad, start, gr, out, seeds);
+    }
+    if (problem != NULL) {
+        PyErr_SetString(PyExc_ValueError, problem);
+        return NULL;
+    }
+    const Py_ssize_t d = sc->d, n8 = sc->n8;
+    const Py_ssize_t m = out->view.shape[0], k = out->view.shape[1];
+    const Py_ssize_t n_seeds = seeds->held ? seeds->view.shape[1] : 0;
+    sc->k = k;
+    sc->seeded = n_seeds > 0;
+    double *hd = PyMem_Malloc((k + SCAN_STEP) * sizeof(double));
+    position *hi = PyMem_Malloc(k * sizeof(position));
+    double *q = PyMem_Malloc(d * sizeof(double));
+    if (hd == NULL || hi == NULL || q == NULL) {
+        PyMem_Free(hd);
+        PyMem_Free(hi);
+        PyMem_Free(q);
+        return PyErr_NoMemory();
+    }
+    position *o = out->view.buf;
+    const position *sd = seeds->held ? seeds->view.buf : NULL;
+    double *acc = hd + k;
+    int full = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < m; r++) {
+        const Py_ssize_t u = start + r;
+        for (Py_ssize_t p = 0; p < d; p++) {
+            q[p] = sc->pt[p * n8 + u];
+        }
+        start_heap(sc, u, q, sd ? sd + r * n_seeds : NULL, n_seeds, hd, hi);
+        search(index, u, q, hd, hi, acc);
+        heap_sort(hd, hi, k);
+        full &= hi[k - 1] != INT32_MAX;
+        memcpy(o + r * k, hi, k * sizeof(position));
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(hd);
+    PyMem_Free(hi);
+    PyMem_Free(q);
+    if (!full) {
+        PyErr_SetString(PyExc_ValueError,
+                        "a row has fewer allowed rows than out's columns");
+        return NULL;
+    }
+    return Py_NewRef(Py_None);
 }
 
 static PyObject *nearest(PyObject *Py_UNUSED(self), PyObject *args)
 {
-    PyObject *opt, *oproj, *orow, *ogroups, *oout;
+    PyObject *opt, *oproj, *orow, *ogroups, *oout, *oseeds = Py_None;
     Py_ssize_t adjacent, start;
     double slack;
-    if (!PyArg_ParseTuple(args, "OOOOndnO:nearest", &opt, &oproj, &orow,
-                          &ogroups, &adjacent, &slack, &start, &oout)) {
+    if (!PyArg_ParseTuple(args, "OOOOndnO|O:nearest", &opt, &oproj, &orow,
+                          &ogroups, &adjacent, &slack, &start, &oout,
+                          &oseeds)) {
         return NULL;
     }
-    Buffer pt = {0}, proj = {0}, row = {0}, gr = {0}, out = {0};
+    Buffer pt = {0}, proj = {0}, row = {0}, gr = {0}, out = {0}, sd = {0};
     PyObject *result = NULL;
-    double *hd = NULL, *q = NULL;
-    position *hi = NULL;
     if (get(opt, &pt, 2, 'd', 0, "points") ||
         get(oproj, &proj, 1, 'd', 0, "projection") ||
         get(orow, &row, 1, 'i', 0, "rows") ||
         (ogroups != Py_None && get(ogroups, &gr, 1, 'i', 0, "groups")) ||
-        get(oout, &out, 2, 'i', 1, "out")) {
+        get(oout, &out, 2, 'i', 1, "out") ||
+        (oseeds != Py_None && get(oseeds, &sd, 2, 'i', 0, "seeds"))) {
         goto done;
     }
-    const Py_ssize_t d = pt.view.shape[0], n8 = pt.view.shape[1];
-    const Py_ssize_t n = proj.view.shape[0];
-    const Py_ssize_t m = out.view.shape[0], k = out.view.shape[1];
+    const Py_ssize_t n = row.view.shape[0], n8 = pt.view.shape[1];
     const char *problem = NULL;
-    if (d < 1) {
-        problem = "points must have at least one feature";
-    }
-    else if (n8 % SCAN_STEP != 0 || n8 < n || n8 - n >= SCAN_STEP) {
+    if (n8 % SCAN_STEP != 0 || n8 - n >= SCAN_STEP) {
         problem = "points must have the rows padded to a multiple of 8";
     }
-    else if (n > INT32_MAX - 1) {
-        problem = "points has more rows than int32 positions hold";
-    }
-    else if (row.view.shape[0] != n || (gr.held && gr.view.shape[0] != n)) {
-        problem = "rows and groups need one value per projection";
-    }
-    else if (start < 0 || m > n - start) {
-        problem = "rows start .. start + len(out) must be rows of points";
-    }
-    else if (k < 1) {
-        problem = "out must have at least one column";
-    }
-    else if (!(slack >= 0.0)) {
-        problem = "slack must be a non-negative number";
-    }
-    if (problem != NULL) {
-        PyErr_SetString(PyExc_ValueError, problem);
-        goto done;
-    }
-    hd = PyMem_Malloc((k + SCAN_STEP) * sizeof(double));
-    hi = PyMem_Malloc(k * sizeof(position));
-    q = PyMem_Malloc(d * sizeof(double));
-    if (hd == NULL || hi == NULL || q == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    else if (proj.view.shape[0] != n) {
+        problem = "the projection needs one value per row";
     }
     Scan sc = {pt.view.buf, proj.view.buf, row.view.buf,
                gr.held ? (const position *)gr.view.buf : NULL,
-               n, n8, d, k, adjacent, slack};
-    position *o = out.view.buf;
-    double *acc = hd + k;
-    int full = 1;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t t = 0; t < m; t++) {
-        scan_row(&sc, start + t, hd, hi, q, acc);
-        full &= hi[k - 1] != INT32_MAX;
-        memcpy(o + t * k, hi, k * sizeof(position));
-    }
-    Py_END_ALLOW_THREADS
-    if (full) {
-        result = Py_NewRef(Py_None);
-    }
-    else {
-        PyErr_SetString(PyExc_ValueError,
-                        "a row has fewer allowed rows than out's columns");
-    }
+               n, n8, pt.view.shape[0], 0, adjacent, slack, 0};
+    result = search_rows(&sc, &sc, scan_row, 0, start, &gr, &out, &sd,
+                         problem);
 done:
-    PyMem_Free(hd);
-    PyMem_Free(hi);
-    PyMem_Free(q);
     release(&pt);
     release(&proj);
     release(&row);
     release(&gr);
     release(&out);
+    release(&sd);
+    return result;
+}
+
+/* ------------------------------------------------------------------------
+ * tree_nearest: nearest's answer, found through a k-d tree's boxes.
+ *
+ * The rows arrive in the tree's order, by feature as for nearest but with
+ * at least 7 padding columns (a leaf's last step of 8 is read whole).
+ * Node i holds rows first[i] .. last[i] - 1 and lies in the box
+ * lower[i] .. upper[i] (d values each, taken from the rows themselves); its
+ * children are 2 i + 1 and 2 i + 2, and it is a leaf when 2 i + 1 >= the
+ * number of nodes (scikit-learn's KDTree lays its nodes out so).  The
+ * Manhattan distance from a row to a box bounds the distance to every row in
+ * it from below, so a node whose bound exceeds the k-th distance found so
+ * far (plus slack, as for nearest) holds no neighbour and is passed over.
+ * The nearer child is visited first.  Keys, exclusions and distances are
+ * nearest's, so the answer is the same, tie rule included.
+ * ------------------------------------------------------------------------ */
+
+typedef struct {
+    Scan sc;
+    const double *lower, *upper;
+    const position *first, *last;
+    Py_ssize_t n_nodes;
+} Tree;
+
+/* Manhattan distance from q to the box lo .. hi (zero inside it). */
+static inline double box_distance(const double *restrict lo,
+                                  const double *restrict hi,
+                                  const double *restrict q, Py_ssize_t d)
+{
+    double s = 0.0;
+    for (Py_ssize_t p = 0; p < d; p++) {
+        const double below = lo[p] - q[p], above = q[p] - hi[p];
+        s += below > 0.0 ? below : (above > 0.0 ? above : 0.0);
+    }
+    return s;
+}
+
+static void tree_visit(const Tree *t, Py_ssize_t node, double bound,
+                       Py_ssize_t u, const double *q, double *hd,
+                       position *hi, double *acc)
+{
+    const Scan *sc = &t->sc;
+    if (bound > hd[0] + sc->slack) {
+        return;
+    }
+    const Py_ssize_t left = 2 * node + 1, d = sc->d;
+    if (left >= t->n_nodes) {
+        const Py_ssize_t end = t->last[node];
+        for (Py_ssize_t c0 = t->first[node]; c0 < end; c0 += SCAN_STEP) {
+            scan_offer(sc, u, q, c0, end, hd, hi, acc);
+        }
+        return;
+    }
+    const Py_ssize_t right = left + 1;
+    const double bl = box_distance(t->lower + left * d, t->upper + left * d,
+                                   q, d);
+    const double br = box_distance(t->lower + right * d,
+                                   t->upper + right * d, q, d);
+    if (bl <= br) {
+        tree_visit(t, left, bl, u, q, hd, hi, acc);
+        tree_visit(t, right, br, u, q, hd, hi, acc);
+    }
+    else {
+        tree_visit(t, right, br, u, q, hd, hi, acc);
+        tree_visit(t, left, bl, u, q, hd, hi, acc);
+    }
+}
+
+/* Row u's search down the tree, its heap started. */
+static void tree_row(const void *index, Py_ssize_t u, const double *q,
+                     double *hd, position *hi, double *acc)
+{
+    const Tree *t = index;
+    tree_visit(t, 0, box_distance(t->lower, t->upper, q, t->sc.d), u, q, hd,
+               hi, acc);
+}
+
+static PyObject *tree_nearest(PyObject *Py_UNUSED(self), PyObject *args)
+{
+    PyObject *opt, *olo, *ohi, *ofirst, *olast, *orow, *ogroups, *oout;
+    PyObject *oseeds = Py_None;
+    Py_ssize_t adjacent, start;
+    double slack;
+    if (!PyArg_ParseTuple(args, "OOOOOOOndnO|O:tree_nearest", &opt, &olo,
+                          &ohi, &ofirst, &olast, &orow, &ogroups, &adjacent,
+                          &slack, &start, &oout, &oseeds)) {
+        return NULL;
+    }
+    Buffer pt = {0}, lo = {0}, up = {0}, first = {0}, last = {0}, row = {0},
+           gr = {0}, out = {0}, sd = {0};
+    PyObject *result = NULL;
+    if (get(opt, &pt, 2, 'd', 0, "points") ||
+        get(olo, &lo, 2, 'd', 0, "lower") ||
+        get(ohi, &up, 2, 'd', 0, "upper") ||
+        get(ofirst, &first, 1, 'i', 0, "first") ||
+        get(olast, &last, 1, 'i', 0, "last") ||
+        get(orow, &row, 1, 'i', 0, "rows") ||
+        (ogroups != Py_None && get(ogroups, &gr, 1, 'i', 0, "groups")) ||
+        get(oout, &out, 2, 'i', 1, "out") ||
+        (oseeds != Py_None && get(oseeds, &sd, 2, 'i', 0, "seeds"))) {
+        goto done;
+    }
+    const Py_ssize_t d = pt.view.shape[0], n = row.view.shape[0];
+    const Py_ssize_t n_nodes = lo.view.shape[0];
+    const char *problem = NULL;
+    if (n_nodes < 1 || lo.view.shape[1] != d || up.view.shape[0] !=
+        n_nodes || up.view.shape[1] != d || first.view.shape[0] !=
+        n_nodes || last.view.shape[0] != n_nodes) {
+        problem = "the nodes need one box of d values and one row range each";
+    }
+    else {
+        const position *f = first.view.buf, *l = last.view.buf;
+        for (Py_ssize_t i = 0; i < n_nodes && problem == NULL; i++) {
+            if (f[i] < 0 || f[i] > l[i] || l[i] > n) {
+                problem = "a node's rows must lie in 0 .. n";
+            }
+        }
+    }
+    Tree t = {{pt.view.buf, NULL, row.view.buf,
+               gr.held ? (const position *)gr.view.buf : NULL, n,
+               pt.view.shape[1], d, 0, adjacent, slack, 0},
+              lo.view.buf, up.view.buf, first.view.buf, last.view.buf,
+              n_nodes};
+    result = search_rows(&t.sc, &t, tree_row, SCAN_STEP - 1, start, &gr,
+                         &out, &sd, problem);
+done:
+    release(&pt);
+    release(&lo);
+    release(&up);
+    release(&first);
+    release(&last);
+    release(&row);
+    release(&gr);
+    release(&out);
+    release(&sd);
     return result;
 }
 
@@ -876,9 +1099,14 @@ static PyMethodDef methods[] = {
      "(r without rows)."},
     {"nearest", nearest, METH_VARARGS,
      "nearest(points_by_feature, projection, rows, groups, adjacent, slack, "
-     "start, out): for sorted rows start .. start + len(out) - 1, the "
-     "len(out[0]) nearest allowed rows, Manhattan, nearest first (ties to the "
-     "lower row number), as numbers from rows; see _pairs.c."},
+     "start, out[, seeds]): for sorted rows start .. start + len(out) - 1, "
+     "the len(out[0]) nearest allowed rows, Manhattan, nearest first (ties to "
+     "the lower row number), as numbers from rows; seeds: positions offered "
+     "first; see _pairs.c."},
+    {"tree_nearest", tree_nearest, METH_VARARGS,
+     "tree_nearest(points_by_feature, lower, upper, first, last, rows, "
+     "groups, adjacent, slack, start, out[, seeds]): nearest's answer for "
+     "rows in a k-d tree's order, through the tree's boxes; see _pairs.c."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -893,7 +1121,7 @@ static struct PyModuleDef module = {
  * module only when it states the one it expects: an editable install keeps
  * its in-place build until it is reinstalled, so after a change here an old
  * build is ignored, with a warning, rather than called. */
-#define API_VERSION 4
+#define API_VERSION 5
 
 PyMODINIT_FUNC PyInit__pairs(void)
 {
