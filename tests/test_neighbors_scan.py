@@ -324,6 +324,13 @@ def test_compiled_tree_search_rejects_bad_arguments():
         call(hi=np.ones((3, 3)))
     with pytest.raises(ValueError, match="one box of d values"):
         call(last=last[:2])
+    with pytest.raises(ValueError, match="2\\*\\*L - 1 nodes"):
+        call(
+            lo=np.zeros((2, 2)),
+            hi=np.ones((2, 2)),
+            first=first[:2],
+            last=last[:2],
+        )
     with pytest.raises(ValueError, match="lie in 0 .. n"):
         call(last=np.array([10, 5, 11], dtype=np.int32))
     with pytest.raises(ValueError, match="lie in 0 .. n"):

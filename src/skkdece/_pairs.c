@@ -1060,6 +1060,10 @@ static PyObject *tree_nearest(PyObject *Py_UNUSED(self), PyObject *args)
         n_nodes || last.view.shape[0] != n_nodes) {
         problem = "the nodes need one box of d values and one row range each";
     }
+    else if ((n_nodes & (n_nodes + 1)) != 0) {
+        /* Every node with a left child then has a right one. */
+        problem = "the nodes must fill a binary tree's levels (2**L - 1 nodes)";
+    }
     else {
         const position *f = first.view.buf, *l = last.view.buf;
         for (Py_ssize_t i = 0; i < n_nodes && problem == NULL; i++) {
