@@ -172,6 +172,119 @@ def log_atom_density(u, half, kernel, bandwidth, period=None):
     return out.reshape(shape)
 
 
+# scaled_atom_density takes a gaussian box atom's mass as a difference of two
+# normal CDFs where the mass is at least this (full relative precision: the
+# CDFs' arguments are above -37, and the difference is conditioned as the log
+# domain's), and from the log domain below it.
+_LINEAR_MIN_MASS = 1e-290
+# exp() of anything below this is zero in double precision (-745.13).
+_LOG_RATIO_ZERO = -746.0
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+
+
+def scaled_log_values(log_k, out=None):
+    """``(scaled, log_scale)``: each row of ``log_k`` over its maximum, exponentiated.
+
+    ``log_k = log_scale[:, None] + log(scaled)`` with ``max(scaled) == 1`` on
+    every row; a row of ``-inf`` (no mass at all) gets ``log_scale = -inf``
+    and zeros.  ``log_k`` is overwritten; ``scaled`` goes into ``out`` when
+    given.
+    """
+    log_scale = np.max(log_k, axis=1)
+    # Nodes outside the support of every (compact) kernel have p = 0.
+    uncovered = ~np.isfinite(log_scale)
+    if np.any(uncovered):
+        log_scale[uncovered] = 0.0
+        log_k -= log_scale[:, None]
+        log_scale[uncovered] = -np.inf
+    else:
+        log_k -= log_scale[:, None]
+    out = log_k if out is None else out
+    with np.errstate(under="ignore"):  # far kernels are zero next to near
+        np.exp(log_k, out=out)
+    return out, log_scale
+
+
+def linear_boxes(half, kernel, period):
+    """Whether :func:`gaussian_box_scaled` serves these atoms (a whole table's)."""
+    return (
+        half is not None
+        and kernel == "gaussian"
+        and period is None
+        and bool(np.all(np.asarray(half) > 0))
+    )
+
+
+def gaussian_box_scaled(u, half, bandwidth, out=None):
+    """Gaussian box atoms' densities at offsets ``u`` (n_nodes, M), each row
+    over its maximum, on the line (every ``half > 0``).
+
+    The same ``(scaled, log_scale)`` as ``scaled_log_values(log_atom_density(
+    u, half, "gaussian", bandwidth))``, to rounding, in about a third of the
+    time: the masses are taken in the linear domain, ``Phi((r - |u|) / h) -
+    Phi(-(|u| + r) / h)``, two normal CDFs a value where the log domain takes
+    two log CDFs, a log and an ``expm1``.  The difference loses no more than
+    the log domain's ``log(1 - exp(la - lb))``, which starts from the same
+    CDF values.  Masses below ``_LINEAR_MIN_MASS`` (atoms more than about 36
+    bandwidths from the node) are taken from the log domain, and so is every
+    node whose largest atom they are: nothing underflows, however far the
+    node is from every atom.
+    """
+    u, half = np.broadcast_arrays(u, half)
+    h = float(bandwidth)
+    v = np.abs(u)
+    # The arguments are exactly the log domain's (u -+ r) / h, on the side of
+    # the atom's center that keeps the upper one small.
+    upper = half - v
+    upper /= h
+    lower = v
+    lower += half
+    lower /= -h
+    mass = ndtr(upper)
+    mass -= ndtr(lower)
+    small = mass < _LINEAR_MIN_MASS
+    any_small = bool(np.any(small))
+    # mass / r: twice each density, which the ratios cancel (log 2 below).
+    dens = np.divide(mass, half, out=mass)
+    if any_small:
+        dens[small] = 0.0
+    top = np.max(dens, axis=1)
+    far = top == 0.0  # every atom's mass small: the whole node in logs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scaled = np.divide(dens, top[:, None], out=dens if out is None else out)
+        log_scale = np.log(top) - np.log(2.0)
+    if any_small:
+        i, j = np.nonzero(small & ~far[:, None])
+        # Phi(x) < phi(x) / |x| for x < 0 bounds each small mass: those whose
+        # ratio to the node's largest is surely below exp(-746) stay zero,
+        # as their exponential would.
+        # (A mass small only because its box is narrow is always kept.)
+        x = upper[i, j]
+        ri, log_top = half[i, j], np.log(top[i])
+        keep = x >= 0.0
+        tail = ~keep
+        xt = x[tail]
+        bound = -0.5 * xt * xt - np.log(-xt) - _LOG_SQRT_2PI
+        bound -= np.log(ri[tail]) + log_top[tail]
+        keep[tail] = bound > _LOG_RATIO_ZERO
+        i, j, ri, log_top = i[keep], j[keep], ri[keep], log_top[keep]
+        if i.size:
+            ui = u[i, j]
+            log_ratio = log_interval_mass(ui - ri, ui + ri, "gaussian", h)
+            log_ratio -= np.log(ri)
+            log_ratio -= log_top
+            # A small mass over a far narrower box can outweigh the largest
+            # of the others: its node is redone in logs.
+            far[i[log_ratio > 0.0]] = True
+            with np.errstate(under="ignore"):
+                scaled[i, j] = np.exp(log_ratio)
+    if np.any(far):
+        rows = np.flatnonzero(far)
+        log_k = log_atom_density(u[rows], half[rows], "gaussian", h)
+        scaled[rows], log_scale[rows] = scaled_log_values(log_k)
+    return scaled, log_scale
+
+
 def _line_box_cumulative(u, r, kernel, h):
     """``Cum(u)`` of box atoms on the line from the two ``H`` terms."""
     lin = _overlap(-np.inf, u, -r, r)

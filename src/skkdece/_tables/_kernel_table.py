@@ -22,7 +22,13 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn import get_config
 
-from ._atoms import atom_log_mass, log_atom_density
+from ._atoms import (
+    atom_log_mass,
+    gaussian_box_scaled,
+    linear_boxes,
+    log_atom_density,
+    scaled_log_values,
+)
 from ._blocks import FALLBACK_BELOW, each_block, raise_zero_density, shifted_exp
 from ._kernels import atom_bandwidths
 from ._quadrature import QuadratureNodes
@@ -102,6 +108,10 @@ class KernelTable:
         Block ``b`` holds table rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
+    # Whether a table of gaussian box atoms on the line may take its values in
+    # the linear domain (:func:`skkdece._tables._atoms.gaussian_box_scaled`).
+    _LINEAR_BOXES = True
+
     def __init__(
         self,
         quad,
@@ -124,6 +134,11 @@ class KernelTable:
         if self.half_widths is not None and np.ndim(self.bandwidth):
             raise ValueError("Box atoms (half_widths) take a single bandwidth.")
         self.period = period
+        # Decided once for the table, so that its values do not depend on
+        # how it is cut into pieces.
+        self._linear_boxes = self._LINEAR_BOXES and linear_boxes(
+            self.half_widths, kernel, period
+        )
         counts = quad.counts
         if quad.nodes_per_row is not None or counts.size == 0:
             self.row_order = None
@@ -216,6 +231,13 @@ class KernelTable:
 
         With box atoms, the log densities of the atoms (:mod:`skkdece._atoms`).
         """
+        u, half = self._offsets(index)
+        return log_atom_density(
+            u, half, self.kernel, self.bandwidth, period=self.period
+        )
+
+    def _offsets(self, index):
+        """Offsets ``t_q - c_m`` of the selected nodes, and the atoms' half-widths."""
         t = self._nodes[index]
         if self._centers.ndim == 1:
             pts, half = self._centers[None, :], self._half
@@ -228,29 +250,17 @@ class KernelTable:
             rows = np.searchsorted(self.row_ptr, nodes, side="right") - 1
             pts = self._centers[rows]
             half = None if self._half is None else self._half[rows]
-        return log_atom_density(
-            t[:, None] - pts, half, self.kernel, self.bandwidth, period=self.period
-        )
+        return t[:, None] - pts, half
 
     def _compute_scaled(self, p0, p1, out=None):
         """``(scaled, log_scale)`` of table nodes ``p0:p1``, from the kernel.
 
         ``scaled`` is written into ``out`` when given (shape (p1 - p0, M)).
         """
-        log_k = self.log_kernel_at(slice(p0, p1))
-        log_scale = np.max(log_k, axis=1)
-        # Nodes outside the support of every compact kernel have p = 0.
-        uncovered = ~np.isfinite(log_scale)
-        if np.any(uncovered):
-            log_scale[uncovered] = 0.0
-            log_k -= log_scale[:, None]
-            log_scale[uncovered] = -np.inf
-        else:
-            log_k -= log_scale[:, None]
-        out = log_k if out is None else out
-        with np.errstate(under="ignore"):  # far kernels are zero next to near
-            np.exp(log_k, out=out)
-        return out, log_scale
+        if self._linear_boxes:
+            u, half = self._offsets(slice(p0, p1))
+            return gaussian_box_scaled(u, half, self.bandwidth, out=out)
+        return scaled_log_values(self.log_kernel_at(slice(p0, p1)), out)
 
     def _block_scaled(self, b):
         """Scaled values of block ``b``'s nodes."""
@@ -418,6 +428,9 @@ class IntervalMassTable(KernelTable):
         :class:`KernelTable`'s keywords: ``kernel``, ``bandwidth``,
         ``period``, ``half_widths``, ``block_bytes``.
     """
+
+    # Its values are interval masses, from log_kernel_at below.
+    _LINEAR_BOXES = False
 
     def __init__(self, lower, upper, centers, **kwargs):
         lower = np.asarray(lower, dtype=np.float64)
