@@ -11,6 +11,7 @@ rest.
 
 import numpy as np
 import pytest
+from sklearn import config_context
 
 from skkdece._tables import _kernel_table
 from skkdece._tables._atoms import (
@@ -69,7 +70,7 @@ def test_nodes_hundreds_of_bandwidths_from_every_atom_stay_exact():
         approx = -0.5 * x[0, near] ** 2 - np.log(x[0, near] * np.sqrt(2 * np.pi))
         approx += np.log1p(-1.0 / x[0, near] ** 2) - np.log(2 * half[0, near])
         assert abs(log_scale[0] - approx) < 1e-4 * abs(approx) / x[0, near] ** 2
-        assert np.all(scaled[0] < 1.0) or scaled[0, near] == 1.0
+        assert scaled[0, near] == 1.0
 
 
 def test_a_small_mass_that_outweighs_the_rest_is_taken_in_logs():
@@ -83,6 +84,32 @@ def test_a_small_mass_that_outweighs_the_rest_is_taken_in_logs():
     assert scaled[0, 1] == 1.0
     np.testing.assert_allclose(scaled[0, [0, 2]], np.exp(-log_scale[0] - np.log(2e300)))
     assert -700 < log_scale[0] < -660
+
+
+@pytest.mark.parametrize("unit", [1e-30, 1e20, 1e40])
+def test_the_targets_unit_does_not_matter(unit):
+    # Offsets, half-widths and bandwidth in another unit: the same ratios
+    # and log scales shifted by -log(unit), where mass / r alone would turn
+    # subnormal or zero for boxes wider than about 1e18.
+    rng = np.random.default_rng(4)
+    u = rng.normal(0.0, 0.3, size=(300, 8))
+    half = rng.uniform(0.01, 0.2, size=u.shape)
+    u[:10, :3] += 0.5  # some ratios far below one
+    scaled, log_scale = gaussian_box_scaled(u, half, 0.02)
+    scaled_u, log_scale_u = _assert_same(u * unit, half * unit, 0.02 * unit)
+    normal = scaled > 1e-300
+    np.testing.assert_allclose(scaled_u[normal], scaled[normal], rtol=1e-12)
+    np.testing.assert_array_equal(scaled_u == 0, scaled == 0)
+    np.testing.assert_allclose(log_scale_u, log_scale - np.log(unit), rtol=1e-12)
+
+
+def test_a_nan_offset_is_not_a_density():
+    u = np.array([[0.1, 0.2], [np.nan, 0.0]])
+    half = np.full(u.shape, 0.05)
+    scaled, log_scale = gaussian_box_scaled(u, half, 0.1)
+    ref_scaled, ref_log_scale = _log_domain(u, half, 0.1)
+    assert np.isfinite(log_scale[0]) and log_scale[1] == ref_log_scale[1] == -np.inf
+    np.testing.assert_allclose(scaled[0], ref_scaled[0], rtol=1e-12)
 
 
 def test_only_gaussian_box_tables_on_the_line_use_the_linear_domain():
@@ -117,14 +144,22 @@ def _box_table_problem(n=400, k=8, seed=0):
 
 
 @pytest.mark.parametrize("bandwidth", [0.2, 0.02])
-def test_table_losses_and_gradients_agree_with_the_log_domain(monkeypatch, bandwidth):
+@pytest.mark.parametrize("kept", [True, False])
+def test_table_losses_and_gradients_agree_with_the_log_domain(
+    monkeypatch, bandwidth, kept
+):
     lower, upper, centers, half = _box_table_problem()
     kw = dict(kernel="gaussian", bandwidth=bandwidth, half_widths=half)
-    linear = training_table(lower, upper, centers, block_bytes=2**14, **kw)
-    monkeypatch.setattr(_kernel_table.KernelTable, "_LINEAR_BOXES", False)
-    logs = training_table(lower, upper, centers, block_bytes=2**14, **kw)
+    # A working memory too small to keep any block: values recomputed at
+    # every evaluation.
+    with config_context(working_memory=1024 if kept else 1e-6):
+        linear = training_table(lower, upper, centers, block_bytes=2**14, **kw)
+        with monkeypatch.context() as patch:
+            patch.setattr(_kernel_table, "linear_boxes", lambda *args: False)
+            logs = training_table(lower, upper, centers, block_bytes=2**14, **kw)
     assert linear._linear_boxes and not logs._linear_boxes
-    assert linear.n_blocks > 3 and linear._n_kept_blocks == linear.n_blocks
+    assert linear.n_blocks > 3
+    assert linear._n_kept_blocks == (linear.n_blocks if kept else 0)
     np.testing.assert_allclose(linear.log_scale, logs.log_scale, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(linear._kept, logs._kept, rtol=1e-12, atol=1e-300)
     logits = np.random.default_rng(1).normal(size=centers.shape)

@@ -15,7 +15,8 @@ from scipy.stats import norm
 from sklearn.neighbors import NearestNeighbors
 
 import skkdece._neighbors_regressor as nr
-from skkdece import SoftmaxKDENeighborsRegressor
+from skkdece import SoftmaxKDENeighborsRegressor, _serial
+from skkdece._neighbors import search_tree
 from skkdece._serial import lag_excess, serial_window
 from skkdece.datasets import load_robocode_waves
 
@@ -58,6 +59,56 @@ def test_serial_window_finds_a_recording_and_not_a_shuffle():
         shuffled = np.random.default_rng(seed).permutation(X)
         assert serial_window(shuffled, 16) == (0, 0.0, 0.0)
     assert serial_window(rng.normal(size=(3000, 4)), 32)[0] == 0
+
+
+class _BruteManhattan:
+    """KDTree's place in :mod:`skkdece._serial`: every distance, ties to the
+    lower row."""
+
+    def __init__(self, points, metric):
+        assert metric == "manhattan"
+        self.points = points
+
+    def query(self, queries, k, return_distance):
+        assert not return_distance
+        d = np.abs(queries[:, None, :] - self.points[None]).sum(axis=2)
+        return np.argsort(d, axis=1, kind="stable")[:, :k]
+
+
+def test_serial_window_from_a_shared_tree_is_the_exact_neighbours_window(
+    monkeypatch,
+):
+    X, _ = recording(n=800)
+    own = serial_window(X, 16)
+    shared = serial_window(X, 16, tree=search_tree(X))
+    monkeypatch.setattr(_serial, "KDTree", _BruteManhattan)
+    assert own == shared == serial_window(X, 16)
+    assert own[0] > 0
+    monkeypatch.undo()
+    # Ties everywhere (a walk on the integers): the shared tree is the tree
+    # the test would build, so it breaks them the same way.
+    steps = np.random.default_rng(5).integers(-1, 2, size=(3000, 2))
+    walk = np.cumsum(steps, axis=0).astype(np.float64)
+    window = serial_window(walk, 16)
+    assert window[0] > 0
+    assert serial_window(walk, 16, tree=search_tree(walk)) == window
+
+
+def test_the_serial_test_and_the_first_round_share_one_tree(monkeypatch):
+    built = []
+    build = nr.search_tree
+    monkeypatch.setattr(nr, "search_tree", lambda p: built.append(p) or build(p))
+    X, y = recording()
+    with pytest.warns(UserWarning, match="time-ordered"):
+        model = SoftmaxKDENeighborsRegressor(n_neighbors=16).fit(X, y)
+    assert model.exclude_adjacent_ > 0
+    assert len(built) == model.n_rounds == 2
+    # Rows given as groups: no serial test, one tree a round as before.
+    built.clear()
+    SoftmaxKDENeighborsRegressor(n_neighbors=16).fit(
+        X, y, groups=np.arange(X.shape[0]) // 100
+    )
+    assert len(built) == 2
 
 
 # ------------------------------------------------------- exclude_adjacent=auto

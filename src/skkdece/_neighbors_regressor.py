@@ -455,19 +455,20 @@ default="learned"
         tags.regressor_tags.poor_score = True
         return tags
 
-    def _exclusion(self, points, groups):
+    def _exclusion(self, points, groups, tree=None):
         """The ``exclude_adjacent`` window of this fit (``"auto"``: measured).
 
         ``"auto"`` without ``groups``: :func:`skkdece._serial.serial_window`
-        in the start metric, at most the window that leaves every row
-        ``n_neighbors`` candidates, with a warning when positive.
+        in the start metric (``tree``: the points' search tree, if built),
+        at most the window that leaves every row ``n_neighbors`` candidates,
+        with a warning when positive.
         """
         if self.exclude_adjacent != "auto":
             return int(self.exclude_adjacent)
         if groups is not None:
             return 0
         n = points.shape[0]
-        window, near, chance = serial_window(points, self.n_neighbors)
+        window, near, chance = serial_window(points, self.n_neighbors, tree=tree)
         window = min(window, max(0, (n - 1 - int(self.n_neighbors)) // 2))
         if window:
             warnings.warn(
@@ -608,7 +609,13 @@ default="learned"
         )
         E = embedding.transform(X)
         start = start_weights(embedding)
-        exclude = self._exclusion(weighted_points(E, start), groups)
+        # The start metric's search tree serves the serial-window test and,
+        # when the first round starts from that metric, the first search.
+        start_points = weighted_points(E, start)
+        start_tree = None
+        if self.exclude_adjacent == "auto" and groups is None:
+            start_tree = search_tree(start_points)
+        exclude = self._exclusion(start_points, groups, start_tree)
         k = self._n_neighbors(n, groups, exclude)
         summary = TargetSummary.from_targets(lower, upper, sample_weight, period=period)
         choose_h = self.bandwidth == "auto"
@@ -664,8 +671,13 @@ default="learned"
         n_threads = blas_threads()
         found = None  # the previous round's neighbours, by row
         for r in range(n_rounds):
-            points = weighted_points(E, params[1:])
-            tree = search_tree(points)
+            if start_tree is not None and np.array_equal(params[1:], start):
+                points, tree = start_points, start_tree
+                start_points = start_tree = None
+            else:
+                start_points = start_tree = None
+                points = weighted_points(E, params[1:])
+                tree = search_tree(points)
             # Each row's neighbours in the previous round's metric seed its
             # search (the same answer, found sooner where the metric moved
             # little).

@@ -172,10 +172,11 @@ def log_atom_density(u, half, kernel, bandwidth, period=None):
     return out.reshape(shape)
 
 
-# scaled_atom_density takes a gaussian box atom's mass as a difference of two
-# normal CDFs where the mass is at least this (full relative precision: the
-# CDFs' arguments are above -37, and the difference is conditioned as the log
-# domain's), and from the log domain below it.
+# gaussian_box_scaled takes a gaussian box atom's mass, and its mass over its
+# half-width, as a difference of two normal CDFs where both are at least this
+# (full relative precision: the larger CDF's argument is above -37, and the
+# difference is conditioned as the log domain's), and from the log domain
+# below it.
 _LINEAR_MIN_MASS = 1e-290
 # exp() of anything below this is zero in double precision (-745.13).
 _LOG_RATIO_ZERO = -746.0
@@ -220,15 +221,16 @@ def gaussian_box_scaled(u, half, bandwidth, out=None):
     over its maximum, on the line (every ``half > 0``).
 
     The same ``(scaled, log_scale)`` as ``scaled_log_values(log_atom_density(
-    u, half, "gaussian", bandwidth))``, to rounding, in about a third of the
+    u, half, "gaussian", bandwidth))``, to rounding, in less than half the
     time: the masses are taken in the linear domain, ``Phi((r - |u|) / h) -
     Phi(-(|u| + r) / h)``, two normal CDFs a value where the log domain takes
     two log CDFs, a log and an ``expm1``.  The difference loses no more than
     the log domain's ``log(1 - exp(la - lb))``, which starts from the same
     CDF values.  Masses below ``_LINEAR_MIN_MASS`` (atoms more than about 36
-    bandwidths from the node) are taken from the log domain, and so is every
+    bandwidths from the node), or whose ratio to the half-width is (boxes
+    wider than about 1e18), are taken from the log domain, and so is every
     node whose largest atom they are: nothing underflows, however far the
-    node is from every atom.
+    node is from every atom and whatever the targets' unit.
     """
     u, half = np.broadcast_arrays(u, half)
     h = float(bandwidth)
@@ -243,13 +245,15 @@ def gaussian_box_scaled(u, half, bandwidth, out=None):
     mass = ndtr(upper)
     mass -= ndtr(lower)
     small = mass < _LINEAR_MIN_MASS
-    any_small = bool(np.any(small))
     # mass / r: twice each density, which the ratios cancel (log 2 below).
     dens = np.divide(mass, half, out=mass)
+    small |= dens < _LINEAR_MIN_MASS
+    any_small = bool(np.any(small))
     if any_small:
         dens[small] = 0.0
     top = np.max(dens, axis=1)
-    far = top == 0.0  # every atom's mass small: the whole node in logs
+    # Every atom's mass small (or a NaN offset): the whole node in logs.
+    far = ~(top > 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         scaled = np.divide(dens, top[:, None], out=dens if out is None else out)
         log_scale = np.log(top) - np.log(2.0)
@@ -264,7 +268,8 @@ def gaussian_box_scaled(u, half, bandwidth, out=None):
         keep = x >= 0.0
         tail = ~keep
         xt = x[tail]
-        bound = -0.5 * xt * xt - np.log(-xt) - _LOG_SQRT_2PI
+        with np.errstate(over="ignore"):  # -inf for offsets past 1e154
+            bound = -0.5 * xt * xt - np.log(-xt) - _LOG_SQRT_2PI
         bound -= np.log(ri[tail]) + log_top[tail]
         keep[tail] = bound > _LOG_RATIO_ZERO
         i, j, ri, log_top = i[keep], j[keep], ri[keep], log_top[keep]

@@ -108,10 +108,6 @@ class KernelTable:
         Block ``b`` holds table rows ``block_rows[b]:block_rows[b + 1]``.
     """
 
-    # Whether a table of gaussian box atoms on the line may take its values in
-    # the linear domain (:func:`skkdece._tables._atoms.gaussian_box_scaled`).
-    _LINEAR_BOXES = True
-
     def __init__(
         self,
         quad,
@@ -135,8 +131,11 @@ class KernelTable:
             raise ValueError("Box atoms (half_widths) take a single bandwidth.")
         self.period = period
         # Decided once for the table, so that its values do not depend on
-        # how it is cut into pieces.
-        self._linear_boxes = self._LINEAR_BOXES and linear_boxes(
+        # how it is cut into pieces; only where the values are the atoms'
+        # densities at the nodes (a subclass with its own log_kernel_at, as
+        # IntervalMassTable's masses, keeps it).
+        densities = type(self).log_kernel_at is KernelTable.log_kernel_at
+        self._linear_boxes = densities and linear_boxes(
             self.half_widths, kernel, period
         )
         counts = quad.counts
@@ -428,9 +427,6 @@ class IntervalMassTable(KernelTable):
         :class:`KernelTable`'s keywords: ``kernel``, ``bandwidth``,
         ``period``, ``half_widths``, ``block_bytes``.
     """
-
-    # Its values are interval masses, from log_kernel_at below.
-    _LINEAR_BOXES = False
 
     def __init__(self, lower, upper, centers, **kwargs):
         lower = np.asarray(lower, dtype=np.float64)
