@@ -62,11 +62,10 @@ def test_serial_window_finds_a_recording_and_not_a_shuffle():
 
 
 class _BruteManhattan:
-    """KDTree's place in :mod:`skkdece._serial`: every distance, ties to the
-    lower row."""
+    """The search tree's place in :mod:`skkdece._serial`: every Manhattan
+    distance, ties to the lower row."""
 
-    def __init__(self, points, metric):
-        assert metric == "manhattan"
+    def __init__(self, points):
         self.points = points
 
     def query(self, queries, k, return_distance):
@@ -81,7 +80,7 @@ def test_serial_window_from_a_shared_tree_is_the_exact_neighbours_window(
     X, _ = recording(n=800)
     own = serial_window(X, 16)
     shared = serial_window(X, 16, tree=search_tree(X))
-    monkeypatch.setattr(_serial, "KDTree", _BruteManhattan)
+    monkeypatch.setattr(_serial, "search_tree", _BruteManhattan)
     assert own == shared == serial_window(X, 16)
     assert own[0] > 0
     monkeypatch.undo()

@@ -42,7 +42,8 @@ shuffled rows the test does not fire.
 """
 
 import numpy as np
-from sklearn.neighbors import KDTree
+
+from ._neighbors import search_tree
 
 # Probe rows at most: 2 000 rows' neighbour lags resolve a window to a few
 # per cent and cost one query of 2 000 rows (tens of milliseconds at 1e5 rows).
@@ -117,9 +118,9 @@ def serial_window(points, n_neighbors, *, n_probes=N_PROBES, tree=None):
     n_probes : int, default=N_PROBES
         Probe rows at most, evenly spaced.
     tree : sklearn.neighbors.KDTree or None, default=None
-        A Manhattan k-d tree of ``points``, if built already (a fit's first
-        search tree, :func:`skkdece._neighbors.search_tree`: at a million
-        rows its build is 2.4 s of the test's 2.5 s).
+        :func:`skkdece._neighbors.search_tree` of ``points``, if built
+        already (a fit's first search tree: at a million rows its build is
+        2.4 s of the test's 2.5 s).
 
     Returns
     -------
@@ -148,7 +149,7 @@ def serial_window(points, n_neighbors, *, n_probes=N_PROBES, tree=None):
         return 0, 0.0, 0.0
     probes = np.unique(np.linspace(0, n - 1, min(n, n_probes)).round().astype(np.intp))
     if tree is None:
-        tree = KDTree(points, metric="manhattan")
+        tree = search_tree(points)
     found = tree.query(points[probes], k + 1, return_distance=False)
     # Drop the row itself wherever the tree put it (equal rows tie with it).
     itself = found == probes[:, None]
