@@ -47,6 +47,7 @@ from sklearn import get_config
 from sklearn.neighbors import KDTree, NearestNeighbors
 from sklearn.utils import gen_batches
 
+from ._compiled import usable
 from ._objective import blas_threads
 from ._tables._blocks import each_block
 from ._tables._checks import row_list
@@ -73,28 +74,15 @@ _SCAN_POWER_STEPS = 8
 
 
 def usable_kernels(module):
-    """``module`` if it is the compiled kernels this code calls, else None.
-
-    An editable install keeps its in-place build until it is reinstalled: after
-    an update of ``_pairs.c`` its old build would take other arguments, so it
-    is set aside with a warning, and NumPy does its work, rather than failing
-    in ``fit``.
+    """``module`` if it is the compiled kernels this code calls, else None
+    (with a warning for a build of another version; see :mod:`._compiled`).
     """
-    if module is None:
-        return None
-    found = getattr(module, "API_VERSION", None)
-    if found != _PAIRS_API:
-        warnings.warn(
-            f"skkdece's compiled pair kernels ({getattr(module, '__file__', module)})"
-            f" implement API_VERSION {found}, not {_PAIRS_API}: they come from "
-            "another version of skkdece. Rebuild them (pip install . again); "
-            "until then the neighbours model uses its NumPy path, several times "
-            "slower.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return None
-    return module
+    return usable(
+        module,
+        _PAIRS_API,
+        "pair kernels",
+        "the neighbours model uses its NumPy path, several times slower",
+    )
 
 
 try:  # the compiled pair kernels; optional, see the module docstring
