@@ -180,7 +180,7 @@ def test_there_is_no_import_cycle():
     assert cycle is None, " -> ".join(cycle)
 
 
-@pytest.mark.parametrize("name", ["skkdece._pairs"])
+@pytest.mark.parametrize("name", ["skkdece._pairs", "skkdece._heads"])
 def test_the_compiled_kernels_are_part_of_the_installed_package(name):
     import importlib
 

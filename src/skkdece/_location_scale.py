@@ -41,6 +41,13 @@ Every ``log q`` and every ratio is a logsumexp of log weights and log
 kernels, so targets hundreds of bandwidths from every center keep their
 exact values and gradients.  On a circle only the location exists: a
 rotation, ``z = t - mu`` (the kernels wrap the offsets).
+
+:func:`location_scale_loss` computes all of this with NumPy.  For the
+gaussian kernel on the line (points, and intervals under the
+cross-entropy) the table calls the compiled loss ``skkdece._heads``
+instead (src/skkdece/_heads.c): the same formulas, row by row with the
+terms in the caches, and an exponential of its own that vectorises; the
+two agree to rounding, and the tests hold them to it.
 """
 
 from functools import partial
@@ -52,6 +59,7 @@ from sklearn.linear_model import Ridge
 from sklearn.utils.sparsefuncs import min_max_axis
 
 from ._chunking import row_batches
+from ._compiled import usable
 from ._linear import LinearLogits, feature_moments, feature_scale
 from ._tables._kernels import (
     COMPACT_KERNELS,
@@ -66,6 +74,16 @@ from ._tables._kernels import (
     vonmises_kappa,
 )
 from ._tables._quadrature import quadrature_nodes
+
+# The calling convention of the compiled loss this module expects.
+_HEADS_API = 1
+try:  # the compiled loss of point targets; optional, as the pair kernels
+    from . import _heads as _built
+except ImportError:  # pragma: no cover - an install without a C compiler
+    _built = None
+_heads = usable(
+    _built, _HEADS_API, "location-scale loss", "the heads use their NumPy loss"
+)
 
 #: ``E log |e|`` for a standard normal ``e``: the start's ridge on
 #: ``log |residual|`` is shifted by it to estimate ``log`` of the spread.
@@ -508,7 +526,9 @@ class LocationScaleTable:
     A "table" of :mod:`skkdece._objective` whose rows take ``M + H`` outputs:
     the logits, then the location (when on) and the log scale (when on).
     The kernels are evaluated at every call (the standardised targets move
-    with the heads), by :func:`location_scale_loss`.
+    with the heads), by the compiled loss where it applies (the gaussian on
+    the line; intervals under the cross-entropy), else by
+    :func:`location_scale_loss`.
 
     Parameters
     ----------
@@ -559,6 +579,12 @@ class LocationScaleTable:
             bool(np.all(point[self.block_row_index(b)])) for b in range(self.n_blocks)
         ]
         self._nearest = _Nearest(self.centers)
+        # The compiled loss's per-center constants, where it applies: point
+        # targets, the gaussian on the line (see block_loss).
+        self._fused = None
+        if kernel == "gaussian" and period is None:
+            h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
+            self._fused = (0.5 / np.square(h), np.log(h))
 
     @property
     def n_atoms(self):
@@ -600,6 +626,9 @@ class LocationScaleTable:
         # that underflows, a square that overflows): its loss is then
         # infinite, its gradient zero (see line_search_barrier).
         sw = np.ones(n_rows) if sample_weight is None else sample_weight
+        fused = self._all_points[b] or self.loss == "cross_entropy"
+        if self._fused is not None and fused and _heads is not None:
+            return self._fused_loss(rows, outputs, sw, grad)
         with np.errstate(under="ignore", over="ignore", divide="ignore"):
             loss, _, g_mu, g_log_s = location_scale_loss(
                 outputs[:, :M],
@@ -625,6 +654,83 @@ class LocationScaleTable:
                 grad[:, M] = g_mu
             if self.scale:
                 grad[:, M + self.location] = g_log_s
+        return loss
+
+    def _fused_loss(self, rows, outputs, sw, grad):
+        """:meth:`block_loss` by the compiled loss (``skkdece._heads``): the
+        values of :func:`location_scale_loss` to rounding, for the gaussian
+        on the line, with points, and intervals under the cross-entropy.
+        """
+        M, n_rows = self.n_atoms, outputs.shape[0]
+        outputs = np.ascontiguousarray(outputs, dtype=np.float64)
+        sw = np.ascontiguousarray(sw, dtype=np.float64)
+        lower, upper = self.lower[rows], self.upper[rows]
+        kernels = (self.centers, *self._fused)
+        heads = (M if self.location else -1, M + self.location if self.scale else -1)
+        loss = np.full(n_rows, np.inf)
+        point = lower == upper
+        if np.all(point):
+            _heads.point_loss(
+                outputs, np.ascontiguousarray(lower), *kernels, *heads, sw, loss, grad
+            )
+            return loss
+
+        def on_rows(index, compiled, *arguments):
+            # compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad)
+            # of rows `index` (None: all of them).
+            if index is None:
+                compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad)
+                return
+            part_loss = np.empty(index.shape[0])
+            part_grad = None
+            if grad is not None:
+                part_grad = np.empty((index.shape[0], grad.shape[1]))
+            compiled(
+                outputs[index],
+                *arguments,
+                *kernels,
+                *heads,
+                sw[index],
+                part_loss,
+                part_grad,
+            )
+            loss[index] = part_loss
+            if grad is not None:
+                grad[index] = part_grad
+
+        if grad is not None:  # rows stretched beyond reach keep zeros
+            grad[:, : self.n_centers] = 0.0
+        if np.any(point):
+            index = np.flatnonzero(point)
+            on_rows(index, _heads.point_loss, lower[index])
+        # Intervals: the standardised ends and their quadrature, in chunks
+        # (rows stretched beyond reach keep an infinite loss, as without the
+        # compiled loss).
+        intervals = np.flatnonzero(~point)
+        mu = outputs[intervals, M] if self.location else 0.0
+        log_s = outputs[intervals, M + self.location] if self.scale else 0.0
+        s = np.exp(log_s)
+        lo = (lower[intervals] - mu) / s
+        hi = (upper[intervals] - mu) / s
+        for part in _node_chunks(hi - lo, self.bandwidth, M, self._chunk_values):
+            quad = quadrature_nodes(
+                lo[part],
+                hi[part],
+                self.centers,
+                kernel=self.kernel,
+                bandwidth=self.bandwidth,
+                n_quadrature=self.n_quadrature,
+            )
+            index = intervals[part]
+            on_rows(
+                None if index.shape[0] == n_rows else index,
+                _heads.interval_loss,
+                lo[part],
+                hi[part],
+                quad.nodes,
+                quad.weights,
+                quad.row_ptr.astype(np.int64, copy=False),
+            )
         return loss
 
 

@@ -1,0 +1,467 @@
+"""The compiled loss of the location-scale heads against NumPy's.
+
+``skkdece._heads`` (src/skkdece/_heads.c, built at install) computes the
+heads' loss and gradient for the gaussian kernel on the line, point targets
+and interval targets under the cross-entropy, with an exponential of its
+own.  :func:`~skkdece._location_scale.location_scale_loss` is the reference:
+these tests compare the two term by term, where targets lie far from every
+center, where logits overflow, where a scale leaves the double range, and
+through the table that the objective calls.
+"""
+
+import os
+import types
+import warnings
+
+import numpy as np
+import pytest
+
+from skkdece import SoftmaxKDERegressor, _location_scale
+from skkdece._compiled import usable
+from skkdece._location_scale import LocationScaleTable, location_scale_loss
+from skkdece._tables._quadrature import quadrature_nodes
+
+heads = _location_scale._heads
+compiled = pytest.mark.skipif(heads is None, reason="skkdece._heads not built")
+
+
+def test_compiled_loss_is_built_where_ci_requires_it():
+    # .ci/run sets this: an install that silently fell back to NumPy would
+    # pass every other test and lose the heads' speed.
+    if os.environ.get("SKKDECE_REQUIRE_COMPILED") != "1":
+        pytest.skip("SKKDECE_REQUIRE_COMPILED is not set")
+    assert heads is not None
+
+
+def test_a_build_of_another_version_is_set_aside_with_a_warning():
+    stale = types.SimpleNamespace(API_VERSION=0, __file__="/old/skkdece/_heads.so")
+    api = _location_scale._HEADS_API
+    with pytest.warns(RuntimeWarning, match=rf"loss .*API_VERSION 0, not {api}"):
+        assert usable(stale, api, "loss", "NumPy") is None
+    assert usable(None, api, "loss", "NumPy") is None
+    if heads is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert usable(heads, api, "loss", "NumPy") is heads
+
+
+@compiled
+def test_exponential_is_within_two_units_in_the_last_place():
+    x = np.concatenate(
+        [
+            np.linspace(-1200.0, 720.0, 200_001),
+            np.random.default_rng(0).normal(scale=30.0, size=10_001),
+            [-745.13, -745.14, -708.4, 709.78, 709.79, 0.0, -0.0],
+        ]
+    )
+    out = np.empty_like(x)
+    heads.vector_exp(x, out)
+    with np.errstate(over="ignore"):
+        exact = np.exp(x)
+    normal = np.isfinite(exact) & (exact >= np.finfo(float).tiny)
+    relative = np.abs(out[normal] - exact[normal]) / exact[normal]
+    assert relative.max() <= 2.0 * np.finfo(float).eps
+    # Gradual underflow: subnormal results within one step of the smallest
+    # subnormal; zero and infinity exactly where the C library has them.
+    subnormal = ~normal & np.isfinite(exact)
+    assert np.count_nonzero(subnormal & (exact > 0)) > 1000
+    assert np.all(np.abs(out[subnormal] - exact[subnormal]) <= 5e-324)
+    assert np.array_equal(out[exact == 0.0], exact[exact == 0.0])
+    assert np.all(out[exact == np.inf] == np.inf)
+    special = np.array([np.nan, -np.inf, np.inf])
+    out = np.empty(3)
+    heads.vector_exp(special, out)
+    assert np.isnan(out[0]) and out[1] == 0.0 and out[2] == np.inf
+
+
+def _rows(rng, n, M, *, spread=2.0):
+    """Outputs (logits, mu, log s), centers and per-center bandwidths."""
+    centers = np.sort(rng.normal(size=M))
+    bandwidth = rng.uniform(0.1, 0.5, size=M)
+    outputs = np.column_stack(
+        [
+            spread * rng.normal(size=(n, M)),
+            rng.normal(size=n),
+            0.5 * rng.normal(size=n),
+        ]
+    )
+    return outputs, centers, bandwidth
+
+
+def _reference(outputs, lower, upper, centers, bandwidth, weight, location, scale):
+    """NumPy's loss and the gradient laid out as the compiled loss writes it."""
+    M = centers.shape[0]
+    n = outputs.shape[0]
+    mu = outputs[:, M] if location else np.zeros(n)
+    log_s = outputs[:, M + 1] if scale else np.zeros(n)
+    with np.errstate(all="ignore"):
+        loss, g, g_mu, g_log_s = location_scale_loss(
+            outputs[:, :M],
+            mu,
+            log_s,
+            lower,
+            upper,
+            centers,
+            kernel="gaussian",
+            bandwidth=bandwidth,
+            weight=weight,
+        )
+    grad = np.full_like(outputs, -7.0)  # columns of heads that are off stay
+    grad[:, :M] = g
+    if location:
+        grad[:, M] = g_mu
+    if scale:
+        grad[:, M + 1] = g_log_s
+    return loss, grad
+
+
+def _columns(M, location, scale):
+    return (M if location else -1, M + 1 if scale else -1)
+
+
+def _point(outputs, target, centers, bandwidth, weight, columns, grad=True):
+    """The compiled loss of point targets: ``(loss, grad)``; the columns of
+    heads that are off keep the gradient's fill, -7.
+    """
+    loss = np.empty(outputs.shape[0])
+    out = np.full_like(outputs, -7.0) if grad else None
+    heads.point_loss(
+        outputs,
+        target,
+        centers,
+        0.5 / bandwidth**2,
+        np.log(bandwidth),
+        *columns,
+        weight,
+        loss,
+        out,
+    )
+    return loss, out
+
+
+def _assert_close(loss, grad, ref_loss, ref_grad):
+    np.testing.assert_array_equal(np.isfinite(loss), np.isfinite(ref_loss))
+    finite = np.isfinite(ref_loss)
+    np.testing.assert_allclose(loss[finite], ref_loss[finite], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+HEADS = [(True, True), (True, False), (False, True), (False, False)]
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 5, 8, 30, 32, 64])
+@pytest.mark.parametrize("location, scale", HEADS)
+def test_point_loss_is_numpys(M, location, scale):
+    rng = np.random.default_rng(M)
+    n = 203  # not a multiple of the eight rows of a vector
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = 2.0 * rng.normal(size=n)
+    target[:7] += 300.0  # hundreds of bandwidths from every center
+    target[7:10] -= 500.0
+    weight = rng.uniform(0.1, 2.0, size=n)
+    columns = _columns(M, location, scale)
+    loss, grad = _point(outputs, target, centers, bandwidth, weight, columns)
+    ref = _reference(
+        outputs, target, target, centers, bandwidth, weight, location, scale
+    )
+    assert np.all(loss[:10] > 1e4)  # far: large, exact, finite
+    _assert_close(loss, grad, *ref)
+    alone, _ = _point(outputs, target, centers, bandwidth, weight, columns, False)
+    np.testing.assert_array_equal(alone, loss)
+
+
+def _interval_call(outputs, lower, upper, centers, bandwidth, weight, location, scale):
+    M = centers.shape[0]
+    n = outputs.shape[0]
+    mu = outputs[:, M] if location else 0.0
+    s = np.exp(outputs[:, M + 1]) if scale else 1.0
+    lo, hi = (lower - mu) / s, (upper - mu) / s
+    quad = quadrature_nodes(lo, hi, centers, kernel="gaussian", bandwidth=bandwidth)
+    loss = np.empty(n)
+    grad = np.full_like(outputs, -7.0)
+    heads.interval_loss(
+        outputs,
+        lo,
+        hi,
+        quad.nodes,
+        quad.weights,
+        quad.row_ptr.astype(np.int64),
+        centers,
+        0.5 / bandwidth**2,
+        np.log(bandwidth),
+        *_columns(M, location, scale),
+        weight,
+        loss,
+        grad,
+    )
+    return loss, grad
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 7, 32])
+@pytest.mark.parametrize("location, scale", HEADS)
+def test_interval_loss_is_numpys(M, location, scale):
+    rng = np.random.default_rng(100 + M)
+    n = 61
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    lower = 2.0 * rng.normal(size=n)
+    upper = lower + rng.uniform(1e-3, 1.5, size=n)
+    lower[:4] += 300.0  # far, narrow and wide
+    upper[:4] += 300.0
+    upper[4] = lower[4] + 1e-9
+    weight = rng.uniform(0.1, 2.0, size=n)
+    loss, grad = _interval_call(
+        outputs, lower, upper, centers, bandwidth, weight, location, scale
+    )
+    ref_loss, ref_grad = _reference(
+        outputs, lower, upper, centers, bandwidth, weight, location, scale
+    )
+    assert np.all(np.isfinite(loss)) and np.all(loss[:4] > 1e4)
+    # The heads' gradients are difference quotients of log q over the
+    # interval: on a width of 1e-9 both lose about eps / 1e-9 to rounding.
+    np.testing.assert_allclose(grad[4], ref_grad[4], rtol=1e-5)
+    grad[4] = ref_grad[4]
+    _assert_close(loss, grad, ref_loss, ref_grad)
+
+
+@compiled
+def test_logits_spread_beyond_the_double_range_take_their_maximum():
+    # The first logit is the softmax's shift unless the sum overflows.
+    rng = np.random.default_rng(3)
+    n, M = 24, 16
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    outputs[:, 5] += 900.0  # exp(900 - l_0) overflows
+    outputs[::3, 0] += 1200.0  # the first is the largest by far
+    target = rng.normal(size=n)
+    weight = np.ones(n)
+    loss, grad = _point(outputs, target, centers, bandwidth, weight, (M, M + 1))
+    ref = _reference(outputs, target, target, centers, bandwidth, weight, True, True)
+    _assert_close(loss, grad, *ref)
+    lower, upper = target, target + 0.4
+    loss, grad = _interval_call(outputs, lower, upper, centers, bandwidth, weight, 1, 1)
+    ref = _reference(outputs, lower, upper, centers, bandwidth, weight, True, True)
+    _assert_close(loss, grad, *ref)
+
+
+@compiled
+def test_rows_without_a_finite_loss_get_infinity_and_no_gradient():
+    rng = np.random.default_rng(4)
+    n, M = 10, 6
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    outputs[0, M + 1] = -800.0  # s = exp(-800) = 0: z infinite
+    outputs[1, M + 1] = 800.0  # s infinite: every target at z = 0
+    outputs[2, M] = np.inf
+    target = rng.normal(size=n)
+    target[3] = np.nan
+    loss = np.empty(n)
+    grad = np.full_like(outputs, -7.0)
+    args = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1)
+    heads.point_loss(outputs, target, *args, np.ones(n), loss, grad)
+    bad = [0, 2, 3]
+    assert np.all(loss[bad] == np.inf)
+    assert np.all(grad[bad] == 0.0)
+    ok = np.setdiff1d(np.arange(n), bad)
+    assert np.all(np.isfinite(loss[ok])) and np.all(np.isfinite(grad[ok]))
+    # Row 1: a loss of about log s, with every gradient finite.
+    assert loss[1] == pytest.approx(800.0 + 0.5 * np.log(2 * np.pi), rel=0.01)
+
+
+@compiled
+def test_a_row_has_the_same_result_in_any_block():
+    rng = np.random.default_rng(5)
+    n, M = 100, 32
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = rng.normal(size=n)
+    weight = rng.uniform(size=n)
+    args = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1)
+    whole, whole_grad = np.empty(n), np.empty_like(outputs)
+    heads.point_loss(outputs, target, *args, weight, whole, whole_grad)
+    for start, stop in [(0, 3), (3, 50), (50, 99), (99, 100)]:
+        part, part_grad = np.empty(stop - start), np.empty((stop - start, M + 2))
+        heads.point_loss(
+            outputs[start:stop],
+            target[start:stop],
+            *args,
+            weight[start:stop],
+            part,
+            part_grad,
+        )
+        np.testing.assert_array_equal(part, whole[start:stop])
+        np.testing.assert_array_equal(part_grad, whole_grad[start:stop])
+
+
+_NATIVE = "<" if np.little_endian else ">"
+_FOREIGN = np.dtype("f8").newbyteorder(">" if np.little_endian else "<")
+
+
+@compiled
+def test_arrays_that_name_the_native_byte_order_are_read():
+    # Arrays rebuilt from bytes (pickle, Dask) may spell their format "<d".
+    n, M = 9, 4
+    native = np.dtype("f8").newbyteorder(_NATIVE)
+    rng = np.random.default_rng(9)
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = rng.normal(size=n)
+    assert memoryview(centers.astype(native)).format[0] == _NATIVE
+    plain = _point(outputs, target, centers, bandwidth, np.ones(n), (M, M + 1))
+    spelled = _point(
+        outputs.astype(native),
+        target.astype(native),
+        centers.astype(native),
+        bandwidth,
+        np.ones(n).astype(native),
+        (M, M + 1),
+    )
+    np.testing.assert_array_equal(plain[0], spelled[0])
+    np.testing.assert_array_equal(plain[1], spelled[1])
+
+
+@compiled
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(outputs=np.zeros((5, 8), dtype=np.float32)), "outputs must be"),
+        (dict(outputs=np.zeros((5, 8))[:, ::2]), "C-contiguous"),
+        (dict(targets=np.zeros(4)), "shapes do not match"),
+        (dict(log_h=np.zeros(3)), "shapes do not match"),
+        (dict(mu_column=2), "heads' columns must follow"),
+        (dict(log_s_column=8), "heads' columns must follow"),
+        (dict(grad=np.zeros((5, 7))), "shapes do not match"),
+        (dict(loss=np.zeros(5).view(np.int64)), "loss must be"),
+        # The other byte order is not float64 to C.
+        (dict(centers=np.zeros(4, dtype=_FOREIGN)), "centers must be a 1-D float64"),
+    ],
+)
+def test_bad_arguments_are_refused(change, message):
+    arguments = dict(
+        outputs=np.zeros((5, 6)),
+        targets=np.zeros(5),
+        centers=np.zeros(4),
+        half_precision=np.ones(4),
+        log_h=np.zeros(4),
+        mu_column=4,
+        log_s_column=5,
+        weight=np.ones(5),
+        loss=np.zeros(5),
+        grad=np.zeros((5, 6)),
+    )
+    arguments.update(change)
+    with pytest.raises((TypeError, ValueError), match=message):
+        heads.point_loss(*arguments.values())
+
+
+@compiled
+def test_interval_row_pointers_are_checked():
+    n, M = 3, 4
+    args = [np.zeros((n, M + 2)), np.zeros(n), np.ones(n), np.zeros(5), np.ones(5)]
+    tail = [np.zeros(M), np.ones(M), np.zeros(M), M, M + 1, np.ones(n)]
+    for row_ptr in ([0, 2, 2, 5], [0, 2, 4, 6], [1, 2, 3, 5]):
+        with pytest.raises(ValueError, match="row_ptr must rise"):
+            heads.interval_loss(
+                *args, np.array(row_ptr), *tail, np.zeros(n), np.zeros((n, M + 2))
+            )
+    with pytest.raises(TypeError, match="row_ptr must be a 1-D int64"):
+        heads.interval_loss(
+            *args, np.array([0, 1, 2, 5.0]), *tail, np.zeros(n), np.zeros((n, M + 2))
+        )
+
+
+def _table_loss(table, outputs, sw):
+    grad = np.full_like(outputs, np.nan)
+    losses = []
+    for b in range(table.n_blocks):
+        rows = table.block_row_index(b)
+        losses.append(table.block_loss(b, outputs[rows], sw[rows], grad=grad[rows]))
+    return np.concatenate(losses), grad
+
+
+@compiled
+@pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
+@pytest.mark.parametrize("location, scale", HEADS[:3])
+def test_table_gives_numpys_loss_with_the_compiled_loss(
+    monkeypatch, targets, location, scale
+):
+    rng = np.random.default_rng(6)
+    n, M = 300, 12
+    centers = np.linspace(-2.0, 2.0, M)
+    lower = rng.normal(size=n)
+    width = {"points": 0.0, "intervals": 0.5, "mixed": 0.5 * (rng.random(n) < 0.5)}
+    upper = lower + width[targets] * rng.uniform(size=n)
+    if targets != "points":
+        upper[7] = lower[7] + 0.5
+    H = location + scale
+    outputs = rng.normal(size=(n, M + H))
+    if targets != "points" and scale:
+        outputs[7, M + location] = -20.0  # stretched beyond reach: infinite
+    sw = rng.uniform(0.5, 1.5, size=n)
+    table = LocationScaleTable(
+        lower,
+        upper,
+        centers,
+        kernel="gaussian",
+        bandwidth=0.35,
+        location=location,
+        scale=scale,
+    )
+    with np.errstate(all="ignore"):
+        fast, fast_grad = _table_loss(table, outputs, sw)
+        monkeypatch.setattr(_location_scale, "_heads", None)
+        slow, slow_grad = _table_loss(table, outputs, sw)
+    _assert_close(fast, fast_grad, slow, slow_grad)
+    if targets != "points" and scale:
+        assert fast[7] == np.inf and np.all(fast_grad[7] == 0.0)
+
+
+@compiled
+@pytest.mark.parametrize(
+    "options",
+    [
+        dict(loss="interval_likelihood"),
+        dict(kernel="exponential"),
+        dict(kernel="gaussian", period=2 * np.pi, scale=False),
+    ],
+)
+def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
+    # The compiled loss covers the gaussian on the line and the
+    # cross-entropy of intervals; anything else must not reach it.
+    calls = []
+    stub = types.SimpleNamespace(
+        point_loss=lambda *a: calls.append("point"),
+        interval_loss=lambda *a: calls.append("interval"),
+    )
+    monkeypatch.setattr(_location_scale, "_heads", stub)
+    rng = np.random.default_rng(7)
+    n, M = 40, 6
+    lower = rng.uniform(0.5, 2.5, size=n)
+    upper = lower + 0.3
+    kw = dict(kernel="gaussian", bandwidth=0.4, location=True, scale=True)
+    kw.update(options)
+    table = LocationScaleTable(lower, upper, np.linspace(0, 3, M), **kw)
+    outputs = 0.1 * rng.normal(size=(n, table.n_centers))
+    with np.errstate(all="ignore"):
+        loss, _ = _table_loss(table, outputs, np.ones(n))
+    assert calls == [] and np.all(np.isfinite(loss))
+
+
+@compiled
+@pytest.mark.parametrize("targets", ["points", "intervals"])
+def test_a_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, targets):
+    # The defaults stop early, after some twenty iterations: the two losses'
+    # rounding differences do not grow into different iterates by then.
+    rng = np.random.default_rng(8)
+    n = 1500
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = X[:, 0] + 0.3 * np.exp(0.5 * X[:, 1]) * rng.normal(size=n)
+    if targets == "intervals":
+        y = np.column_stack([y - 0.1, y + 0.1])
+    params = dict(location="linear", scale="linear")
+    fast = SoftmaxKDERegressor(**params).fit(X, y)
+    monkeypatch.setattr(_location_scale, "_heads", None)
+    slow = SoftmaxKDERegressor(**params).fit(X, y)
+    assert fast.n_iter_ == slow.n_iter_
+    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-10)
+    for name in ("coef_", "location_coef_", "scale_coef_", "scale_intercept_"):
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(slow, name), rtol=1e-7, atol=1e-9
+        )
