@@ -11,6 +11,7 @@ row, with ``row_ptr`` marking where each row's nodes start (CSR layout).
 """
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -68,8 +69,15 @@ class QuadratureNodes:
         return None
 
 
+@cache
 def _gauss_legendre(n):
+    """The ``n``-node rule on ``[-1, 1]``, read-only: a model with heads
+    places its nodes at every evaluation, and NumPy finds them from an
+    eigenvalue problem each time it is asked.
+    """
     x, w = np.polynomial.legendre.leggauss(n)
+    x.flags.writeable = False
+    w.flags.writeable = False
     return x, w
 
 
