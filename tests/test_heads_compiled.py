@@ -74,6 +74,31 @@ def test_exponential_is_within_two_units_in_the_last_place():
     assert np.isnan(out[0]) and out[1] == 0.0 and out[2] == np.inf
 
 
+@compiled
+def test_logarithm_is_within_two_units_in_the_last_place():
+    rng = np.random.default_rng(1)
+    x = np.concatenate(
+        [
+            np.exp(rng.uniform(-700.0, 700.0, size=100_000)),
+            np.linspace(1.0, 65.0, 100_001),  # the loss's sums lie in [1, M]
+            np.nextafter(np.sqrt(2.0), [0.0, 3.0]),
+            [0.5, 2.0, np.finfo(float).tiny, np.finfo(float).max],
+        ]
+    )
+    out = np.empty_like(x)
+    heads.vector_log(x, out)
+    exact = np.log(x)
+    error = np.abs(out - exact)
+    assert np.all(error <= 2.0 * np.finfo(float).eps * np.maximum(np.abs(exact), 0.5))
+    assert out[np.flatnonzero(x == 1.0)] == 0.0
+    # Not positive normal numbers: the C library's log, lane by lane.
+    special = np.array([0.0, -1.0, np.inf, np.nan, 5e-324, 1e-310, 1.0, 3.0])
+    out = np.empty_like(special)
+    heads.vector_log(special, out)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        np.testing.assert_array_equal(out, np.log(special))
+
+
 def _rows(rng, n, M, *, spread=2.0):
     """Outputs (logits, mu, log s), centers and per-center bandwidths."""
     centers = np.sort(rng.normal(size=M))
@@ -171,14 +196,12 @@ def test_point_loss_is_numpys(M, location, scale):
     np.testing.assert_array_equal(alone, loss)
 
 
-def _interval_call(outputs, lower, upper, centers, bandwidth, weight, location, scale):
-    M = centers.shape[0]
-    n = outputs.shape[0]
-    mu = outputs[:, M] if location else 0.0
-    s = np.exp(outputs[:, M + 1]) if scale else 1.0
-    lo, hi = (lower - mu) / s, (upper - mu) / s
+def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns):
+    """The compiled loss of standardised intervals at quadrature_nodes'
+    nodes: ``(loss, grad)``, the gradient's fill -7 where a head is off.
+    """
     quad = quadrature_nodes(lo, hi, centers, kernel="gaussian", bandwidth=bandwidth)
-    loss = np.empty(n)
+    loss = np.empty(outputs.shape[0])
     grad = np.full_like(outputs, -7.0)
     heads.interval_loss(
         outputs,
@@ -190,12 +213,21 @@ def _interval_call(outputs, lower, upper, centers, bandwidth, weight, location, 
         centers,
         0.5 / bandwidth**2,
         np.log(bandwidth),
-        *_columns(M, location, scale),
+        *columns,
         weight,
         loss,
         grad,
     )
     return loss, grad
+
+
+def _interval_call(outputs, lower, upper, centers, bandwidth, weight, location, scale):
+    M = centers.shape[0]
+    mu = outputs[:, M] if location else 0.0
+    s = np.exp(outputs[:, M + 1]) if scale else 1.0
+    lo, hi = (lower - mu) / s, (upper - mu) / s
+    columns = _columns(M, location, scale)
+    return _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns)
 
 
 @compiled
@@ -365,6 +397,55 @@ def test_interval_row_pointers_are_checked():
         heads.interval_loss(
             *args, np.array([0, 1, 2, 5.0]), *tail, np.zeros(n), np.zeros((n, M + 2))
         )
+
+
+@compiled
+@pytest.mark.parametrize("h", [0.05, 0.3, np.array([0.4, 0.2, 0.3])])
+def test_panels_placed_in_c_are_the_quadratures_nodes(h):
+    # panel_loss places the automatic rule's nodes itself: the losses must
+    # equal interval_loss's with quadrature_nodes' nodes bit for bit, also
+    # where a width is a whole number of bandwidths (a panel more or less).
+    rng = np.random.default_rng(10)
+    M = np.size(h) if np.ndim(h) else 5
+    n = 400
+    outputs, centers, _ = _rows(rng, n, M)
+    bandwidth = np.broadcast_to(h, (M,)).astype(float)
+    finest = float(np.min(bandwidth))
+    lo = rng.normal(size=n)
+    widths = np.concatenate(
+        [
+            finest * np.arange(1, 41),  # whole numbers of bandwidths
+            finest * np.arange(1, 41) * (1 + 1e-12),
+            finest * rng.uniform(0, 60, size=n - 83),
+            [0.0, 1e-300, 2047.0 * finest],
+        ]
+    )
+    hi = lo + widths
+    weight = rng.uniform(0.5, 1.5, size=n)
+    by_nodes = _by_nodes(outputs, lo, hi, centers, bandwidth, weight, (M, M + 1))
+    kernels = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1, weight)
+    by_panels = np.empty(n), np.empty_like(outputs)
+    heads.panel_loss(
+        outputs, lo, hi, finest, *_location_scale._panel_rules(), *kernels, *by_panels
+    )
+    np.testing.assert_array_equal(by_panels[0], by_nodes[0])
+    np.testing.assert_array_equal(by_panels[1], by_nodes[1])
+
+
+@compiled
+def test_panel_arguments_are_checked():
+    n, M = 3, 4
+    rules = _location_scale._panel_rules()
+    head = (np.zeros((n, M + 2)), np.zeros(n), np.ones(n))
+    tail = (np.zeros(M), np.ones(M), np.zeros(M), M, M + 1, np.ones(n))
+    out = (np.zeros(n), np.zeros((n, M + 2)))
+    with pytest.raises(ValueError, match="bandwidth must be positive"):
+        heads.panel_loss(*head, 0.0, *rules, *tail, *out)
+    with pytest.raises(ValueError, match=r"rules \(11, 10\)"):
+        heads.panel_loss(*head, 0.1, rules[0][:8], rules[1], *tail, *out)
+    far = (head[0], head[1], np.full(n, 300.0))
+    with pytest.raises(ValueError, match="more than 2048 bandwidths"):
+        heads.panel_loss(*far, 0.1, *rules, *tail, *out)
 
 
 def _table_loss(table, outputs, sw):

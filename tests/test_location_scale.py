@@ -656,3 +656,26 @@ def test_auto_penalty_lets_the_heads_lose_nothing_where_nothing_moves():
         small = heads.set_params(alpha=1e-4).fit(X, y).score(X_test, y_test)
     assert auto > plain - 0.005
     assert small < plain - 0.02
+
+
+@pytest.mark.parametrize(
+    "n, expected",
+    [
+        (800, [0, 800]),
+        (4000, [0, 2048, 4000]),
+        (5000, [0, 2500, 5000]),
+        (20000, [0, 10000, 20000]),
+        (40000, [0, 16384, 32768, 40000]),
+    ],
+)
+def test_blocks_are_shares_for_the_threads(n, expected):
+    # No table is kept: from 4 096 rows on there are two blocks at least,
+    # of equal size up to 16 384 rows each (4 MiB of 32 kernel values).
+    table = LocationScaleTable(
+        np.zeros(n),
+        np.zeros(n),
+        np.linspace(-1, 1, 32),
+        kernel="gaussian",
+        bandwidth=0.3,
+    )
+    assert table.block_rows.tolist() == expected

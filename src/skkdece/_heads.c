@@ -269,11 +269,50 @@ INLINE vec expv(vec x)
     return p * power_of_two(t1) * power_of_two(t2);
 }
 
+/* ------------------------------------------------------------------------
+ * log(x) of a vector: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m =
+ * 2 atanh(f) with f = (m - 1) / (m + 1), |f| < 0.172, by its series to
+ * f^19 (truncation below 1e-17), and e ln 2 in Cody and Waite's two parts:
+ * within two units in the last place of the C library's log.  Lanes that
+ * are not positive normal numbers (zero, subnormal, infinite, NaN) take
+ * the C library's log.
+ * ------------------------------------------------------------------------ */
+
+#define SQRT2 1.41421356237309504880
+
+INLINE vec logv(vec x)
+{
+    const bits exponent_mask = (bits){0, 0, 0, 0, 0, 0, 0, 0} + 0x7ff0000000000000ull;
+    bits u = (bits)x;
+    /* m in [1, 2), then halved where above sqrt(2). */
+    vec m = (vec)((u & ~exponent_mask) | 0x3ff0000000000000ull);
+    vec e = (vec)(((u >> 52) & 0x7ff) + (0x4338000000000000ull - 1023u)) - SHIFTER;
+    mask high = m > SQRT2;
+    m = blend(high, m * 0.5, m);
+    e = blend(high, e + 1.0, e);
+    vec f = (m - 1.0) / (m + 1.0);
+    vec s = f * f, s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
+    vec p = ((1.0 / 3.0 + s * (1.0 / 5.0)) + s2 * (1.0 / 7.0 + s * (1.0 / 9.0))) +
+            s4 * ((1.0 / 11.0 + s * (1.0 / 13.0)) +
+                  s2 * (1.0 / 15.0 + s * (1.0 / 17.0))) +
+            s8 * (1.0 / 19.0);
+    vec two_f = f + f;
+    vec out = e * LN2_HI + (two_f + (two_f * s * p + e * LN2_LO));
+    mask bad = ~((x >= 2.2250738585072014e-308) & (x <= 1.7976931348623157e308));
+    for (int j = 0; j < ROWS; j++) {
+        if (bad[j]) {
+            out[j] = log(x[j]);
+        }
+    }
+    return out;
+}
+
 INLINE vec vmax(vec a, vec b)
 {
     return blend(a > b, a, b);
 }
 
+/* The lanes' sum, in a fixed order, and their largest. */
 INLINE double hsum(vec v)
 {
     return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
@@ -427,6 +466,9 @@ static void point_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             ss[j0 / ROWS] = inv_s;
             zs[j0 / ROWS] = (t - mu) * inv_s;
         }
+        for (Py_ssize_t k = 0; k < BATCH / ROWS; k++) {
+            ratio[k] = splat(1.0);
+        }
         for (Py_ssize_t r0 = 0; r0 < rows; r0 += 2) {
             int pair = r0 + 1 < rows ? 2 : 1;
             double z[2], l_shift[2], l_total[2], a_shift[2];
@@ -486,24 +528,27 @@ static void point_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         }
         /* The logarithms.  A ratio of zero or infinity makes the loss
          * infinite, and its gradient must then be zero. */
-        for (Py_ssize_t r = 0; r < rows; r++) {
-            Py_ssize_t i = b0 + r;
-            double x = ratio[r / ROWS][r % ROWS];
-            if (loss[i] < INFINITY && x > 0.0 && x < INFINITY) {
-                loss[i] -= log(x);
-                continue;
-            }
-            loss[i] = INFINITY;
-            if (grad != NULL) {
-                double *g = grad + i * K;
-                for (Py_ssize_t m = 0; m < M; m++) {
-                    g[m] = 0.0;
+        for (Py_ssize_t r0 = 0; r0 < rows; r0 += ROWS) {
+            vec log_ratio = logv(ratio[r0 / ROWS]);
+            for (int j = 0; j < ROWS && r0 + j < rows; j++) {
+                Py_ssize_t i = b0 + r0 + j;
+                double x = ratio[r0 / ROWS][j];
+                if (loss[i] < INFINITY && x > 0.0 && x < INFINITY) {
+                    loss[i] -= log_ratio[j];
+                    continue;
                 }
-                if (mu_col >= 0) {
-                    g[mu_col] = 0.0;
-                }
-                if (log_s_col >= 0) {
-                    g[log_s_col] = 0.0;
+                loss[i] = INFINITY;
+                if (grad != NULL) {
+                    double *g = grad + i * K;
+                    for (Py_ssize_t m = 0; m < M; m++) {
+                        g[m] = 0.0;
+                    }
+                    if (mu_col >= 0) {
+                        g[mu_col] = 0.0;
+                    }
+                    if (log_s_col >= 0) {
+                        g[log_s_col] = 0.0;
+                    }
                 }
             }
         }
@@ -527,48 +572,118 @@ static void point_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
  * after another (each node's terms independent of the last's).
  * ------------------------------------------------------------------------ */
 
-/* The terms lg_m - (t - c_m)^2 q_m - log h_m of one node t, exponentiated
- * and shifted by their largest, into kern; returns their sum and sets
- * *shift. */
-INLINE double node_terms(const vec *lg, Py_ssize_t V, double t, const vec *c,
-                         const vec *q, const vec *lh, vec *kern, double *shift)
+/* The terms lg_m - (t - c_m)^2 q_m - log h_m of `count` nodes t[p] (one or
+ * two, side by side: their steps are independent), exponentiated and
+ * shifted by each node's largest, into kern + p V; their sums in total[p],
+ * their shifts in shift[p]. */
+INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
+                       const vec *c, const vec *q, const vec *lh, vec *kern,
+                       double *shift, double *total)
 {
-    vec top = splat(-INFINITY);
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
     for (Py_ssize_t v = 0; v < V; v++) {
-        vec u = t - c[v];
-        kern[v] = (lg[v] - u * u * q[v]) - lh[v];
-        top = vmax(kern[v], top);
+        for (int p = 0; p < count; p++) {
+            vec u = t[p] - c[v];
+            vec a = (lg[v] - u * u * q[v]) - lh[v];
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+        }
     }
-    double a_shift = hmax(top);
-    vec acc = splat(0.0);
+    vec acc[2] = {splat(0.0), splat(0.0)};
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+    }
     for (Py_ssize_t v = 0; v < V; v++) {
-        kern[v] = expv(kern[v] - a_shift);
-        acc += kern[v];
+        for (int p = 0; p < count; p++) {
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e;
+            acc[p] += e;
+        }
     }
-    *shift = a_shift;
-    return hsum(acc);
+    for (int p = 0; p < count; p++) {
+        total[p] = hsum(acc[p]);
+    }
+}
+
+/* The quadrature rule of _tables._quadrature for a kernel without kinks
+ * (the gaussian), when the caller gives no nodes: each interval cut into
+ * panels at most h wide, ceil(2 + 8 width / h) Gauss-Legendre nodes on
+ * each (3 to 10; x[k * 10 + i] and w[k * 10 + i] the k-node rule on
+ * [-1, 1]).  The same operations in the same order as NumPy's, so the same
+ * nodes, bit for bit: no fused multiply-adds here. */
+typedef struct {
+    double h;
+    const double *x, *w;
+} Rule;
+
+#define RULE_SLACK 1e-9
+/* The widest interval, in bandwidths (the Python side's _MAX_STRETCH). */
+#define RULE_MAX_STRETCH 2048.0
+#define RULE_MIN 3
+#define RULE_MAX 10
+
+/* Row [lo, hi]'s nodes and weights (when the arrays are given); returns
+ * their number.  An empty interval is a point: one node of weight one. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=off")))
+#endif
+static Py_ssize_t place_nodes(double lo, double hi, const Rule *rule,
+                              double *nodes, double *weights)
+{
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+    double width = hi - lo;
+    if (!(width > 0.0)) {
+        if (nodes != NULL) {
+            nodes[0] = lo;
+            weights[0] = 1.0;
+        }
+        return 1;
+    }
+    double panels = ceil(width / rule->h - RULE_SLACK);
+    panels = panels < 1.0 ? 1.0 : panels;
+    double panel = width / panels;
+    double per = ceil(2.0 + 8.0 * (panel / rule->h) - RULE_SLACK);
+    per = per < RULE_MIN ? RULE_MIN : (per > RULE_MAX ? RULE_MAX : per);
+    Py_ssize_t k = (Py_ssize_t)per, count = (Py_ssize_t)panels * k;
+    if (nodes == NULL) {
+        return count;
+    }
+    double half = 0.5 * panel, share = panel / width;
+    const double *x = rule->x + k * RULE_MAX, *w = rule->w + k * RULE_MAX;
+    for (Py_ssize_t p = 0; p < (Py_ssize_t)panels; p++) {
+        double start = lo + (double)p * panel;
+        for (Py_ssize_t i = 0; i < k; i++) {
+            nodes[p * k + i] = (start + half) + half * x[i];
+            weights[p * k + i] = share * (0.5 * w[i]);
+        }
+    }
+    return count;
 }
 
 /* Work space of interval_rows, in vectors. */
 static size_t interval_work_size(Py_ssize_t M)
 {
-    return 7 * (size_t)n_vectors(M);
+    return 8 * (size_t)n_vectors(M);
 }
 
 VECTOR_CLONES
 static void interval_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                           Py_ssize_t M, const double *lo, const double *hi,
                           const double *nodes, const double *node_w,
-                          const int64_t *row_ptr, const double *centers,
-                          const double *p2, const double *log_h,
-                          Py_ssize_t mu_col, Py_ssize_t log_s_col,
-                          const double *weight, double *loss, double *grad,
-                          vec *work, double *node_log)
+                          const int64_t *row_ptr, const Rule *rule,
+                          const double *centers, const double *p2,
+                          const double *log_h, Py_ssize_t mu_col,
+                          Py_ssize_t log_s_col, const double *weight,
+                          double *loss, double *grad, vec *work,
+                          double *node_shift, double *node_total,
+                          double *row_nodes, double *row_w)
 {
     const double half_log_2pi = 0.91893853320467274178;
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
-    vec *kern = soft + V, *mean = kern + V;
+    vec *kern = soft + V, *mean = kern + 2 * V;
     load(c, centers, M, 0.0);
     load(q, p2, M, 0.0);
     load(lh, log_h, M, 0.0);
@@ -581,31 +696,53 @@ static void interval_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         double log_norm = (l_shift + log(l_total)) + half_log_2pi;
         /* Each node's shifted sum of terms, and the weighted mean of the
          * responsibilities; the logarithms after the loop. */
-        int64_t j0 = row_ptr[i], j1 = row_ptr[i + 1];
+        const double *t = nodes, *tw = node_w;
+        Py_ssize_t n_row;
+        if (rule != NULL) {
+            n_row = place_nodes(lo[i], hi[i], rule, row_nodes, row_w);
+            t = row_nodes;
+            tw = row_w;
+        }
+        else {
+            t += row_ptr[i];
+            tw += row_ptr[i];
+            n_row = (Py_ssize_t)(row_ptr[i + 1] - row_ptr[i]);
+        }
         for (Py_ssize_t v = 0; v < V; v++) {
             mean[v] = splat(0.0);
         }
-        for (int64_t j = j0; j < j1; j++) {
-            double shift;
-            double total = node_terms(lg, V, nodes[j], c, q, lh, kern, &shift);
-            node_log[2 * (j - j0)] = shift;
-            node_log[2 * (j - j0) + 1] = total;
-            double f = node_w[j] / total;
-            for (Py_ssize_t v = 0; v < V; v++) {
-                mean[v] += kern[v] * f;
+        for (Py_ssize_t j = 0; j < n_row; j += 2) {
+            int count = j + 1 < n_row ? 2 : 1;
+            double shift[2], total[2];
+            node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total);
+            for (int p = 0; p < count; p++) {
+                node_shift[j + p] = shift[p];
+                node_total[j + p] = total[p];
+                double f = tw[j + p] / total[p];
+                for (Py_ssize_t v = 0; v < V; v++) {
+                    mean[v] += kern[p * V + v] * f;
+                }
             }
         }
-        double shift_lo, shift_hi;
-        double total_lo = node_terms(lg, V, lo[i], c, q, lh, kern, &shift_lo);
-        double total_hi = node_terms(lg, V, hi[i], c, q, lh, kern, &shift_hi);
+        double ends[2] = {lo[i], hi[i]}, end_shift[2], end_total[2];
+        node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total);
         double G = 0.0;
-        for (int64_t j = j0; j < j1; j++) {
-            G += node_w[j] * (node_log[2 * (j - j0)] +
-                              log(node_log[2 * (j - j0) + 1]));
+        /* G in eight partial sums (the last vector padded with nodes of
+         * weight zero and sum one). */
+        vec G_acc = splat(0.0);
+        for (Py_ssize_t j = 0; j < n_row; j += ROWS) {
+            vec sh = splat(0.0), tot = splat(1.0), wt = splat(0.0);
+            for (int k = 0; k < ROWS && j + k < n_row; k++) {
+                sh[k] = node_shift[j + k];
+                tot[k] = node_total[j + k];
+                wt[k] = tw[j + k];
+            }
+            G_acc += wt * (sh + logv(tot));
         }
+        G = hsum(G_acc);
         G -= log_norm;
-        double log_q_lo = (shift_lo + log(total_lo)) - log_norm;
-        double log_q_hi = (shift_hi + log(total_hi)) - log_norm;
+        double log_q_lo = (end_shift[0] + log(end_total[0])) - log_norm;
+        double log_q_hi = (end_shift[1] + log(end_total[1])) - log_norm;
         double value = log_s - G;
         double w = weight[i];
         /* Written so that far, narrow intervals lose nothing to the
@@ -621,6 +758,110 @@ static void interval_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
     }
 }
 
+/* The arrays of interval_loss (nodes given) and panel_loss (placed here). */
+typedef struct {
+    const Buffer *outputs, *lo, *hi, *nodes, *node_w, *row_ptr, *centers;
+    const Buffer *p2, *log_h, *weight, *loss, *grad;
+} Intervals;
+
+/* The largest number of nodes of a row, after checking row_ptr (or the
+ * intervals' widths against the rule); -1 with the error set. */
+static Py_ssize_t most_nodes(const char *name, const Intervals *a,
+                             const Rule *rule, Py_ssize_t n)
+{
+    const double *lo = a->lo->view.buf, *hi = a->hi->view.buf;
+    Py_ssize_t most = 1;
+    if (rule == NULL) {
+        const int64_t *ptr = a->row_ptr->view.buf;
+        int ok = ptr[0] == 0 && ptr[n] == a->nodes->view.shape[0];
+        for (Py_ssize_t i = 0; ok && i < n; i++) {
+            Py_ssize_t count = (Py_ssize_t)(ptr[i + 1] - ptr[i]);
+            ok = count >= 1;
+            most = count > most ? count : most;
+        }
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: row_ptr must rise from 0 to the number of "
+                         "nodes, every row with a node",
+                         name);
+            return -1;
+        }
+        return most;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (hi[i] - lo[i] > RULE_MAX_STRETCH * rule->h) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: an interval spans more than %d bandwidths", name,
+                         (int)RULE_MAX_STRETCH);
+            return -1;
+        }
+        Py_ssize_t count = place_nodes(lo[i], hi[i], rule, NULL, NULL);
+        most = count > most ? count : most;
+    }
+    return most;
+}
+
+static PyObject *run_intervals(const char *name, const Intervals *a,
+                               const Rule *rule, Py_ssize_t mu_col,
+                               Py_ssize_t log_s_col)
+{
+    PyObject *result = NULL;
+    vec *work = NULL;
+    double *node_log = NULL, *row_nodes = NULL, *row_w = NULL;
+    Py_ssize_t n = a->outputs->view.shape[0], K = a->outputs->view.shape[1];
+    Py_ssize_t M = a->centers->view.shape[0];
+    Py_ssize_t N = rule == NULL ? a->nodes->view.shape[0] : 0;
+    const Buffer *shapes[] = {a->outputs, a->lo,     a->hi,    a->centers,
+                              a->p2,      a->log_h,  a->weight, a->loss,
+                              a->grad};
+    Buffer checked[9];
+    for (int k = 0; k < 9; k++) {
+        checked[k] = *shapes[k];
+    }
+    int ok = lengths_fit(name, checked, "2nnMMMnn2", n, M, 0, K) &&
+             heads_fit(name, M, K, mu_col, log_s_col);
+    if (ok && rule == NULL) {
+        ok = a->nodes->view.shape[0] == N && a->node_w->view.shape[0] == N &&
+             a->row_ptr->view.shape[0] == n + 1;
+        if (!ok) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: the arrays' shapes do not match", name);
+        }
+    }
+    Py_ssize_t most = ok ? most_nodes(name, a, rule, n) : -1;
+    if (most < 0) {
+        return NULL;
+    }
+    work = aligned_alloc(sizeof(vec), interval_work_size(M) * sizeof(vec));
+    node_log = malloc(2 * (size_t)most * sizeof(double));
+    /* node_log: each node's shift, then (from most on) its sum. */
+    row_nodes = malloc((size_t)most * sizeof(double));
+    row_w = malloc((size_t)most * sizeof(double));
+    if (work == NULL || node_log == NULL || row_nodes == NULL || row_w == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    interval_rows(
+        a->outputs->view.buf, n, K, M, a->lo->view.buf, a->hi->view.buf,
+        rule == NULL ? a->nodes->view.buf : NULL,
+        rule == NULL ? a->node_w->view.buf : NULL,
+        rule == NULL ? a->row_ptr->view.buf : NULL, rule, a->centers->view.buf,
+        a->p2->view.buf, a->log_h->view.buf, mu_col, log_s_col,
+        a->weight->view.buf, a->loss->view.buf,
+        a->grad->held ? a->grad->view.buf : NULL, work, node_log,
+        node_log + most, row_nodes, row_w);
+    Py_END_ALLOW_THREADS
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    free(work);
+    free(node_log);
+    free(row_nodes);
+    free(row_w);
+    return result;
+}
+
 static PyObject *interval_loss(PyObject *self, PyObject *args)
 {
     static const char *const names[] = {
@@ -631,55 +872,52 @@ static PyObject *interval_loss(PyObject *self, PyObject *args)
     Buffer b[12];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    vec *work = NULL;
-    double *node_log = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOnnOOO", &o[0], &o[1], &o[2], &o[3],
-                          &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
-                          &log_s_col, &o[9], &o[10], &o[11])) {
-        return NULL;
+    if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO", &o[0], &o[1], &o[2], &o[3],
+                         &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
+                         &log_s_col, &o[9], &o[10], &o[11]) &&
+        get_args(o, b, "DddddqddddwG", names) == 0) {
+        Intervals a = {&b[0], &b[1], &b[2], &b[3], &b[4],  &b[5],
+                       &b[6], &b[7], &b[8], &b[9], &b[10], &b[11]};
+        result = run_intervals("interval_loss", &a, NULL, mu_col, log_s_col);
     }
-    if (get_args(o, b, "DddddqddddwG", names)) {
-        goto done;
-    }
-    int has_grad = o[11] != Py_None;
-    Py_ssize_t n = b[0].view.shape[0], K = b[0].view.shape[1];
-    Py_ssize_t M = b[6].view.shape[0], n_nodes = b[3].view.shape[0];
-    if (!lengths_fit("interval_loss", b, "2nnNNpMMMnn2", n, M, n_nodes, K) ||
-        !heads_fit("interval_loss", M, K, mu_col, log_s_col)) {
-        goto done;
-    }
-    const int64_t *ptr = b[5].view.buf;
-    int64_t most = 0;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        int64_t count = i < n ? ptr[i + 1] - ptr[i] : 1;
-        if ((i == 0 && ptr[0] != 0) || (i == n && ptr[n] != n_nodes) ||
-            count < 1) {
-            PyErr_SetString(PyExc_ValueError,
-                            "interval_loss: row_ptr must rise from 0 to the "
-                            "number of nodes, every row with a node");
-            goto done;
-        }
-        most = count > most ? count : most;
-    }
-    work = aligned_alloc(sizeof(vec), interval_work_size(M) * sizeof(vec));
-    node_log = malloc(2 * (size_t)most * sizeof(double));
-    if (work == NULL || node_log == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    Py_BEGIN_ALLOW_THREADS
-    interval_rows(b[0].view.buf, n, K, M, b[1].view.buf, b[2].view.buf,
-                  b[3].view.buf, b[4].view.buf, ptr, b[6].view.buf,
-                  b[7].view.buf, b[8].view.buf, mu_col, log_s_col,
-                  b[9].view.buf, b[10].view.buf,
-                  has_grad ? b[11].view.buf : NULL, work, node_log);
-    Py_END_ALLOW_THREADS
-    Py_INCREF(Py_None);
-    result = Py_None;
-done:
-    free(work);
-    free(node_log);
     for (int j = 0; j < 12; j++) {
+        release(&b[j]);
+    }
+    return result;
+}
+
+static PyObject *panel_loss(PyObject *self, PyObject *args)
+{
+    static const char *const names[] = {
+        "outputs", "lo",    "hi",     "rule_nodes", "rule_weights", "centers",
+        "half_precision", "log_h", "weight", "loss", "grad"};
+    PyObject *o[11];
+    Py_ssize_t mu_col, log_s_col;
+    double h;
+    Buffer b[11];
+    memset(b, 0, sizeof b);
+    PyObject *result = NULL;
+    if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO", &o[0], &o[1], &o[2], &h,
+                         &o[3], &o[4], &o[5], &o[6], &o[7], &mu_col,
+                         &log_s_col, &o[8], &o[9], &o[10]) &&
+        get_args(o, b, "DddDDddddwG", names) == 0) {
+        if (!(h > 0.0) || b[3].view.shape[0] != RULE_MAX + 1 ||
+            b[3].view.shape[1] != RULE_MAX || b[4].view.shape[0] != RULE_MAX + 1 ||
+            b[4].view.shape[1] != RULE_MAX) {
+            PyErr_SetString(PyExc_ValueError,
+                            "panel_loss: the bandwidth must be positive and "
+                            "the rules (11, 10) arrays");
+        }
+        else {
+            Rule rule = {h, b[3].view.buf, b[4].view.buf};
+            Buffer none;
+            memset(&none, 0, sizeof none);
+            Intervals a = {&b[0], &b[1], &b[2], &none, &none, &none,
+                           &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]};
+            result = run_intervals("panel_loss", &a, &rule, mu_col, log_s_col);
+        }
+    }
+    for (int j = 0; j < 11; j++) {
         release(&b[j]);
     }
     return result;
@@ -731,24 +969,25 @@ done:
     return result;
 }
 
+/* expv (log: logv) of every value, eight at a time. */
 VECTOR_CLONES
-static void exp_all(const double *x, double *out, Py_ssize_t n)
+static void each_value(const double *x, double *out, Py_ssize_t n, int log_of)
 {
     for (Py_ssize_t i0 = 0; i0 < n; i0 += ROWS) {
-        vec v = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+        vec v = splat(1.0);
         for (int j = 0; j < ROWS && i0 + j < n; j++) {
             v[j] = x[i0 + j];
         }
-        v = expv(v);
+        v = log_of ? logv(v) : expv(v);
         for (int j = 0; j < ROWS && i0 + j < n; j++) {
             out[i0 + j] = v[j];
         }
     }
 }
 
-/* exp of every value of a float64 array, into out: the tests compare expv
- * with the C library's. */
-static PyObject *vector_exp(PyObject *self, PyObject *args)
+/* exp or log of every value of a float64 array, into out: the tests
+ * compare expv and logv with the C library's. */
+static PyObject *each(PyObject *args, int log_of)
 {
     PyObject *o_x, *o_out;
     Buffer b[2];
@@ -764,13 +1003,23 @@ static PyObject *vector_exp(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "x and out differ in length");
         goto done;
     }
-    exp_all(b[0].view.buf, b[1].view.buf, b[0].view.shape[0]);
+    each_value(b[0].view.buf, b[1].view.buf, b[0].view.shape[0], log_of);
     Py_INCREF(Py_None);
     result = Py_None;
 done:
     release(&b[0]);
     release(&b[1]);
     return result;
+}
+
+static PyObject *vector_exp(PyObject *self, PyObject *args)
+{
+    return each(args, 0);
+}
+
+static PyObject *vector_log(PyObject *self, PyObject *args)
+{
+    return each(args, 1);
 }
 
 static PyMethodDef methods[] = {
@@ -780,8 +1029,13 @@ static PyMethodDef methods[] = {
     {"interval_loss", interval_loss, METH_VARARGS,
      "Losses and gradients of interval targets (the cross-entropy) under "
      "the location-scale heads (gaussian kernel on the line)."},
+    {"panel_loss", panel_loss, METH_VARARGS,
+     "interval_loss with the nodes placed as _tables._quadrature places "
+     "them for the gaussian."},
     {"vector_exp", vector_exp, METH_VARARGS,
      "The loss's exponential of every value, into out."},
+    {"vector_log", vector_log, METH_VARARGS,
+     "The loss's logarithm of every value, into out."},
     {NULL, NULL, 0, NULL},
 };
 
