@@ -83,7 +83,7 @@ import numpy as np
 from scipy.stats import norm, skewnorm
 from sklearn.exceptions import ConvergenceWarning
 
-from skkdece import SoftmaxKDERegressor
+from skkdece import SoftmaxKDERegressor, _location_scale
 from skkdece._fit import linear_objective
 from skkdece.datasets import load_robocode_waves
 
@@ -222,12 +222,8 @@ def report_waves(rows, evaluations):
     print(f"evaluation ratio: {evaluations[1] / evaluations[0]:.2f}")
 
 
-def evaluation_ms(X, y, fitted, repeats=30):
-    """Milliseconds of one objective evaluation (value and gradient), without
-    and with both heads, at the fitted parameters: the minimum over
-    ``repeats`` evaluations, the two taken in turn, so that other load on
-    the machine (which makes whole-fit timings wander) touches both alike.
-    """
+def _objectives(X, y, fitted):
+    """Each fitted model's objective and its parameters."""
     objectives = []
     for model in fitted:
         geometry = SimpleNamespace(centers=model.centers_, bandwidth=model.bandwidth_)
@@ -251,14 +247,97 @@ def evaluation_ms(X, y, fitted, repeats=30):
             )
         params = ls.pack(model.coef_, model.intercept_, *([heads] if heads else []))
         objectives.append((objective, params))
-    best = [np.inf] * len(objectives)
-    with objectives[0][0].running(), objectives[1][0].running():
+    return objectives
+
+
+def evaluation_ms(X, y, fitted, repeats=30, numpy_loss=False):
+    """Milliseconds of one objective evaluation (value and gradient), without
+    and with both heads, at the fitted parameters: the minimum over
+    ``repeats`` evaluations, the two taken in turn, so that other load on
+    the machine (which makes whole-fit timings wander) touches both alike.
+
+    With ``numpy_loss`` a third figure: the heads' evaluation with their
+    NumPy loss (``location_scale_loss``, what every evaluation used before
+    the compiled ``skkdece._heads``), taken in turn with the other two.
+
+    Both objectives share their loss out to as many threads as a fit would
+    (before 2026-12-06 the one with heads ran on one thread here, since
+    the first objective's context limits the BLAS to one thread and the
+    second took its thread count from that limit).
+    """
+    (plain, plain_params), (heads, heads_params) = _objectives(X, y, fitted)
+    runs = [(plain, plain_params, True), (heads, heads_params, True)]
+    if numpy_loss:
+        runs.append((heads, heads_params, False))
+    compiled_loss = _location_scale._heads
+    best = [np.inf] * len(runs)
+    with plain.running(), heads.running():
+        # The second context reads the BLAS limit that the first one set
+        # (one thread) as its thread count: each objective gets the threads
+        # a fit of its own would have.
+        heads.n_threads = plain.n_threads
         for _ in range(repeats):
-            for k, (objective, params) in enumerate(objectives):
-                start = time.perf_counter()
-                objective.loss_gradient(params)
-                best[k] = min(best[k], time.perf_counter() - start)
+            for k, (objective, params, compiled) in enumerate(runs):
+                _location_scale._heads = compiled_loss if compiled else None
+                try:
+                    start = time.perf_counter()
+                    objective.loss_gradient(params)
+                    best[k] = min(best[k], time.perf_counter() - start)
+                finally:
+                    _location_scale._heads = compiled_loss
     return [1e3 * b for b in best]
+
+
+#: Training rows of the evaluation-cost table (``--cost``).
+COST_SIZES = (800, 5_000, 20_000)
+
+
+def run_cost(sizes=COST_SIZES):
+    """One evaluation without heads, with both heads (compiled loss) and with
+    both heads (NumPy loss), at parameters fitted with at most 100
+    iterations: the three simulators at ``sizes`` training rows, and the
+    real waves of Walls (interval targets: 800 and all 3 328 training waves).
+    """
+    rows = []
+    cases = [
+        (name, n, lambda n=n, simulate=simulate: simulate(np.random.default_rng(0), n))
+        for name, simulate in SIMULATORS.items()
+        for n in sizes
+    ]
+    waves_X, waves_y, _, _ = walls_waves()
+    cases += [
+        ("waves of Walls", n, lambda n=n: (waves_X[:n], waves_y[:n], None))
+        for n in (800, waves_X.shape[0])
+    ]
+    for name, n, make in cases:
+        X, y, _ = make()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted = [
+                SoftmaxKDERegressor(max_iter=100, **MODELS[model]).fit(X, y)
+                for model in ("today", "location+scale")
+            ]
+        repeats = 30 if n <= 5_000 else 10
+        rows.append((name, n, evaluation_ms(X, y, fitted, repeats, numpy_loss=True)))
+    return rows
+
+
+def report_cost(rows):
+    print(f"machine: {_machine()}")
+    print(
+        "One evaluation of the objective and its gradient (ms, minimum over "
+        "30 rounds, 10 from 20 000 rows; the three taken in turn):"
+    )
+    print(
+        "| data | rows | no heads | both heads | x no heads | both heads, NumPy "
+        "loss | x no heads |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, n, (plain, heads, numpy) in rows:
+        print(
+            f"| {name} | {n} | {plain:.3f} | {heads:.3f} | {heads / plain:.2f} "
+            f"| {numpy:.3f} | {numpy / plain:.2f} |"
+        )
 
 
 def run(seeds, n_test):
@@ -342,7 +421,16 @@ def main(argv=None):
         action="store_true",
         help="also the real waves of Walls (interval targets, a few minutes)",
     )
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="only the cost of one evaluation, at 800 to 20 000 rows and on "
+        "the waves, with the heads' compiled and NumPy losses",
+    )
     args = parser.parse_args(argv)
+    if args.cost:
+        report_cost(run_cost())
+        return
     seeds = SEEDS[:1] if args.quick else SEEDS
     n_test = 2_000 if args.quick else N_TEST
     rows = run(seeds, n_test)
