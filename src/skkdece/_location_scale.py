@@ -333,6 +333,8 @@ def _panel_rules():
     weights = np.zeros_like(nodes)
     for k in range(3, MAX_NODES_PER_PANEL + 1):
         nodes[k, :k], weights[k, :k] = _gauss_legendre(k)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
     return nodes, weights
 
 
@@ -585,7 +587,7 @@ class LocationScaleTable:
     ):
         self.lower = np.asarray(lower, dtype=np.float64)
         self.upper = np.asarray(upper, dtype=np.float64)
-        self.centers = np.asarray(centers, dtype=np.float64)
+        self.centers = np.ascontiguousarray(centers, dtype=np.float64)
         self.kernel = kernel
         self.bandwidth = bandwidth
         self.period = period
@@ -606,8 +608,8 @@ class LocationScaleTable:
             bool(np.all(point[self.block_row_index(b)])) for b in range(self.n_blocks)
         ]
         self._nearest = _Nearest(self.centers)
-        # The compiled loss's per-center constants, where it applies: point
-        # targets, the gaussian on the line (see block_loss).
+        # The compiled loss's per-center constants, where it applies: the
+        # gaussian on the line (see block_loss).
         self._fused = None
         if kernel == "gaussian" and period is None:
             h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
@@ -655,7 +657,7 @@ class LocationScaleTable:
         sw = np.ones(n_rows) if sample_weight is None else sample_weight
         fused = self._all_points[b] or self.loss == "cross_entropy"
         if self._fused is not None and fused and _heads is not None:
-            return self._fused_loss(rows, outputs, sw, grad)
+            return self._fused_loss(b, outputs, sw, grad)
         with np.errstate(under="ignore", over="ignore", divide="ignore"):
             loss, _, g_mu, g_log_s = location_scale_loss(
                 outputs[:, :M],
@@ -683,7 +685,7 @@ class LocationScaleTable:
                 grad[:, M + self.location] = g_log_s
         return loss
 
-    def _fused_loss(self, rows, outputs, sw, grad):
+    def _fused_loss(self, b, outputs, sw, grad):
         """:meth:`block_loss` by the compiled loss (``skkdece._heads``): the
         values of :func:`location_scale_loss` to rounding, for the gaussian
         on the line, with points, and intervals under the cross-entropy.
@@ -691,16 +693,27 @@ class LocationScaleTable:
         M, n_rows = self.n_atoms, outputs.shape[0]
         outputs = np.ascontiguousarray(outputs, dtype=np.float64)
         sw = np.ascontiguousarray(sw, dtype=np.float64)
+        rows = self.block_row_index(b)
         lower, upper = self.lower[rows], self.upper[rows]
         kernels = (self.centers, *self._fused)
         heads = (M if self.location else -1, M + self.location if self.scale else -1)
         loss = np.full(n_rows, np.inf)
-        point = lower == upper
-        if np.all(point):
+        if self._all_points[b]:
             _heads.point_loss(
                 outputs, np.ascontiguousarray(lower), *kernels, *heads, sw, loss, grad
             )
             return loss
+        # The standardised ends; where they coincide (a narrow interval far
+        # out, a scale near infinity) the row is a point, as in NumPy.  A
+        # solver's trial step may overflow them: those rows' losses are
+        # infinite.
+        mu = outputs[:, M] if self.location else 0.0
+        log_s = outputs[:, M + self.location] if self.scale else 0.0
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            s = np.exp(log_s)
+            lo = (lower - mu) / s
+            hi = (upper - mu) / s
+        point = lo == hi
 
         def on_rows(index, compiled, *arguments):
             # compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad)
@@ -730,20 +743,17 @@ class LocationScaleTable:
         if np.any(point):
             index = np.flatnonzero(point)
             on_rows(index, _heads.point_loss, lower[index])
-        # Intervals: the standardised ends and their quadrature (rows
-        # stretched beyond reach keep an infinite loss, as without the
-        # compiled loss).  The default rule is placed by the compiled loss
-        # itself; a fixed number of nodes by _tables._quadrature, in chunks.
+        # Intervals, and their quadrature (rows stretched beyond reach keep
+        # an infinite loss, as without the compiled loss).  The default rule
+        # is placed by the compiled loss itself; a fixed number of nodes by
+        # _tables._quadrature, in chunks.
         intervals = np.flatnonzero(~point)
-        mu = outputs[intervals, M] if self.location else 0.0
-        log_s = outputs[intervals, M + self.location] if self.scale else 0.0
-        s = np.exp(log_s)
-        lo = (lower[intervals] - mu) / s
-        hi = (upper[intervals] - mu) / s
+        lo, hi = lo[intervals], hi[intervals]
         if self.n_quadrature is None:
             h = finest_bandwidth(self.bandwidth)
+            # The compiled loss refuses wider intervals, by this expression.
             with np.errstate(invalid="ignore"):
-                part = np.flatnonzero((hi - lo) / h <= _MAX_STRETCH)
+                part = np.flatnonzero(hi - lo <= _MAX_STRETCH * h)
             index = intervals[part]
             on_rows(
                 None if index.shape[0] == n_rows else index,
@@ -754,7 +764,9 @@ class LocationScaleTable:
                 *_panel_rules(),
             )
             return loss
-        for part in _node_chunks(hi - lo, self.bandwidth, M, self._chunk_values):
+        with np.errstate(invalid="ignore"):
+            width = hi - lo
+        for part in _node_chunks(width, self.bandwidth, M, self._chunk_values):
             quad = quadrature_nodes(
                 lo[part],
                 hi[part],
