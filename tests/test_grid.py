@@ -222,7 +222,10 @@ def test_objective_is_the_same_with_any_memory_and_thread_count():
         table = GridTable(y - 0.6, y + 0.6, centers, kernel="gaussian", bandwidth=0.2)
         model = LinearLogits(M, d, fit_intercept=True, alpha=0.1)
         objective = BlockedObjective(table, model, X, sw, n_threads=n_threads)
-        return table, objective.loss_gradient(params)
+        try:
+            return table, objective.loss_gradient(params)
+        finally:
+            objective.close()  # its pool's threads end now, not at collection
 
     # Threads change nothing when the products inside them are the same:
     # one BLAS thread for both, as fits run them.
