@@ -9,6 +9,7 @@ center, where logits overflow, where a scale leaves the double range, and
 through the table that the objective calls.
 """
 
+import math
 import os
 import types
 import warnings
@@ -45,6 +46,20 @@ def test_a_build_of_another_version_is_set_aside_with_a_warning():
             assert usable(heads, api, "loss", "NumPy") is heads
 
 
+def _libm(function, x):
+    """The C library's ``function`` (through :mod:`math`) of every value:
+    NumPy's own SIMD loops differ from it, and from version to version.
+    """
+
+    def one(v):
+        try:
+            return function(v)
+        except OverflowError:
+            return math.inf
+
+    return np.array([one(float(v)) for v in x])
+
+
 @compiled
 def test_exponential_is_within_two_units_in_the_last_place():
     x = np.concatenate(
@@ -56,8 +71,7 @@ def test_exponential_is_within_two_units_in_the_last_place():
     )
     out = np.empty_like(x)
     heads.vector_exp(x, out)
-    with np.errstate(over="ignore"):
-        exact = np.exp(x)
+    exact = _libm(math.exp, x)
     normal = np.isfinite(exact) & (exact >= np.finfo(float).tiny)
     relative = np.abs(out[normal] - exact[normal]) / exact[normal]
     assert relative.max() <= 2.0 * np.finfo(float).eps
@@ -87,7 +101,7 @@ def test_logarithm_is_within_two_units_in_the_last_place():
     )
     out = np.empty_like(x)
     heads.vector_log(x, out)
-    exact = np.log(x)
+    exact = _libm(math.log, x)
     error = np.abs(out - exact)
     assert np.all(error <= 2.0 * np.finfo(float).eps * np.maximum(np.abs(exact), 0.5))
     assert out[np.flatnonzero(x == 1.0)] == 0.0
@@ -95,8 +109,10 @@ def test_logarithm_is_within_two_units_in_the_last_place():
     special = np.array([0.0, -1.0, np.inf, np.nan, 5e-324, 1e-310, 1.0, 3.0])
     out = np.empty_like(special)
     heads.vector_log(special, out)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        np.testing.assert_array_equal(out, np.log(special))
+    expected = [-np.inf, np.nan, np.inf, np.nan, math.log(5e-324), math.log(1e-310)]
+    np.testing.assert_array_equal(out[:6], expected)
+    assert out[6] == 0.0
+    assert out[7] == pytest.approx(math.log(3.0), rel=2.0 * np.finfo(float).eps)
 
 
 def _rows(rng, n, M, *, spread=2.0):
