@@ -69,6 +69,8 @@
 #define VECTOR_CLONES
 #endif
 #if defined(__GNUC__) && !defined(__clang__)
+/* Comparisons may become vector blends: no floating-point exception flag is
+ * read here, and NaN and infinity still propagate. */
 #pragma GCC optimize("no-trapping-math")
 /* The vector helpers are inlined: their argument passing never crosses an
  * ABI boundary. */
@@ -195,11 +197,12 @@ static int heads_fit(const char *name, Py_ssize_t M, Py_ssize_t K,
 }
 
 /* ------------------------------------------------------------------------
- * Eight rows at a time, as vectors (GCC's and Clang's vector extension: the
- * compiler maps a vector of eight doubles onto whatever units the target
- * has).  Each step runs over the centers with the eight rows' values side
- * by side, so a row's sums over the centers are plain additions, in the
- * centers' order, and the eight rows' exponentials are independent.
+ * Vectors of eight doubles (GCC's and Clang's vector extension: the
+ * compiler maps one onto whatever units the target has; with AVX-512, one
+ * register).  A row's centers go eight to a vector, the last one padded; a
+ * batch's per-row values (scales, standardised targets, the ratios whose
+ * logarithms the losses need) go eight rows to a vector.  ROWS is that
+ * width.
  * ------------------------------------------------------------------------ */
 
 #define ROWS 8
