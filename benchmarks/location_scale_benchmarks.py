@@ -174,7 +174,16 @@ def _machine():
                     break
     except OSError:
         pass
-    return f"{name}, {os.cpu_count()} logical CPUs, {platform.python_version()}"
+    machine = f"{name}, {os.cpu_count()} logical CPUs, {platform.python_version()}"
+    compiled = _location_scale._heads
+    if compiled is not None:
+        width = _location_scale._HEADS_WIDTH or compiled.WIDTH
+        machine += f"; heads' loss on vectors of {width} doubles"
+    # What the run was told to leave out of NumPy and OpenBLAS, if anything.
+    for variable in ("NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE"):
+        if os.environ.get(variable):
+            machine += f"; {variable}={os.environ[variable]}"
+    return machine
 
 
 def walls_waves():
@@ -435,7 +444,20 @@ def main(argv=None):
         help="only the cost of one evaluation, at 800 to 20 000 rows and on "
         "the waves, with the heads' compiled and NumPy losses",
     )
+    parser.add_argument(
+        "--heads-width",
+        type=int,
+        default=0,
+        help="the compiled loss's vector width (2, 4 or 8, one the processor "
+        "runs; default: the widest), to measure what processors without "
+        "AVX-512 get",
+    )
     args = parser.parse_args(argv)
+    if args.heads_width:
+        widths = () if _location_scale._heads is None else _location_scale._heads.WIDTHS
+        if args.heads_width not in widths:
+            parser.error(f"--heads-width must be one of {widths}")
+        _location_scale._HEADS_WIDTH = args.heads_width
     if args.cost:
         report_cost(run_cost())
         return

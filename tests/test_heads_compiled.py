@@ -7,10 +7,15 @@ own.  :func:`~skkdece._location_scale.location_scale_loss` is the reference:
 these tests compare the two term by term, where targets lie far from every
 center, where logits overflow, where a scale leaves the double range, and
 through the table that the objective calls.
+
+The row loops are compiled for vectors of two, four and eight doubles; the
+tests that take the ``at_width`` fixture run at every width this processor
+runs (``skkdece._heads.WIDTHS``).
 """
 
 import math
 import os
+import sys
 import types
 import warnings
 
@@ -24,6 +29,32 @@ from skkdece._tables._quadrature import quadrature_nodes
 
 heads = _location_scale._heads
 compiled = pytest.mark.skipif(heads is None, reason="skkdece._heads not built")
+_LOOPS = ("point_loss", "interval_loss", "panel_loss", "vector_exp", "vector_log")
+
+
+class _AtWidth:
+    """The compiled module, its loops called at one vector width."""
+
+    def __init__(self, module, width):
+        self.module, self.width = module, width
+
+    def __getattr__(self, name):
+        found = getattr(self.module, name)
+        if name not in _LOOPS:
+            return found
+        return lambda *arguments: found(*arguments, self.width)
+
+
+@pytest.fixture(params=heads.WIDTHS if heads is not None else [0])
+def at_width(request, monkeypatch):
+    """Every width this processor runs: this module's ``heads`` calls the
+    loops at it, and so does the table (``_location_scale._HEADS_WIDTH``).
+    """
+    width = request.param
+    if heads is not None:
+        monkeypatch.setattr(sys.modules[__name__], "heads", _AtWidth(heads, width))
+        monkeypatch.setattr(_location_scale, "_HEADS_WIDTH", width)
+    return width
 
 
 def test_compiled_loss_is_built_where_ci_requires_it():
@@ -32,6 +63,49 @@ def test_compiled_loss_is_built_where_ci_requires_it():
     if os.environ.get("SKKDECE_REQUIRE_COMPILED") != "1":
         pytest.skip("SKKDECE_REQUIRE_COMPILED is not set")
     assert heads is not None
+
+
+@compiled
+def test_the_widest_vectors_the_processor_runs_are_the_default():
+    assert heads.WIDTHS[0] == 2 and set(heads.WIDTHS) <= {2, 4, 8}
+    assert list(heads.WIDTHS) == sorted(heads.WIDTHS)
+    assert heads.WIDTH == heads.WIDTHS[-1]
+    if os.environ.get("SKKDECE_REQUIRE_COMPILED") == "1" and _has_avx512():
+        assert heads.WIDTH == 8  # CI's processors
+    x, out = np.array([0.0, 1.0, -2.0]), np.empty(3)
+    for width in (1, 3, 16, -2):
+        with pytest.raises(ValueError, match=f"one of WIDTHS .*, not {width}$"):
+            heads.vector_exp(x, out, width)
+    for width in (0, *heads.WIDTHS):
+        heads.vector_exp(x, out, width)
+        np.testing.assert_allclose(out, np.exp(x), rtol=1e-15)
+
+
+def _has_avx512():
+    try:
+        with open("/proc/cpuinfo") as info:
+            return " avx512f" in info.read()
+    except OSError:
+        return False
+
+
+@compiled
+@pytest.mark.parametrize("M", [3, 32])
+def test_the_widths_agree_to_rounding(M):
+    # Each width sums its lanes in its own order: the same loss to rounding.
+    rng = np.random.default_rng(11)
+    n = 101
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = 2.0 * rng.normal(size=n)
+    args = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1, np.ones(n))
+    results = []
+    for width in heads.WIDTHS:
+        loss, grad = np.empty(n), np.empty_like(outputs)
+        heads.point_loss(outputs, target, *args, loss, grad, width)
+        results.append((loss, grad))
+    for loss, grad in results[1:]:
+        np.testing.assert_allclose(loss, results[0][0], rtol=1e-13)
+        np.testing.assert_allclose(grad, results[0][1], rtol=1e-11, atol=1e-14)
 
 
 def test_a_build_of_another_version_is_set_aside_with_a_warning():
@@ -61,7 +135,7 @@ def _libm(function, x):
 
 
 @compiled
-def test_exponential_is_within_two_units_in_the_last_place():
+def test_exponential_is_within_two_units_in_the_last_place(at_width):
     x = np.concatenate(
         [
             np.linspace(-1200.0, 720.0, 200_001),
@@ -89,7 +163,7 @@ def test_exponential_is_within_two_units_in_the_last_place():
 
 
 @compiled
-def test_logarithm_is_within_two_units_in_the_last_place():
+def test_logarithm_is_within_two_units_in_the_last_place(at_width):
     rng = np.random.default_rng(1)
     x = np.concatenate(
         [
@@ -193,7 +267,7 @@ HEADS = [(True, True), (True, False), (False, True), (False, False)]
 @compiled
 @pytest.mark.parametrize("M", [1, 5, 8, 30, 32, 64])
 @pytest.mark.parametrize("location, scale", HEADS)
-def test_point_loss_is_numpys(M, location, scale):
+def test_point_loss_is_numpys(at_width, M, location, scale):
     rng = np.random.default_rng(M)
     n = 203  # not a multiple of the eight rows of a vector
     outputs, centers, bandwidth = _rows(rng, n, M)
@@ -249,7 +323,7 @@ def _interval_call(outputs, lower, upper, centers, bandwidth, weight, location, 
 @compiled
 @pytest.mark.parametrize("M", [1, 7, 32])
 @pytest.mark.parametrize("location, scale", HEADS)
-def test_interval_loss_is_numpys(M, location, scale):
+def test_interval_loss_is_numpys(at_width, M, location, scale):
     rng = np.random.default_rng(100 + M)
     n = 61
     outputs, centers, bandwidth = _rows(rng, n, M)
@@ -274,7 +348,7 @@ def test_interval_loss_is_numpys(M, location, scale):
 
 
 @compiled
-def test_logits_spread_beyond_the_double_range_take_their_maximum():
+def test_logits_spread_beyond_the_double_range_take_their_maximum(at_width):
     # The first logit is the softmax's shift unless the sum overflows.
     rng = np.random.default_rng(3)
     n, M = 24, 16
@@ -293,7 +367,7 @@ def test_logits_spread_beyond_the_double_range_take_their_maximum():
 
 
 @compiled
-def test_rows_without_a_finite_loss_get_infinity_and_no_gradient():
+def test_rows_without_a_finite_loss_get_infinity_and_no_gradient(at_width):
     rng = np.random.default_rng(4)
     n, M = 10, 6
     outputs, centers, bandwidth = _rows(rng, n, M)
@@ -316,7 +390,7 @@ def test_rows_without_a_finite_loss_get_infinity_and_no_gradient():
 
 
 @compiled
-def test_a_row_has_the_same_result_in_any_block():
+def test_a_row_has_the_same_result_in_any_block(at_width):
     rng = np.random.default_rng(5)
     n, M = 1000, 32  # several batches of 256 rows
     outputs, centers, bandwidth = _rows(rng, n, M)
@@ -344,7 +418,7 @@ _FOREIGN = np.dtype("f8").newbyteorder(">" if np.little_endian else "<")
 
 
 @compiled
-def test_arrays_that_name_the_native_byte_order_are_read():
+def test_arrays_that_name_the_native_byte_order_are_read(at_width):
     # Arrays rebuilt from bytes (pickle, Dask) may spell their format "<d".
     n, M = 9, 4
     native = np.dtype("f8").newbyteorder(_NATIVE)
@@ -417,7 +491,7 @@ def test_interval_row_pointers_are_checked():
 
 @compiled
 @pytest.mark.parametrize("h", [0.05, 0.3, np.array([0.4, 0.2, 0.3])])
-def test_panels_placed_in_c_are_the_quadratures_nodes(h):
+def test_panels_placed_in_c_are_the_quadratures_nodes(at_width, h):
     # panel_loss places the automatic rule's nodes itself: the losses must
     # equal interval_loss's with quadrature_nodes' nodes bit for bit, also
     # where a width is a whole number of bandwidths (a panel more or less).
@@ -490,7 +564,7 @@ TABLE_CASES = [
 @pytest.mark.parametrize("targets, n, options", TABLE_CASES)
 @pytest.mark.parametrize("location, scale", HEADS[:3])
 def test_table_gives_numpys_loss_with_the_compiled_loss(
-    monkeypatch, targets, n, options, location, scale
+    at_width, monkeypatch, targets, n, options, location, scale
 ):
     rng = np.random.default_rng(6)
     M = 12
@@ -530,7 +604,9 @@ def test_table_gives_numpys_loss_with_the_compiled_loss(
 
 @compiled
 @pytest.mark.parametrize("placed", [False, True])
-def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(placed):
+def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
+    at_width, placed
+):
     rng = np.random.default_rng(12)
     n, M = 6, 9
     outputs, centers, bandwidth = _rows(rng, n, M)

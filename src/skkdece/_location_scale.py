@@ -80,7 +80,7 @@ from ._tables._quadrature import (
 )
 
 # The calling convention of the compiled loss this module expects.
-_HEADS_API = 1
+_HEADS_API = 2
 try:  # the compiled loss of point targets; optional, as the pair kernels
     from . import _heads as _built
 except ImportError:  # pragma: no cover - an install without a C compiler
@@ -88,6 +88,9 @@ except ImportError:  # pragma: no cover - an install without a C compiler
 _heads = usable(
     _built, _HEADS_API, "location-scale loss", "the heads use their NumPy loss"
 )
+#: The compiled loss's vector width, one of ``_heads.WIDTHS``; 0: the
+#: widest this processor runs.  The benchmarks and tests set it.
+_HEADS_WIDTH = 0
 
 #: ``E log |e|`` for a standard normal ``e``: the start's ridge on
 #: ``log |residual|`` is shifted by it to estimate ``log`` of the spread.
@@ -700,7 +703,14 @@ class LocationScaleTable:
         loss = np.full(n_rows, np.inf)
         if self._all_points[b]:
             _heads.point_loss(
-                outputs, np.ascontiguousarray(lower), *kernels, *heads, sw, loss, grad
+                outputs,
+                np.ascontiguousarray(lower),
+                *kernels,
+                *heads,
+                sw,
+                loss,
+                grad,
+                _HEADS_WIDTH,
             )
             return loss
         # The standardised ends; where they coincide (a narrow interval far
@@ -716,10 +726,12 @@ class LocationScaleTable:
         point = lo == hi
 
         def on_rows(index, compiled, *arguments):
-            # compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad)
-            # of rows `index` (None: all of them).
+            # compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad,
+            # width) of rows `index` (None: all of them).
             if index is None:
-                compiled(outputs, *arguments, *kernels, *heads, sw, loss, grad)
+                compiled(
+                    outputs, *arguments, *kernels, *heads, sw, loss, grad, _HEADS_WIDTH
+                )
                 return
             part_loss = np.empty(index.shape[0])
             part_grad = None
@@ -733,6 +745,7 @@ class LocationScaleTable:
                 sw[index],
                 part_loss,
                 part_grad,
+                _HEADS_WIDTH,
             )
             loss[index] = part_loss
             if grad is not None:

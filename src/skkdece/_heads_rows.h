@@ -1,0 +1,567 @@
+/*
+ * skkdece._heads: the row loops of the heads' loss on vectors of ROWS
+ * doubles (2, 4 or 8), which the file that includes this one defines,
+ * with the processor it compiles them for (_heads_2.c, _heads_4.c,
+ * _heads_8.c).  _heads.c describes the loss and chooses among them.
+ *
+ * GCC's and Clang's vector extension: the compiler maps a vector onto the
+ * units the target has; each width is one register of its target (SSE2 or
+ * NEON, AVX2, AVX-512), so the loops do not spill to memory.  A row's
+ * centers go ROWS to a vector, the last one padded; a batch's per-row
+ * values (scales, standardised targets, the ratios whose logarithms the
+ * losses need) go ROWS rows to a vector.
+ */
+
+#include "_heads.h"
+
+#if defined(__GNUC__) && !defined(__clang__)
+/* Comparisons may become vector blends: no floating-point exception flag is
+ * read here, and NaN and infinity still propagate. */
+#pragma GCC optimize("no-trapping-math")
+/* The vector helpers are inlined: their argument passing never crosses an
+ * ABI boundary. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+#if ROWS != 2 && ROWS != 4 && ROWS != 8
+#error "ROWS must be 2, 4 or 8"
+#endif
+/* The exported names carry the width: point_rows_8 and so on. */
+#define WIDE_(name, width) name##_##width
+#define WIDE__(name, width) WIDE_(name, width)
+#define WIDE(name) WIDE__(name, ROWS)
+
+typedef double vec __attribute__((vector_size(8 * ROWS)));
+typedef int64_t mask __attribute__((vector_size(8 * ROWS)));
+typedef uint64_t bits __attribute__((vector_size(8 * ROWS)));
+
+#if defined(__GNUC__)
+#define INLINE static inline __attribute__((always_inline))
+#else
+#define INLINE static inline
+#endif
+
+INLINE vec splat(double v)
+{
+    vec out;
+    for (int j = 0; j < ROWS; j++) {
+        out[j] = v;
+    }
+    return out;
+}
+
+INLINE vec blend(mask m, vec a, vec b)
+{
+    return (vec)(((bits)m & (bits)a) | (~(bits)m & (bits)b));
+}
+
+/* ------------------------------------------------------------------------
+ * exp(x) of a vector.  x = k ln 2 + r with |r| <= ln 2 / 2 (Cody and Waite's
+ * two-part ln 2, k rounded by adding 1.5 * 2^52), exp(r) by its Taylor
+ * polynomial of degree 13 (truncation below 4e-18) in Estrin's scheme (four
+ * levels of products instead of Horner's thirteen), and 2^k as the product
+ * of two powers of two, each a normal number, so that results in the
+ * subnormal range round once, as the C library's do.  Beyond the double
+ * range the clamps give exact 0 and inf; NaN stays NaN.
+ * ------------------------------------------------------------------------ */
+
+#define SHIFTER 6755399441055744.0 /* 1.5 * 2^52 */
+#define LOG2E 1.4426950408889634
+#define LN2_HI 6.93147180369123816490e-01
+#define LN2_LO 1.90821492927058770002e-10
+/* The bits of SHIFTER, less the exponent bias. */
+#define SHIFTER_UNBIASED (0x4338000000000000ull - 1023u)
+
+/* 2^j for integers j in [-1022, 1023] held in t = j + SHIFTER. */
+INLINE vec power_of_two(vec t)
+{
+    return (vec)(((bits)t - SHIFTER_UNBIASED) << 52);
+}
+
+INLINE vec expv(vec x)
+{
+    x = blend(x < -1100.0, splat(-1100.0), x);
+    x = blend(x > 710.0, splat(710.0), x);
+    vec t = x * LOG2E + SHIFTER;
+    vec k = t - SHIFTER;
+    vec r = (x - k * LN2_HI) - k * LN2_LO;
+    vec r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    vec q0 = 1.0 + r;
+    vec q1 = 0.5 + r * (1.0 / 6.0);
+    vec q2 = 1.0 / 24.0 + r * (1.0 / 120.0);
+    vec q3 = 1.0 / 720.0 + r * (1.0 / 5040.0);
+    vec q4 = 1.0 / 40320.0 + r * (1.0 / 362880.0);
+    vec q5 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0);
+    vec q6 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
+    vec p = (q0 + r2 * q1) + r4 * (q2 + r2 * q3) +
+            r8 * ((q4 + r2 * q5) + r4 * q6);
+    /* k in [-1587, 1025]: halves rounded to even, each within range. */
+    vec t1 = k * 0.5 + SHIFTER;
+    vec t2 = (k - (t1 - SHIFTER)) + SHIFTER;
+    return p * power_of_two(t1) * power_of_two(t2);
+}
+
+/* ------------------------------------------------------------------------
+ * log(x) of a vector: x = 2^e m with m in [sqrt(1/2), sqrt(2)), log m =
+ * 2 atanh(f) with f = (m - 1) / (m + 1), |f| < 0.172, by its series to
+ * f^19 (truncation below 1e-17), and e ln 2 in Cody and Waite's two parts:
+ * within two units in the last place of the C library's log.  Lanes that
+ * are not positive normal numbers (zero, subnormal, infinite, NaN) take
+ * the C library's log.
+ * ------------------------------------------------------------------------ */
+
+#define SQRT2 1.41421356237309504880
+
+INLINE vec logv(vec x)
+{
+    bits u = (bits)x;
+    /* m in [1, 2) (the exponent's bits replaced), then halved where above
+     * sqrt(2). */
+    vec m = (vec)((u & 0x800fffffffffffffull) | 0x3ff0000000000000ull);
+    vec e = (vec)(((u >> 52) & 0x7ff) + (0x4338000000000000ull - 1023u)) - SHIFTER;
+    mask high = m > SQRT2;
+    m = blend(high, m * 0.5, m);
+    e = blend(high, e + 1.0, e);
+    vec f = (m - 1.0) / (m + 1.0);
+    vec s = f * f, s2 = s * s, s4 = s2 * s2, s8 = s4 * s4;
+    vec p = ((1.0 / 3.0 + s * (1.0 / 5.0)) + s2 * (1.0 / 7.0 + s * (1.0 / 9.0))) +
+            s4 * ((1.0 / 11.0 + s * (1.0 / 13.0)) +
+                  s2 * (1.0 / 15.0 + s * (1.0 / 17.0))) +
+            s8 * (1.0 / 19.0);
+    vec two_f = f + f;
+    vec out = e * LN2_HI + (two_f + (two_f * s * p + e * LN2_LO));
+    mask bad = ~((x >= 2.2250738585072014e-308) & (x <= 1.7976931348623157e308));
+    for (int j = 0; j < ROWS; j++) {
+        if (bad[j]) {
+            out[j] = log(x[j]);
+        }
+    }
+    return out;
+}
+
+INLINE vec vmax(vec a, vec b)
+{
+    return blend(a > b, a, b);
+}
+
+/* The lanes' sum, in a fixed order (halves added until one is left), and
+ * their largest. */
+INLINE double hsum(vec v)
+{
+#if ROWS == 8
+    return ((v[0] + v[4]) + (v[2] + v[6])) + ((v[1] + v[5]) + (v[3] + v[7]));
+#elif ROWS == 4
+    return (v[0] + v[2]) + (v[1] + v[3]);
+#else
+    return v[0] + v[1];
+#endif
+}
+
+INLINE double larger(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+INLINE double hmax(vec v)
+{
+#if ROWS == 8
+    return larger(larger(larger(v[0], v[4]), larger(v[2], v[6])),
+                  larger(larger(v[1], v[5]), larger(v[3], v[7])));
+#elif ROWS == 4
+    return larger(larger(v[0], v[2]), larger(v[1], v[3]));
+#else
+    return larger(v[0], v[1]);
+#endif
+}
+
+/* The number of vectors that hold M values. */
+static Py_ssize_t n_vectors(Py_ssize_t M)
+{
+    return (M + ROWS - 1) / ROWS;
+}
+
+/* Work space of point_rows, in bytes (at a multiple of HEADS_ALIGN): nine
+ * vectors per vector of centers, and three per ROWS rows of a batch. */
+#define BATCH 256
+size_t WIDE(point_work)(Py_ssize_t M)
+{
+    return (9 * (size_t)n_vectors(M) + 3 * BATCH / ROWS) * sizeof(vec);
+}
+
+/* Values v[0..M) into V, the last vector's missing values `pad`. */
+INLINE void load(vec *V, const double *v, Py_ssize_t M, double pad)
+{
+    Py_ssize_t full = M / ROWS, m = full * ROWS;
+    for (Py_ssize_t k = 0; k < full; k++) {
+        memcpy(&V[k], v + k * ROWS, sizeof(vec));
+    }
+    if (m < M) {
+        vec last = splat(pad);
+        for (int j = 0; m + j < M; j++) {
+            last[j] = v[m + j];
+        }
+        V[full] = last;
+    }
+}
+
+INLINE void store(double *v, const vec *V, Py_ssize_t M)
+{
+    Py_ssize_t full = M / ROWS, m = full * ROWS;
+    for (Py_ssize_t k = 0; k < full; k++) {
+        memcpy(v + k * ROWS, &V[k], sizeof(vec));
+    }
+    for (int j = 0; m + j < M; j++) {
+        v[m + j] = V[full][j];
+    }
+}
+
+/* A row's loss, infinite unless it and the gradients of the heads that are
+ * on are finite; returns whether they are. */
+INLINE int row_loss(double value, double g_mu, double g_log_s, int location,
+                    int scale, double *loss)
+{
+    int finite = fabs(value) < INFINITY && (!location || fabs(g_mu) < INFINITY) &&
+                 (!scale || fabs(g_log_s) < INFINITY);
+    *loss = finite ? value : INFINITY;
+    return finite;
+}
+
+/* A row's gradient into g: w (softmax - responsibilities) as
+ * soft f_soft - resp f_resp, through out (V vectors), and the heads';
+ * all zero unless `finite`. */
+INLINE void row_gradient(double *g, vec *out, const vec *soft, double f_soft,
+                         const vec *resp, double f_resp, Py_ssize_t V,
+                         Py_ssize_t M, Py_ssize_t mu_col, double g_mu,
+                         Py_ssize_t log_s_col, double g_log_s, int finite)
+{
+    for (Py_ssize_t v = 0; v < V; v++) {
+        /* Zeros, not products with zero: the terms may be NaN. */
+        out[v] = finite ? soft[v] * f_soft - resp[v] * f_resp : splat(0.0);
+    }
+    store(g, out, M);
+    if (mu_col >= 0) {
+        g[mu_col] = finite ? g_mu : 0.0;
+    }
+    if (log_s_col >= 0) {
+        g[log_s_col] = finite ? g_log_s : 0.0;
+    }
+}
+
+/* The softmax of one row's logits lg (V vectors), into soft; returns its
+ * sum and sets *shift: shifted by the first logit (one term is then one),
+ * or by the largest where that overflows. */
+INLINE double softmax_row(const vec *lg, Py_ssize_t V, vec *soft,
+                          double *shift)
+{
+    vec acc = splat(0.0);
+    double first = lg[0][0];
+    for (Py_ssize_t v = 0; v < V; v++) {
+        soft[v] = expv(lg[v] - first);
+        acc += soft[v];
+    }
+    double total = hsum(acc);
+    *shift = first;
+    if (total < INFINITY) {
+        return total;
+    }
+    vec top = lg[0];
+    for (Py_ssize_t v = 1; v < V; v++) {
+        top = vmax(lg[v], top);
+    }
+    *shift = hmax(top);
+    acc = splat(0.0);
+    for (Py_ssize_t v = 0; v < V; v++) {
+        soft[v] = expv(lg[v] - *shift);
+        acc += soft[v];
+    }
+    return hsum(acc);
+}
+
+/* Rows two at a time (their steps independent, so that the processor runs
+ * them side by side), their centers ROWS at a time (the last vector padded
+ * with logits of -inf, which add nothing); a batch's scales and
+ * standardised targets first, ROWS rows at a time.  The logarithms of a
+ * batch come last, in a loop of their own. */
+void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
+                      Py_ssize_t M, const double *targets,
+                      const double *centers, const double *p2,
+                      const double *log_h, Py_ssize_t mu_col,
+                      Py_ssize_t log_s_col, const double *weight,
+                      double *loss, double *grad, void *work_space)
+{
+    vec *work = work_space;
+    const double half_log_2pi = 0.91893853320467274178;
+    Py_ssize_t V = n_vectors(M);
+    vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + 2 * V;
+    vec *kern = soft + 2 * V, *zs = kern + 2 * V, *ss = zs + BATCH / ROWS;
+    vec *ratio = ss + BATCH / ROWS;
+    load(c, centers, M, 0.0);
+    load(q, p2, M, 0.0);
+    load(lh, log_h, M, 0.0);
+    for (Py_ssize_t b0 = 0; b0 < n; b0 += BATCH) {
+        Py_ssize_t rows = n - b0 < BATCH ? n - b0 : BATCH;
+        for (Py_ssize_t j0 = 0; j0 < rows; j0 += ROWS) {
+            vec mu = splat(0.0), log_s = splat(0.0), t = splat(0.0);
+            for (int j = 0; j < ROWS && j0 + j < rows; j++) {
+                const double *l = outputs + (b0 + j0 + j) * K;
+                mu[j] = mu_col >= 0 ? l[mu_col] : 0.0;
+                log_s[j] = log_s_col >= 0 ? l[log_s_col] : 0.0;
+                t[j] = targets[b0 + j0 + j];
+            }
+            vec s = expv(log_s);
+            ss[j0 / ROWS] = s;
+            zs[j0 / ROWS] = (t - mu) / s;
+        }
+        for (Py_ssize_t k = 0; k < BATCH / ROWS; k++) {
+            ratio[k] = splat(1.0);
+        }
+        for (Py_ssize_t r0 = 0; r0 < rows; r0 += 2) {
+            int pair = r0 + 1 < rows ? 2 : 1;
+            double z[2], l_shift[2], l_total[2], a_shift[2];
+            vec top[2], a_acc[2], s_acc[2];
+            for (int p = 0; p < pair; p++) {
+                load(lg + p * V, outputs + (b0 + r0 + p) * K, M, -INFINITY);
+                z[p] = zs[(r0 + p) / ROWS][(r0 + p) % ROWS];
+            }
+            for (int p = 0; p < pair; p++) {
+                l_total[p] = softmax_row(lg + p * V, V, soft + p * V, &l_shift[p]);
+            }
+            /* The log kernels plus logits, shifted by their largest. */
+            for (int p = 0; p < pair; p++) {
+                top[p] = splat(-INFINITY);
+            }
+            for (Py_ssize_t v = 0; v < V; v++) {
+                for (int p = 0; p < pair; p++) {
+                    vec u = z[p] - c[v];
+                    vec a = (lg[p * V + v] - u * u * q[v]) - lh[v];
+                    kern[p * V + v] = a;
+                    top[p] = vmax(a, top[p]);
+                }
+            }
+            for (int p = 0; p < pair; p++) {
+                a_shift[p] = hmax(top[p]);
+                a_acc[p] = splat(0.0);
+                s_acc[p] = splat(0.0);
+            }
+            for (Py_ssize_t v = 0; v < V; v++) {
+                for (int p = 0; p < pair; p++) {
+                    vec e = expv(kern[p * V + v] - a_shift[p]);
+                    kern[p * V + v] = e;
+                    a_acc[p] += e;
+                    s_acc[p] += e * ((c[v] - z[p]) * q[v]);
+                }
+            }
+            for (int p = 0; p < pair; p++) {
+                Py_ssize_t r = r0 + p, i = b0 + r;
+                const double *l = outputs + i * K;
+                double s = ss[r / ROWS][r % ROWS];
+                double a_total = hsum(a_acc[p]), inv_a = 1.0 / a_total;
+                double inv_l = 1.0 / l_total[p];
+                double w = weight[i];
+                double slope = 2.0 * hsum(s_acc[p]) * inv_a;
+                double g_mu = w * slope / s, g_log_s = w * (1.0 + z[p] * slope);
+                /* The loss less log(a_total / l_total), which comes below. */
+                double value = (log_s_col >= 0 ? l[log_s_col] : 0.0) -
+                               ((a_shift[p] - l_shift[p]) - half_log_2pi);
+                ratio[r / ROWS][r % ROWS] = a_total * inv_l;
+                int finite = row_loss(value, g_mu, g_log_s, mu_col >= 0,
+                                      log_s_col >= 0, &loss[i]);
+                if (grad != NULL) {
+                    row_gradient(grad + i * K, lg + p * V, soft + p * V,
+                                 w * inv_l, kern + p * V, w * inv_a, V, M,
+                                 mu_col, g_mu, log_s_col, g_log_s, finite);
+                }
+            }
+        }
+        /* The logarithms.  A ratio of zero or infinity makes the loss
+         * infinite, and its gradient must then be zero. */
+        for (Py_ssize_t r0 = 0; r0 < rows; r0 += ROWS) {
+            vec log_ratio = logv(ratio[r0 / ROWS]);
+            for (int j = 0; j < ROWS && r0 + j < rows; j++) {
+                Py_ssize_t i = b0 + r0 + j;
+                double x = ratio[r0 / ROWS][j];
+                if (loss[i] < INFINITY && x > 0.0 && x < INFINITY) {
+                    loss[i] -= log_ratio[j];
+                    continue;
+                }
+                loss[i] = INFINITY;
+                if (grad != NULL) {
+                    double *g = grad + i * K;
+                    for (Py_ssize_t m = 0; m < M; m++) {
+                        g[m] = 0.0;
+                    }
+                    if (mu_col >= 0) {
+                        g[mu_col] = 0.0;
+                    }
+                    if (log_s_col >= 0) {
+                        g[log_s_col] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Interval targets, the cross-entropy: the mean of log q over each row's
+ * standardised interval [lo, hi], by the quadrature nodes and weights
+ * that the caller made (_tables._quadrature, row i's nodes at
+ * row_ptr[i]:row_ptr[i + 1], weights summing to one).  With G that mean:
+ *
+ *   loss             = log_s - G
+ *   d loss / d l_m   = w (softmax_m(l) - sum_j v_j r_jm)   (r_j: node j's
+ *                                                          responsibilities)
+ *   d loss / d mu    = w (log q(hi) - log q(lo)) / ((hi - lo) s)
+ *   d loss / d log_s = w (1 + log q(lo) - G + hi (log q(hi) - log q(lo)) /
+ *                      (hi - lo))
+ *
+ * as location_scale_loss has them.  Rows one at a time, their nodes one
+ * after another (each node's terms independent of the last's).
+ * ------------------------------------------------------------------------ */
+
+/* The terms lg_m - (t - c_m)^2 q_m - log h_m of `count` nodes t[p] (one or
+ * two, side by side: their steps are independent), exponentiated and
+ * shifted by each node's largest, into kern + p V; their sums in total[p],
+ * their shifts in shift[p]. */
+INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
+                       const vec *c, const vec *q, const vec *lh, vec *kern,
+                       double *shift, double *total)
+{
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = t[p] - c[v];
+            vec a = (lg[v] - u * u * q[v]) - lh[v];
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+        }
+    }
+    vec acc[2] = {splat(0.0), splat(0.0)};
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+    }
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e;
+            acc[p] += e;
+        }
+    }
+    for (int p = 0; p < count; p++) {
+        total[p] = hsum(acc[p]);
+    }
+}
+
+
+/* Work space of interval_rows, in bytes: eight vectors per vector of
+ * centers. */
+size_t WIDE(interval_work)(Py_ssize_t M)
+{
+    return 8 * (size_t)n_vectors(M) * sizeof(vec);
+}
+
+void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
+                         Py_ssize_t M, const double *lo, const double *hi,
+                         const double *nodes, const double *node_w,
+                         const int64_t *row_ptr, const Rule *rule,
+                         const double *centers, const double *p2,
+                         const double *log_h, Py_ssize_t mu_col,
+                         Py_ssize_t log_s_col, const double *weight,
+                         double *loss, double *grad, void *work_space,
+                         double *node_shift, double *node_total,
+                         double *row_nodes, double *row_w)
+{
+    vec *work = work_space;
+    const double half_log_2pi = 0.91893853320467274178;
+    Py_ssize_t V = n_vectors(M);
+    vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
+    vec *kern = soft + V, *mean = kern + 2 * V;
+    load(c, centers, M, 0.0);
+    load(q, p2, M, 0.0);
+    load(lh, log_h, M, 0.0);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double *l = outputs + i * K;
+        double log_s = log_s_col >= 0 ? l[log_s_col] : 0.0;
+        load(lg, l, M, -INFINITY);
+        double l_shift;
+        double l_total = softmax_row(lg, V, soft, &l_shift);
+        double log_norm = (l_shift + log(l_total)) + half_log_2pi;
+        /* Each node's shifted sum of terms, and the weighted mean of the
+         * responsibilities; the logarithms after the loop. */
+        const double *t = nodes, *tw = node_w;
+        Py_ssize_t n_row;
+        if (rule != NULL) {
+            n_row = heads_place_nodes(lo[i], hi[i], rule, row_nodes, row_w);
+            t = row_nodes;
+            tw = row_w;
+        }
+        else {
+            t += row_ptr[i];
+            tw += row_ptr[i];
+            n_row = (Py_ssize_t)(row_ptr[i + 1] - row_ptr[i]);
+        }
+        for (Py_ssize_t v = 0; v < V; v++) {
+            mean[v] = splat(0.0);
+        }
+        for (Py_ssize_t j = 0; j < n_row; j += 2) {
+            int count = j + 1 < n_row ? 2 : 1;
+            double shift[2], total[2];
+            node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total);
+            for (int p = 0; p < count; p++) {
+                node_shift[j + p] = shift[p];
+                node_total[j + p] = total[p];
+                double f = tw[j + p] / total[p];
+                for (Py_ssize_t v = 0; v < V; v++) {
+                    mean[v] += kern[p * V + v] * f;
+                }
+            }
+        }
+        double ends[2] = {lo[i], hi[i]}, end_shift[2], end_total[2];
+        node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total);
+        double G = 0.0;
+        /* G in ROWS partial sums (the last vector padded with nodes of
+         * weight zero and sum one). */
+        vec G_acc = splat(0.0);
+        for (Py_ssize_t j = 0; j < n_row; j += ROWS) {
+            vec sh = splat(0.0), tot = splat(1.0), wt = splat(0.0);
+            for (int k = 0; k < ROWS && j + k < n_row; k++) {
+                sh[k] = node_shift[j + k];
+                tot[k] = node_total[j + k];
+                wt[k] = tw[j + k];
+            }
+            G_acc += wt * (sh + logv(tot));
+        }
+        G = hsum(G_acc);
+        G -= log_norm;
+        double log_q_lo = (end_shift[0] + log(end_total[0])) - log_norm;
+        double log_q_hi = (end_shift[1] + log(end_total[1])) - log_norm;
+        double value = log_s - G;
+        double w = weight[i];
+        /* Written so that far, narrow intervals lose nothing to the
+         * cancellation of hi log q(hi) - lo log q(lo). */
+        double difference = (log_q_hi - log_q_lo) / (hi[i] - lo[i]);
+        double g_mu = w * difference / exp(log_s);
+        double g_log_s = w * (1.0 + (log_q_lo - G) + hi[i] * difference);
+        int finite = row_loss(value, g_mu, g_log_s, mu_col >= 0,
+                              log_s_col >= 0, &loss[i]);
+        if (grad != NULL) {
+            row_gradient(grad + i * K, kern, soft, w / l_total, mean, w, V, M,
+                         mu_col, g_mu, log_s_col, g_log_s, finite);
+        }
+    }
+}
+
+/* expv (log: logv) of every value, ROWS at a time. */
+void WIDE(each_value)(const double *x, double *out, Py_ssize_t n, int log_of)
+{
+    for (Py_ssize_t i0 = 0; i0 < n; i0 += ROWS) {
+        vec v = splat(1.0);
+        for (int j = 0; j < ROWS && i0 + j < n; j++) {
+            v[j] = x[i0 + j];
+        }
+        v = log_of ? logv(v) : expv(v);
+        for (int j = 0; j < ROWS && i0 + j < n; j++) {
+            out[i0 + j] = v[j];
+        }
+    }
+}
