@@ -136,11 +136,17 @@ static const Rows *rows_of(Py_ssize_t width)
     return best;
 }
 
-/* `bytes` rounded up to HEADS_ALIGN, aligned to it (free() releases it). */
-static void *aligned_work(size_t bytes)
+/* `bytes` of work space aligned to HEADS_ALIGN, within *block, which the
+ * caller frees (malloc's, not aligned_alloc: that one is missing from older
+ * macOS and from MinGW); NULL if there is no memory. */
+static void *aligned_work(size_t bytes, void **block)
 {
-    size_t rounded = (bytes + HEADS_ALIGN - 1) / HEADS_ALIGN * HEADS_ALIGN;
-    return aligned_alloc(HEADS_ALIGN, rounded > 0 ? rounded : HEADS_ALIGN);
+    *block = malloc(bytes + HEADS_ALIGN);
+    if (*block == NULL) {
+        return NULL;
+    }
+    uintptr_t address = (uintptr_t)*block;
+    return (char *)*block + (HEADS_ALIGN - address % HEADS_ALIGN) % HEADS_ALIGN;
 }
 
 typedef struct {
@@ -359,7 +365,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
                                Py_ssize_t log_s_col, Py_ssize_t width)
 {
     PyObject *result = NULL;
-    void *work = NULL;
+    void *work = NULL, *work_block = NULL;
     double *node_log = NULL, *row_nodes = NULL, *row_w = NULL;
     Py_ssize_t n = a->outputs->view.shape[0], K = a->outputs->view.shape[1];
     Py_ssize_t M = a->centers->view.shape[0];
@@ -386,7 +392,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
     if (most < 0) {
         return NULL;
     }
-    work = aligned_work(loops->interval_work(M));
+    work = aligned_work(loops->interval_work(M), &work_block);
     node_log = malloc(2 * (size_t)most * sizeof(double));
     /* node_log: each node's shift, then (from most on) its sum. */
     row_nodes = malloc((size_t)most * sizeof(double));
@@ -409,7 +415,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
     Py_INCREF(Py_None);
     result = Py_None;
 done:
-    free(work);
+    free(work_block);
     free(node_log);
     free(row_nodes);
     free(row_w);
@@ -489,7 +495,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     Buffer b[8];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    void *work = NULL;
+    void *work = NULL, *work_block = NULL;
     if (!PyArg_ParseTuple(args, "OOOOOnnOOO|n", &o[0], &o[1], &o[2], &o[3],
                           &o[4], &mu_col, &log_s_col, &o[5], &o[6], &o[7],
                           &width)) {
@@ -509,7 +515,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     if (loops == NULL) {
         goto done;
     }
-    work = aligned_work(loops->point_work(M));
+    work = aligned_work(loops->point_work(M), &work_block);
     if (work == NULL) {
         PyErr_NoMemory();
         goto done;
@@ -523,7 +529,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     Py_INCREF(Py_None);
     result = Py_None;
 done:
-    free(work);
+    free(work_block);
     for (int j = 0; j < 8; j++) {
         release(&b[j]);
     }
@@ -610,8 +616,12 @@ PyMODINIT_FUNC PyInit__heads(void)
     }
     PyObject *widths = PyTuple_New(n_runnable);
     for (int k = 0, j = 0; widths != NULL && k < 3; k++) {
-        if (runnable[k]) {
-            PyTuple_SET_ITEM(widths, j++, PyLong_FromLong(all_rows[k].width));
+        PyObject *width = runnable[k] ? PyLong_FromLong(all_rows[k].width) : NULL;
+        if (runnable[k] && width == NULL) {
+            Py_CLEAR(widths);
+        }
+        else if (runnable[k]) {
+            PyTuple_SET_ITEM(widths, j++, width);
         }
     }
     /* PyModule_AddObject steals the reference only when it succeeds. */

@@ -180,8 +180,9 @@ static Py_ssize_t n_vectors(Py_ssize_t M)
     return (M + ROWS - 1) / ROWS;
 }
 
-/* Work space of point_rows, in bytes (at a multiple of HEADS_ALIGN): nine
- * vectors per vector of centers, and three per ROWS rows of a batch. */
+/* Work space of point_rows, in bytes (the caller aligns it to
+ * HEADS_ALIGN): nine vectors per vector of centers, and three per ROWS rows
+ * of a batch. */
 #define BATCH 256
 size_t WIDE(point_work)(Py_ssize_t M)
 {
