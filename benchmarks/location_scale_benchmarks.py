@@ -6,6 +6,7 @@ Usage::
     python benchmarks/location_scale_benchmarks.py --quick    # 1 seed, 2 000 test rows
     python benchmarks/location_scale_benchmarks.py --waves    # and the real waves
     python benchmarks/location_scale_benchmarks.py --cost     # evaluations, ~4 minutes
+    python benchmarks/location_scale_benchmarks.py --iterations  # fits, ~3 minutes
 
 Three simulators of our own, each with a known true conditional density,
 ``n = 800`` training rows and 10 000 held-out rows per seed:
@@ -78,6 +79,15 @@ heads on one thread): one evaluation with both heads costs 1.08-1.22x one
 without on the simulators at 800 to 20 000 rows, 0.58x and 0.80x on the
 waves of Walls (800 and 3 328 waves), where the heads' NumPy loss cost
 1.93-2.20x and 1.43-3.38x in the same run.
+
+``--iterations`` times issue 28's line itself: whole fits of 60 iterations
+(``early_stopping=False, tol=0``), without and with both heads taken in
+turn, the minimum of 5 fits each, milliseconds per iteration and their
+ratio, with the evaluations each fit made.  ``--heads-width 4`` (or 2)
+runs the compiled loss as a processor without AVX-512 (or AVX2) would;
+with ``NPY_DISABLE_CPU_FEATURES`` and ``OPENBLAS_CORETYPE`` NumPy and
+OpenBLAS do the same (the docs' benchmarks page, "A vector width per
+processor").
 """
 
 import argparse
@@ -93,6 +103,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skkdece import SoftmaxKDERegressor, _location_scale
 from skkdece._fit import linear_objective
+from skkdece._objective import BlockedObjective
 from skkdece.datasets import load_robocode_waves
 
 N_TRAIN = 800
@@ -357,6 +368,76 @@ def report_cost(rows):
         )
 
 
+#: Fits of ``--iterations``: 60 iterations, no early stopping.
+ITERATION_FIT = dict(early_stopping=False, max_iter=60, tol=0.0)
+
+
+def run_iterations(repeats=5, sizes=COST_SIZES):
+    """Milliseconds per iteration of whole fits without and with both heads
+    (the minimum over ``repeats`` fits, the two taken in turn), and each
+    fit's number of evaluations: the simulators at ``sizes`` training rows
+    and the waves of Walls (800 and all 3 328 waves).
+    """
+    cases = [
+        (name, n, lambda n=n, simulate=simulate: simulate(np.random.default_rng(0), n))
+        for name, simulate in SIMULATORS.items()
+        for n in sizes
+    ]
+    waves_X, waves_y, _, _ = walls_waves()
+    cases += [
+        ("waves of Walls", n, lambda n=n: (waves_X[:n], waves_y[:n], None))
+        for n in (800, waves_X.shape[0])
+    ]
+    evaluate = BlockedObjective.loss_gradient
+    count = [0]
+
+    def counted(objective, params):
+        count[0] += 1
+        return evaluate(objective, params)
+
+    rows = []
+    BlockedObjective.loss_gradient = counted
+    try:
+        for name, n, make in cases:
+            X, y, _ = make()
+            best = [np.inf, np.inf]
+            evaluations = [0, 0]
+            iterations = [0, 0]
+            for _ in range(repeats):
+                for k, model in enumerate(("today", "location+scale")):
+                    params = dict(MODELS[model], **ITERATION_FIT)
+                    count[0] = 0
+                    start = time.perf_counter()
+                    fitted = SoftmaxKDERegressor(**params).fit(X, y)
+                    elapsed = time.perf_counter() - start
+                    best[k] = min(best[k], elapsed / fitted.n_iter_)
+                    evaluations[k] = count[0]
+                    iterations[k] = fitted.n_iter_
+            rows.append((name, n, best, evaluations, iterations))
+    finally:
+        BlockedObjective.loss_gradient = evaluate
+    return rows
+
+
+def report_iterations(rows):
+    print(f"machine: {_machine()}")
+    print(
+        "Whole fits of 60 iterations (early_stopping=False, tol=0), ms per "
+        "iteration, minimum over the fits; evaluations per fit:"
+    )
+    print(
+        "| data | rows | no heads | both heads | x no heads | evaluations / "
+        "iterations, no heads | both heads |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, n, (plain, heads), evaluations, iterations in rows:
+        counts = [f"{e} / {i}" for e, i in zip(evaluations, iterations, strict=True)]
+        print(
+            f"| {name} | {n} | {1e3 * plain:.2f} | {1e3 * heads:.2f} "
+            f"| {heads / plain:.2f} | {counts[0]} | {counts[1]} |"
+        )
+
+
 def run(seeds, n_test):
     rows = []
     for sim_name, simulate in SIMULATORS.items():
@@ -445,6 +526,12 @@ def main(argv=None):
         "the waves, with the heads' compiled and NumPy losses",
     )
     parser.add_argument(
+        "--iterations",
+        action="store_true",
+        help="only whole fits of 60 iterations without and with both heads: "
+        "milliseconds per iteration (issue 28's line)",
+    )
+    parser.add_argument(
         "--heads-width",
         type=int,
         default=0,
@@ -460,6 +547,9 @@ def main(argv=None):
         _location_scale._HEADS_WIDTH = args.heads_width
     if args.cost:
         report_cost(run_cost())
+        return
+    if args.iterations:
+        report_iterations(run_iterations())
         return
     seeds = SEEDS[:1] if args.quick else SEEDS
     n_test = 2_000 if args.quick else N_TEST
