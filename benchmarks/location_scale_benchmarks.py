@@ -320,13 +320,11 @@ def evaluation_ms(X, y, fitted, repeats=30, numpy_loss=False):
 COST_SIZES = (800, 5_000, 20_000)
 
 
-def run_cost(sizes=COST_SIZES):
-    """One evaluation without heads, with both heads (compiled loss) and with
-    both heads (NumPy loss), at parameters fitted with at most 100
-    iterations: the three simulators at ``sizes`` training rows, and the
-    real waves of Walls (interval targets: 800 and all 3 328 training waves).
+def _cost_cases(sizes):
+    """``(name, rows, make)`` of the cost tables: the simulators at
+    ``sizes`` training rows (seed 0), then the waves of Walls, 800 and all
+    3 328; ``make()`` gives ``(X, y, log_true)``.
     """
-    rows = []
     cases = [
         (name, n, lambda n=n, simulate=simulate: simulate(np.random.default_rng(0), n))
         for name, simulate in SIMULATORS.items()
@@ -337,6 +335,17 @@ def run_cost(sizes=COST_SIZES):
         ("waves of Walls", n, lambda n=n: (waves_X[:n], waves_y[:n], None))
         for n in (800, waves_X.shape[0])
     ]
+    return cases
+
+
+def run_cost(sizes=COST_SIZES):
+    """One evaluation without heads, with both heads (compiled loss) and with
+    both heads (NumPy loss), at parameters fitted with at most 100
+    iterations: the three simulators at ``sizes`` training rows, and the
+    real waves of Walls (interval targets: 800 and all 3 328 training waves).
+    """
+    rows = []
+    cases = _cost_cases(sizes)
     for name, n, make in cases:
         X, y, _ = make()
         with warnings.catch_warnings():
@@ -378,16 +387,7 @@ def run_iterations(repeats=5, sizes=COST_SIZES):
     fit's number of evaluations: the simulators at ``sizes`` training rows
     and the waves of Walls (800 and all 3 328 waves).
     """
-    cases = [
-        (name, n, lambda n=n, simulate=simulate: simulate(np.random.default_rng(0), n))
-        for name, simulate in SIMULATORS.items()
-        for n in sizes
-    ]
-    waves_X, waves_y, _, _ = walls_waves()
-    cases += [
-        ("waves of Walls", n, lambda n=n: (waves_X[:n], waves_y[:n], None))
-        for n in (800, waves_X.shape[0])
-    ]
+    cases = _cost_cases(sizes)
     evaluate = BlockedObjective.loss_gradient
     count = [0]
 
