@@ -410,9 +410,10 @@ def run_iterations(repeats=5, sizes=COST_SIZES):
                     start = time.perf_counter()
                     fitted = SoftmaxKDERegressor(**params).fit(X, y)
                     elapsed = time.perf_counter() - start
-                    best[k] = min(best[k], elapsed / fitted.n_iter_)
-                    evaluations[k] = count[0]
-                    iterations[k] = fitted.n_iter_
+                    if elapsed / fitted.n_iter_ < best[k]:
+                        best[k] = elapsed / fitted.n_iter_
+                        evaluations[k] = count[0]
+                        iterations[k] = fitted.n_iter_
             rows.append((name, n, best, evaluations, iterations))
     finally:
         BlockedObjective.loss_gradient = evaluate
@@ -423,7 +424,7 @@ def report_iterations(rows):
     print(f"machine: {_machine()}")
     print(
         "Whole fits of 60 iterations (early_stopping=False, tol=0), ms per "
-        "iteration, minimum over the fits; evaluations per fit:"
+        "iteration, minimum over the fits; that fit's evaluations:"
     )
     print(
         "| data | rows | no heads | both heads | x no heads | evaluations / "

@@ -79,6 +79,45 @@ def test_the_widest_vectors_the_processor_runs_are_the_default():
     for width in (0, *heads.WIDTHS):
         heads.vector_exp(x, out, width)
         np.testing.assert_allclose(out, np.exp(x), rtol=1e-15)
+    # Width 0 is WIDTH, bit for bit (the widths' lane sums differ).
+    rng = np.random.default_rng(13)
+    n, M = 37, 11
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = rng.normal(size=n)
+    args = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, M + 1, np.ones(n))
+    by_width = {}
+    for width in (0, heads.WIDTH):
+        loss, grad = np.empty(n), np.empty_like(outputs)
+        heads.point_loss(outputs, target, *args, loss, grad, width)
+        by_width[width] = (loss, grad)
+    np.testing.assert_array_equal(by_width[0][0], by_width[heads.WIDTH][0])
+    np.testing.assert_array_equal(by_width[0][1], by_width[heads.WIDTH][1])
+
+
+@compiled
+@pytest.mark.parametrize(
+    "targets, options",
+    [("points", {}), ("intervals", {}), ("intervals", dict(n_quadrature=5))],
+)
+def test_the_table_calls_the_loss_at_the_chosen_width(monkeypatch, targets, options):
+    # _HEADS_WIDTH reaches point_loss, panel_loss and interval_loss: a width
+    # no processor runs is refused by each.
+    rng = np.random.default_rng(14)
+    n, M = 30, 6
+    lower = rng.normal(size=n)
+    upper = lower + (0.4 if targets == "intervals" else 0.0)
+    table = LocationScaleTable(
+        lower,
+        upper,
+        np.linspace(-2, 2, M),
+        kernel="gaussian",
+        bandwidth=0.4,
+        **options,
+    )
+    outputs = 0.1 * rng.normal(size=(n, table.n_centers))
+    monkeypatch.setattr(_location_scale, "_HEADS_WIDTH", 3)
+    with pytest.raises(ValueError, match="one of WIDTHS .*, not 3$"):
+        _table_loss(table, outputs, np.ones(n))
 
 
 def _has_avx512():
@@ -269,7 +308,7 @@ HEADS = [(True, True), (True, False), (False, True), (False, False)]
 @pytest.mark.parametrize("location, scale", HEADS)
 def test_point_loss_is_numpys(at_width, M, location, scale):
     rng = np.random.default_rng(M)
-    n = 203  # not a multiple of the eight rows of a vector
+    n = 203  # not a multiple of any vector width
     outputs, centers, bandwidth = _rows(rng, n, M)
     target = 2.0 * rng.normal(size=n)
     target[:7] += 300.0  # hundreds of bandwidths from every center

@@ -32,7 +32,7 @@
  * (_heads_2.c, _heads_4.c, _heads_8.c), each one register of its
  * processor (SSE2, AVX2, AVX-512 on x86-64), and the widest the processor
  * has runs: a vector wider than the registers spills to memory, and the
- * loss then costs two to four times as much.  Sums run in a fixed order,
+ * loss then costs two to three times as much.  Sums run in a fixed order,
  * so a row's result does not depend on the thread or the block that
  * computes it; it may differ in the last bits from one width to another,
  * and the compiler may fuse multiplications and additions where the

@@ -226,7 +226,7 @@ class BlockedObjective:
 
     def _single_threaded_blas(self):
         # The process's controller: building one scans the loaded libraries
-        # (3 ms, a twentieth of a 60-iteration fit of 5 000 rows).
+        # (3-4 ms, a twentieth of a 60-iteration fit of 5 000 rows).
         return thread_controller().limit(limits=1, user_api="blas")
 
 
