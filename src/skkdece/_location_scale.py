@@ -718,9 +718,14 @@ class LocationScaleTable:
         # solver's trial step may overflow them: those rows' losses are
         # infinite.
         mu = outputs[:, M] if self.location else 0.0
-        log_s = outputs[:, M + self.location] if self.scale else 0.0
+        s = 1.0
+        if self.scale:
+            # The compiled loss's own exponential: NumPy 1.x's depends on the
+            # arrays' alignment in the last bit, and a row's result must not.
+            s = np.empty(n_rows)
+            log_s = np.ascontiguousarray(outputs[:, M + self.location])
+            _heads.vector_exp(log_s, s, _HEADS_WIDTH)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            s = np.exp(log_s)
             lo = (lower - mu) / s
             hi = (upper - mu) / s
         point = lo == hi
