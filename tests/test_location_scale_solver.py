@@ -168,6 +168,131 @@ def test_solver_gradient_is_the_chain_rule_of_the_coordinates():
     assert coordinates.gradient(grad) @ direction == pytest.approx(grad @ dp)
 
 
+def _coordinates_by_hand(coordinates, u):
+    """``from_solver`` written out head by head: each coefficient times the
+    head's unit over its feature scale, each intercept times the unit less
+    the coefficients' dot product with the centering means; the logits'
+    coefficients over their scales, their intercepts uncentered likewise.
+    """
+    model, base = coordinates.model, coordinates.base
+    M, d = model.n_centers, model.n_features
+    out = np.array(u)
+    coef = u[: M * d].reshape(M, d) / base.scale
+    out[: M * d] = coef.ravel()
+    if base.mean is not None:
+        out[M * d : M * d + M] = u[M * d : M * d + M] - coef @ base.mean
+    start = model.n_logit_params
+    for unit in coordinates.units:
+        w = u[start : start + d] * unit / coordinates.scale
+        out[start : start + d] = w
+        out[start + d] = u[start + d] * unit - w @ coordinates.mean
+        start += d + 1
+    return out
+
+
+def _gradient_by_hand(coordinates, grad):
+    """``gradient`` written out head by head (the transpose of the map above)."""
+    model, base = coordinates.model, coordinates.base
+    M, d = model.n_centers, model.n_features
+    out = np.array(grad)
+    g_coef = grad[: M * d].reshape(M, d)
+    if base.mean is not None:
+        g_coef = g_coef - np.outer(grad[M * d : M * d + M], base.mean)
+    out[: M * d] = (g_coef / base.scale).ravel()
+    start = model.n_logit_params
+    for unit in coordinates.units:
+        g_w, g_b = grad[start : start + d], grad[start + d]
+        out[start : start + d] = (
+            unit * (g_w - g_b * coordinates.mean) / coordinates.scale
+        )
+        out[start + d] = unit * g_b
+        start += d + 1
+    return out
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("heads", [(True, True), (True, False), (False, True)])
+def test_the_coordinates_maps_are_the_per_head_formulas_bit_for_bit(
+    fit_intercept, heads
+):
+    """The maps between the solver's coordinates and the parameters, taken
+    as one product with a vector of factors and a dot product per head
+    (they run at every evaluation), give the formulas written out head by
+    head exactly: the factors are powers of two times the heads' units.
+    """
+    rng = np.random.default_rng(7)
+    X = _walls_like_features(rng, 300)
+    X[:, 1] += 40.0  # a centered feature for the logits too
+    location, scale = heads
+    model = LocationScaleLogits(
+        5,
+        3,
+        fit_intercept=fit_intercept,
+        location=location,
+        scale=scale,
+        target_scale=0.37,
+    )
+    coordinates = model.solver_coordinates(X, rng.uniform(0.5, 2.0, size=300))
+    assert (coordinates.base.mean is not None) == fit_intercept
+    for _ in range(5):
+        u = rng.normal(size=model.n_params) * 10.0 ** rng.integers(-3, 4)
+        grad = rng.normal(size=model.n_params)
+        np.testing.assert_array_equal(
+            coordinates.from_solver(u), _coordinates_by_hand(coordinates, u)
+        )
+        np.testing.assert_array_equal(
+            coordinates.gradient(grad), _gradient_by_hand(coordinates, grad)
+        )
+        # The round trip cancels in the intercepts (features out to 2000).
+        np.testing.assert_allclose(
+            coordinates.from_solver(coordinates.to_solver(u)),
+            u,
+            rtol=1e-12,
+            atol=1e-12 * np.max(np.abs(u)) * 2000.0,
+        )
+
+
+@pytest.mark.parametrize("location_alpha", [None, 3e-3])
+def test_the_heads_penalty_follows_alpha_between_runs(location_alpha):
+    """The penalty: alpha / 2 on the logits' coefficients and the scale
+    head's, ``location_alpha`` (else alpha) / 2 on the location's in units
+    of ``target_scale``, none on intercepts; a regularisation path changes
+    ``alpha`` (and ``location_alpha``) between runs of the solver.
+    """
+    rng = np.random.default_rng(8)
+    M, d, t = 4, 3, 0.25
+    model = LocationScaleLogits(
+        M,
+        d,
+        fit_intercept=True,
+        alpha=1e-2,
+        location=True,
+        scale=True,
+        target_scale=t,
+        location_alpha=location_alpha,
+    )
+    params = rng.normal(size=model.n_params)
+    n = model.n_logit_params
+    beta, gamma = params[n : n + d], params[n + d + 1 : n + 2 * d + 1]
+    for alpha in (1e-2, 5.0, 0.0):
+        model.alpha = alpha
+        loc = alpha if location_alpha is None else location_alpha
+        coef = params[: M * d]
+        expected = 0.5 * (
+            alpha * coef @ coef + loc * (beta / t) @ (beta / t) + alpha * gamma @ gamma
+        )
+        value, grad = model.penalty(params)
+        assert value == pytest.approx(expected, rel=1e-13)
+        expected_grad = np.zeros(model.n_params)
+        expected_grad[: M * d] = alpha * coef
+        expected_grad[n : n + d] = loc * beta / t**2
+        expected_grad[n + d + 1 : n + 2 * d + 1] = alpha * gamma
+        np.testing.assert_allclose(grad, expected_grad, rtol=1e-13, atol=0)
+    model.location_alpha = 7.0
+    value, grad = model.penalty(params)
+    np.testing.assert_allclose(grad[n : n + d], 7.0 * beta / t**2, rtol=1e-13)
+
+
 def test_line_search_steps_back_from_an_infinite_loss():
     """Without the barrier, SciPy's L-BFGS-B lands back on the start after
     an infinite trial value and reports convergence there (f = 9).

@@ -102,6 +102,12 @@ class SolverCoordinates:
             mean = None
         self.mean = None if mean is None else np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
+        M = model.n_centers
+        # Each parameter is its solver coordinate times this factor, before
+        # the intercepts are uncentered: 1 / s is exact (powers of two).
+        self._factor = np.concatenate(
+            [np.tile(1.0 / self.scale, M), np.ones(M if model.fit_intercept else 0)]
+        )
 
     def to_solver(self, params):
         coef, intercept = self.model.unpack(np.asarray(params, dtype=np.float64))
@@ -112,24 +118,25 @@ class SolverCoordinates:
             parts.append(intercept)
         return np.concatenate([np.ravel(p) for p in parts])
 
-    def from_solver(self, u):
-        M, d = self.model.n_centers, self.model.n_features
-        coef = u[: M * d].reshape(M, d) / self.scale
-        parts = [coef]
+    def from_solver(self, u, out=None):
+        """The caller's parameters at solver coordinates ``u`` (into ``out``)."""
+        out = np.multiply(u, self._factor, out=out)
         if self.mean is not None:
-            parts.append(u[M * d :] - coef @ self.mean)
-        elif self.model.fit_intercept:
-            parts.append(u[M * d :])
-        return np.concatenate([np.ravel(p) for p in parts])
+            M, d = self.model.n_centers, self.model.n_features
+            out[M * d :] -= out[: M * d].reshape(M, d) @ self.mean
+        return out
 
-    def gradient(self, grad):
-        """The gradient in solver coordinates, from the caller's."""
-        M, d = self.model.n_centers, self.model.n_features
-        g_coef = grad[: M * d].reshape(M, d)
-        out = np.array(grad, dtype=np.float64)
+    def gradient(self, grad, out=None):
+        """The gradient in solver coordinates, from the caller's (into ``out``)."""
+        if out is None:
+            out = np.array(grad, dtype=np.float64)
+        else:
+            out[:] = grad
         if self.mean is not None:
-            g_coef = g_coef - np.outer(grad[M * d :], self.mean)
-        out[: M * d] = (g_coef / self.scale).ravel()
+            M, d = self.model.n_centers, self.model.n_features
+            coef = out[: M * d].reshape(M, d)
+            coef -= np.multiply.outer(grad[M * d :], self.mean)
+        out *= self._factor
         return out
 
 

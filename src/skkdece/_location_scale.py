@@ -652,8 +652,6 @@ class LocationScaleTable:
         rows = self.block_row_index(b)
         M = self.n_atoms
         n_rows = outputs.shape[0]
-        mu = outputs[:, M] if self.location else np.zeros(n_rows)
-        log_s = outputs[:, M + self.location] if self.scale else np.zeros(n_rows)
         # A step of the solver can stretch a target out to infinity (a scale
         # that underflows, a square that overflows): its loss is then
         # infinite, its gradient zero (see line_search_barrier).
@@ -661,6 +659,8 @@ class LocationScaleTable:
         fused = self._all_points[b] or self.loss == "cross_entropy"
         if self._fused is not None and fused and _heads is not None:
             return self._fused_loss(b, outputs, sw, grad)
+        mu = outputs[:, M] if self.location else np.zeros(n_rows)
+        log_s = outputs[:, M + self.location] if self.scale else np.zeros(n_rows)
         with np.errstate(under="ignore", over="ignore", divide="ignore"):
             loss, _, g_mu, g_log_s = location_scale_loss(
                 outputs[:, :M],
@@ -888,6 +888,12 @@ class LocationScaleLogits(LinearLogits):
                 parts += [np.ravel(heads[2 * k]), [heads[2 * k + 1]]]
         return np.concatenate(parts).astype(np.float64)
 
+    def _head_block(self, values):
+        """The heads' part of a parameter vector ``values``, shape
+        (n_heads, d + 1): a row per head, its coefficients and then its
+        intercept (a view)."""
+        return values[self.n_logit_params :].reshape(self.n_heads, self.n_features + 1)
+
     def prepare(self, params):
         # LinearLogits.prepare's shifted logits, with a column per head.
         M, d, H = self.n_centers, self.n_features, self.n_heads
@@ -898,11 +904,9 @@ class LocationScaleLogits(LinearLogits):
         if self.fit_intercept:
             intercept = params[M * d : M * d + M]
             np.subtract(intercept, intercept[0], out=offsets[:M])
-        start = self.n_logit_params
-        for k in range(H):
-            weights[:, M + k] = params[start : start + d]
-            offsets[M + k] = params[start + d]
-            start += d + 1
+        heads = self._head_block(params)
+        weights[:, M:] = heads[:, :-1].T
+        offsets[M:] = heads[:, -1]
         return weights, offsets
 
     # forward is LinearLogits.forward: the state is a weight matrix and an
@@ -910,37 +914,48 @@ class LocationScaleLogits(LinearLogits):
 
     def backward(self, state, rows, b, buffer, grad_outputs, ones, out):
         M, d = self.n_centers, self.n_features
-        g_weights = np.zeros((grad_outputs.shape[1], d))
+        # X^T G, not G^T X: with M + H columns (not a multiple of the BLAS's
+        # blocking) the latter cost 1.2x as much at 32 centers.
+        g_weights = None
         for part, X_part in rows.pieces(b, buffer, again=True):
-            # X^T G, not G^T X: with M + H columns (not a multiple of the
-            # BLAS's blocking) the latter cost 1.2x as much at 32 centers.
-            g_weights += (X_part.T @ grad_outputs[part]).T
+            product = X_part.T @ grad_outputs[part]
+            if g_weights is None:
+                g_weights = product
+            else:
+                g_weights += product
         g_offsets = ones @ grad_outputs
-        out[: M * d] += g_weights[:M].ravel()
+        out[: M * d].reshape(M, d)[...] += g_weights[:, :M].T
         if self.fit_intercept:
             out[M * d : M * d + M] += g_offsets[:M]
-        start = self.n_logit_params
-        for k in range(self.n_heads):
-            out[start : start + d] += g_weights[M + k]
-            out[start + d] += g_offsets[M + k]
-            start += d + 1
+        heads = self._head_block(out)
+        heads[:, :-1] += g_weights[:, M:].T
+        heads[:, -1] += g_offsets[M:]
+
+    def _penalty_weights(self):
+        """Each parameter's weight in the penalty ``params @ (weights *
+        params) / 2``, for the current ``alpha`` and ``location_alpha``."""
+        key = (self.alpha, self.location_alpha)
+        cached = getattr(self, "_penalty_cache", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        M, d = self.n_centers, self.n_features
+        weights = np.zeros(self.n_params)
+        weights[: M * d] = self.alpha
+        location_alpha = self.location_alpha
+        if location_alpha is None:
+            location_alpha = self.alpha
+        heads = [location_alpha / self.target_scale**2] * self.location
+        heads += [self.alpha] * self.scale
+        self._head_block(weights)[:, :-1] = np.reshape(heads, (-1, 1))
+        self._penalty_cache = (key, weights)
+        return weights
 
     def penalty(self, params):
-        # The logits' penalty, with a gradient already of the full length.
-        value, grad = super().penalty(params)
-        d, start = self.n_features, self.n_logit_params
-        heads = (
-            (self.location, self.target_scale, self.location_alpha),
-            (self.scale, 1.0, None),
-        )
-        for on, unit, alpha in heads:
-            alpha = self.alpha if alpha is None else alpha
-            if on:
-                w = params[start : start + d] / unit
-                value += 0.5 * alpha * float(np.vdot(w, w))
-                grad[start : start + d] = alpha * w / unit
-                start += d + 1
-        return value, grad
+        # The logits' penalty and the heads' (on their coefficients in the
+        # heads' units, not on their intercepts), with a gradient of the full
+        # length.
+        grad = self._penalty_weights() * params
+        return 0.5 * float(params @ grad), grad
 
     def solver_coordinates(self, X, sample_weight):
         """The logits' coordinates, and the heads' on centered features."""
@@ -1009,38 +1024,46 @@ class HeadCoordinates:
         self.mean = np.round(mean / step) * step
         units = [model.target_scale] * model.location + [1.0] * model.scale
         self.units = np.asarray(units, dtype=np.float64)
+        # A head's parameters are its solver coordinates times these factors
+        # (unit / scale is exact: the scales are powers of two), before the
+        # intercepts are uncentered.
+        self._n = model.n_logit_params
+        self._factor = np.outer(self.units, np.append(1.0 / self.scale, 1.0)).ravel()
 
-    def _heads(self):
-        start, d = self.model.n_logit_params, self.model.n_features
-        for k, unit in enumerate(self.units):
-            yield slice(start + k * (d + 1), start + k * (d + 1) + d), unit
+    def _heads(self, values):
+        """The heads' block of ``values``: a row per head, its coefficients
+        and then its intercept."""
+        return values[self._n :].reshape(self.units.shape[0], self.scale.shape[0] + 1)
 
     def to_solver(self, params):
         params = np.asarray(params, dtype=np.float64)
-        n = self.model.n_logit_params
         out = np.array(params)
-        out[:n] = self.base.to_solver(params[:n])
-        for w, unit in self._heads():
-            out[w.stop] = (params[w.stop] + params[w] @ self.mean) / unit
-            out[w] = params[w] * self.scale / unit
+        out[: self._n] = self.base.to_solver(params[: self._n])
+        for head, out_head, unit in zip(
+            self._heads(params), self._heads(out), self.units, strict=True
+        ):
+            out_head[-1] = (head[-1] + head[:-1] @ self.mean) / unit
+            out_head[:-1] = head[:-1] * self.scale / unit
         return out
 
     def from_solver(self, u):
-        n = self.model.n_logit_params
-        out = np.array(u, dtype=np.float64)
-        out[:n] = self.base.from_solver(u[:n])
-        for w, unit in self._heads():
-            out[w] = u[w] * unit / self.scale
-            out[w.stop] = u[w.stop] * unit - out[w] @ self.mean
+        n = self._n
+        out = np.empty(u.shape[0])
+        self.base.from_solver(u[:n], out=out[:n])
+        np.multiply(u[n:], self._factor, out=out[n:])
+        for head in self._heads(out):
+            # One dot product a head (a matrix-vector product rounds otherwise).
+            head[-1] -= head[:-1] @ self.mean
         return out
 
     def gradient(self, grad):
-        n = self.model.n_logit_params
-        out = np.array(grad, dtype=np.float64)
-        out[:n] = self.base.gradient(grad[:n])
-        for w, unit in self._heads():
-            out[w] = unit * (grad[w] - grad[w.stop] * self.mean) / self.scale
-            out[w.stop] = unit * grad[w.stop]
+        n = self._n
+        out = np.empty(grad.shape[0])
+        self.base.gradient(grad[:n], out=out[:n])
+        out[n:] = grad[n:]
+        heads = self._heads(out)
+        heads[:, :-1] -= np.multiply.outer(heads[:, -1], self.mean)
+        out[n:] *= self._factor
         return out
 
 

@@ -107,6 +107,8 @@ class BlockedObjective:
         self.n_threads = int(n_threads)
         self._bound = None
         self._pool = None
+        # Whether a run (``running``) already holds the BLAS to one thread.
+        self._blas_held = False
 
     def close(self):
         """Stop the worker threads (a later evaluation starts new ones)."""
@@ -136,9 +138,11 @@ class BlockedObjective:
         shared_out = len(self._bind()[2]) > 1
         one = small or shared_out
         with thread_controller().limit(limits=1 if one else None, user_api="blas"):
+            self._blas_held = one
             try:
                 yield self
             finally:
+                self._blas_held = False
                 self.close()
 
     def _bind(self):
@@ -190,6 +194,8 @@ class BlockedObjective:
         if len(work) == 1:
             for j in range(n_groups):
                 run_group(j, work[0])
+        elif self._blas_held:
+            _share_out(run_group, n_groups, work, self._executor(len(work)))
         else:
             with self._single_threaded_blas():
                 _share_out(run_group, n_groups, work, self._executor(len(work)))
