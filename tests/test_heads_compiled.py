@@ -202,6 +202,63 @@ def test_exponential_is_within_two_units_in_the_last_place(at_width):
 
 
 @compiled
+def test_two_and_four_lanes_exponential_is_within_one_unit_in_the_last_place(
+    at_width,
+):
+    # Two and four lanes read 2^(j/64) from a table (eight keep the longer
+    # polynomial): within one unit of the C library's, subnormals included.
+    if at_width == 8:
+        pytest.skip("eight lanes: the polynomial, within two units")
+    rng = np.random.default_rng(2)
+    x = np.concatenate(
+        [
+            np.linspace(-760.0, 715.0, 300_001),
+            rng.uniform(-1.0, 1.0, size=100_000),
+            # Each of the 64 table entries, at and beside its nodes.
+            np.ravel(
+                np.arange(-64 * 20, 64 * 20)[:, None] * (np.log(2.0) / 64.0)
+                + np.array([-1e-3, 0.0, 1e-3])
+            ),
+        ]
+    )
+    out = np.empty_like(x)
+    heads.vector_exp(x, out)
+    exact = _libm(math.exp, x)
+    finite = np.isfinite(exact) & (exact > 0.0)
+    assert np.all(np.abs(out[finite] - exact[finite]) <= np.spacing(exact[finite]))
+    assert np.array_equal(out[~finite], exact[~finite])
+
+
+@compiled
+def test_exponential_lanes_in_and_out_of_the_normal_range_together(at_width):
+    # One vector may hold normal results beside subnormal ones, zeros,
+    # infinities and NaN: each lane as if alone.
+    rng = np.random.default_rng(3)
+    values = np.concatenate(
+        [
+            rng.uniform(-5.0, 5.0, size=4000),
+            rng.uniform(-760.0, -700.0, size=2000),
+            rng.uniform(705.0, 720.0, size=1000),
+            [-np.inf, np.inf, np.nan, -1e300, 1e300] * 50,
+        ]
+    )
+    x = rng.permutation(values)
+    out = np.empty_like(x)
+    heads.vector_exp(x, out)
+    # Each value alone, in a vector of copies of itself.
+    alone = np.empty_like(x)
+    for k in range(x.shape[0]):
+        copies, result = np.full(8, x[k]), np.empty(8)
+        heads.vector_exp(copies, result)
+        alone[k] = result[0]
+    np.testing.assert_array_equal(out, alone)
+    exact = _libm(math.exp, x)
+    close = np.isfinite(exact) & (exact >= np.finfo(float).tiny)
+    np.testing.assert_allclose(out[close], exact[close], rtol=2 * np.finfo(float).eps)
+    assert np.array_equal(np.isnan(out), np.isnan(x))
+
+
+@compiled
 def test_logarithm_is_within_two_units_in_the_last_place(at_width):
     rng = np.random.default_rng(1)
     x = np.concatenate(
