@@ -1,5 +1,7 @@
 """The solver's coordinates: centered, power-of-two scaled features."""
 
+import warnings
+
 import numpy as np
 import pytest
 from _helpers import five_point_gradient
@@ -77,3 +79,30 @@ def test_centering_changes_the_path_not_the_optimum():
         standard.predict_density((X[:5] - mean) / std, grid),
         rtol=1e-4,
     )
+
+
+@pytest.mark.parametrize("heads", [{}, dict(location="linear", scale="linear")])
+def test_features_beyond_the_normal_range_keep_finite_coordinates(heads):
+    """A column below 1e-308 (or near the largest double) gets a power of
+    two whose reciprocal is still a normal number: the coordinates stay
+    finite and exact, and the fit with them."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(200, 3))
+    y = X[:, 0] + 0.3 * rng.normal(size=200)
+    X[:, 1] *= 1e-310
+    X[:, 2] = np.sign(X[:, 2]) * 1.6e308  # 2^1024 to the nearest power
+    coords = LinearLogits(3, 3, fit_intercept=False).solver_coordinates(X, np.ones(200))
+    assert np.all(np.isfinite(coords.scale)) and np.all(np.isfinite(1 / coords.scale))
+    assert_array_equal(coords.scale[[1, 2]], [2.0**-1022, 2.0**1022])
+    u = rng.normal(size=9)
+    assert_array_equal(coords.from_solver(u), u / np.tile(coords.scale, 3))
+    # The fit (scikit-learn's validation sums X: the largest column stays
+    # out) may overflow in the penalty of a coefficient that must reach
+    # 1e300 to matter, and then stops; its coefficients are not NaN.
+    X = X[:, :2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        model = SoftmaxKDERegressor(fit_intercept=False, max_iter=30, **heads)
+        model.fit(X, y)
+    assert np.all(np.isfinite(model.coef_))
+    assert np.isfinite(model.score(X, y))

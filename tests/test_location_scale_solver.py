@@ -291,6 +291,11 @@ def test_the_heads_penalty_follows_alpha_between_runs(location_alpha):
     model.location_alpha = 7.0
     value, grad = model.penalty(params)
     np.testing.assert_allclose(grad[n : n + d], 7.0 * beta / t**2, rtol=1e-13)
+    # Intercepts are not penalised, whatever their value.
+    params[M * d] = params[-1] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.penalty(params)[0] == value
 
 
 def test_line_search_steps_back_from_an_infinite_loss():

@@ -303,6 +303,23 @@ def test_a_threaded_fit_limits_the_blas_once(monkeypatch, two_loss_threads):
     assert all(n == 1 for n in limits)
 
 
+def test_an_objective_outside_its_run_limits_the_blas_itself():
+    """``running`` holds the BLAS at one thread only while it runs, also when
+    the run ends in an exception: evaluations after it limit it again."""
+    X, y = regression(500, 3, seed=17)
+    table = make_table(y, y, np.linspace(-3, 3, 8), "gaussian", 0.5)
+    objective = linear_objective(table, X, np.full(500, 1 / 500), 0.0)
+    # A small problem: its run holds the BLAS at one thread.
+    with objective.running():
+        assert objective._blas_held
+    assert not objective._blas_held
+    with pytest.raises(RuntimeError, match="inside the run"):
+        with objective.running():
+            assert objective._blas_held
+            raise RuntimeError("inside the run")
+    assert not objective._blas_held
+
+
 def test_fit_is_the_same_on_one_thread(monkeypatch):
     """A fit limited to one thread (threadpoolctl) reaches the same numbers."""
     X, y = regression(30_000, 12, seed=14)

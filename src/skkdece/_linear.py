@@ -30,6 +30,14 @@ def linear_logits(X, coef, intercept):
     return out + intercept
 
 
+def power_of_two(exponent):
+    """``2 ** exponent`` for rounded exponents, kept within [-1022, 1022] so
+    that it and its reciprocal are normal numbers: the solver's coordinates
+    multiply by one and the other exactly (a column below 1e-308 would
+    otherwise get an infinite reciprocal)."""
+    return np.exp2(np.clip(exponent, -1022.0, 1022.0))
+
+
 def feature_scale(X):
     """Each feature's largest magnitude to the nearest power of two, shape (d,).
 
@@ -49,7 +57,7 @@ def feature_scale(X):
     # gains nothing in conditioning and would change the optimiser's path
     # away from LogisticRegression's on the same problem.
     exponent = np.round(np.log2(scale))
-    return np.exp2(np.where(np.abs(exponent) > 4, exponent, 0.0))
+    return power_of_two(np.where(np.abs(exponent) > 4, exponent, 0.0))
 
 
 def feature_moments(X, sample_weight):
@@ -127,7 +135,8 @@ class SolverCoordinates:
         return out
 
     def gradient(self, grad, out=None):
-        """The gradient in solver coordinates, from the caller's (into ``out``)."""
+        """The gradient in solver coordinates, from the caller's (into ``out``:
+        ``grad`` itself or an array that does not overlap it)."""
         if out is None:
             out = np.array(grad, dtype=np.float64)
         else:
@@ -221,7 +230,7 @@ class LinearLogits:
         exponent = np.round(np.log2(np.where(std > 0, std, 1.0)))
         centered = np.abs(mean) > _CENTER_ABOVE * std
         by_std = centered | (exponent > 4)
-        scale = np.where(by_std, np.exp2(exponent), magnitude)
+        scale = np.where(by_std, power_of_two(exponent), magnitude)
         # Centering needs the mean only to a fraction of the spread.  Rounded
         # to a sixteenth of the scale it no longer depends on how the sums
         # were rounded: weights and repeated rows give the same coordinates,

@@ -60,7 +60,7 @@ from sklearn.utils.sparsefuncs import min_max_axis
 
 from ._chunking import row_batches
 from ._compiled import usable
-from ._linear import LinearLogits, feature_moments, feature_scale
+from ._linear import LinearLogits, feature_moments, feature_scale, power_of_two
 from ._tables._kernels import (
     COMPACT_KERNELS,
     _bandwidth_groups,
@@ -932,30 +932,39 @@ class LocationScaleLogits(LinearLogits):
         heads[:, -1] += g_offsets[M:]
 
     def _penalty_weights(self):
-        """Each parameter's weight in the penalty ``params @ (weights *
-        params) / 2``, for the current ``alpha`` and ``location_alpha``."""
-        key = (self.alpha, self.location_alpha)
+        """``(index, weights)``: the penalised parameters (the logits' and the
+        heads' coefficients, not the intercepts) and their weights in the
+        penalty ``sum(weights * params[index]**2) / 2``, for the current
+        ``alpha`` and ``location_alpha`` (the shapes, heads and
+        ``target_scale`` are fixed at construction)."""
+        alpha, location_alpha = key = (self.alpha, self.location_alpha)
         cached = getattr(self, "_penalty_cache", None)
         if cached is not None and cached[0] == key:
             return cached[1]
+        if location_alpha is None:
+            location_alpha = alpha
         M, d = self.n_centers, self.n_features
         weights = np.zeros(self.n_params)
-        weights[: M * d] = self.alpha
-        location_alpha = self.location_alpha
-        if location_alpha is None:
-            location_alpha = self.alpha
+        weights[: M * d] = alpha
         heads = [location_alpha / self.target_scale**2] * self.location
-        heads += [self.alpha] * self.scale
+        heads += [alpha] * self.scale
         self._head_block(weights)[:, :-1] = np.reshape(heads, (-1, 1))
-        self._penalty_cache = (key, weights)
-        return weights
+        penalised = np.ones(self.n_params, dtype=bool)
+        penalised[M * d : self.n_logit_params] = False
+        self._head_block(penalised)[:, -1] = False
+        index = np.flatnonzero(penalised)
+        self._penalty_cache = (key, (index, weights[index]))
+        return self._penalty_cache[1]
 
     def penalty(self, params):
         # The logits' penalty and the heads' (on their coefficients in the
         # heads' units, not on their intercepts), with a gradient of the full
         # length.
-        grad = self._penalty_weights() * params
-        return 0.5 * float(params @ grad), grad
+        index, weights = self._penalty_weights()
+        values = params[index]
+        grad = np.zeros(self.n_params)
+        grad[index] = weights * values
+        return 0.5 * float(values @ grad[index]), grad
 
     def solver_coordinates(self, X, sample_weight):
         """The logits' coordinates, and the heads' on centered features."""
@@ -1019,7 +1028,7 @@ class HeadCoordinates:
         low, high = np.asarray(extremes, dtype=np.float64)
         reach = np.maximum(high - mean, mean - low)
         exponent = np.round(np.log2(np.where(reach > 0, reach, 1.0)))
-        self.scale = np.maximum(np.exp2(exponent), base.scale)
+        self.scale = np.maximum(power_of_two(exponent), base.scale)
         step = self.scale / 16.0
         self.mean = np.round(mean / step) * step
         units = [model.target_scale] * model.location + [1.0] * model.scale
