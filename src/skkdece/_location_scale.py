@@ -1039,17 +1039,15 @@ class HeadCoordinates:
         self._n = model.n_logit_params
         self._factor = np.outer(self.units, np.append(1.0 / self.scale, 1.0)).ravel()
 
-    def _heads(self, values):
-        """The heads' block of ``values``: a row per head, its coefficients
-        and then its intercept."""
-        return values[self._n :].reshape(self.units.shape[0], self.scale.shape[0] + 1)
-
     def to_solver(self, params):
         params = np.asarray(params, dtype=np.float64)
         out = np.array(params)
         out[: self._n] = self.base.to_solver(params[: self._n])
         for head, out_head, unit in zip(
-            self._heads(params), self._heads(out), self.units, strict=True
+            self.model._head_block(params),
+            self.model._head_block(out),
+            self.units,
+            strict=True,
         ):
             out_head[-1] = (head[-1] + head[:-1] @ self.mean) / unit
             out_head[:-1] = head[:-1] * self.scale / unit
@@ -1060,7 +1058,7 @@ class HeadCoordinates:
         out = np.empty(u.shape[0])
         self.base.from_solver(u[:n], out=out[:n])
         np.multiply(u[n:], self._factor, out=out[n:])
-        for head in self._heads(out):
+        for head in self.model._head_block(out):
             # One dot product a head (a matrix-vector product rounds otherwise).
             head[-1] -= head[:-1] @ self.mean
         return out
@@ -1070,7 +1068,7 @@ class HeadCoordinates:
         out = np.empty(grad.shape[0])
         self.base.gradient(grad[:n], out=out[:n])
         out[n:] = grad[n:]
-        heads = self._heads(out)
+        heads = self.model._head_block(out)
         heads[:, :-1] -= np.multiply.outer(heads[:, -1], self.mean)
         out[n:] *= self._factor
         return out
