@@ -469,23 +469,30 @@ def test_normal_truth_is_matched_on_a_gaussian_location_scale_model():
 # sample-weight checks fit 15 rows of 30 features: the location head
 # interpolates the targets (held back only by alpha), and with the scale
 # head the scale then shrinks to match (s ~ 2e-7).  On that ill-posed,
-# non-convex objective the fits from weights and from repeated rows end on
-# one objective value (to 7e-11) but at points of its flat valley up to
-# 7e-9 (sparse X, both heads) or 4e-6 (dense X, location alone, at
-# numpy 1.24 and SciPy 1.11.1; they agree at numpy 2.4) apart in their
-# predictions, against the check's 1e-9 and 1e-7: listed, not strict.
+# non-convex objective the fits from weights and from repeated rows stop at
+# points of its flat valley up to 7e-9 (sparse X, both heads) or 4e-6
+# (location alone, where one fit stopped after 94 iterations and the other
+# went on to 184 and an objective 4e-4 lower) apart in their predictions,
+# against the check's 1e-9 and 1e-7.  Which of the location
+# head's two checks misses depends on the rounding of the loss and of the
+# BLAS: measured on one AMD EPYC (AVX-512), the dense check fails at numpy
+# 1.24 and SciPy 1.11.1 and with OpenBLAS's Haswell kernels, the sparse one
+# with the loss's four-lane loop, and both pass otherwise: listed, not
+# strict.
 HEADS_EXPECTED_FAILED_CHECKS = {
     "check_sample_weight_equivalence_on_sparse_data": (
         "15 rows of 30 features: the location interpolates, the scale "
         "collapses, and weights and repeated rows end 7e-9 apart"
     ),
 }
+_LOCATION_INTERPOLATES = (
+    "15 rows of 30 features: the location interpolates, and with some "
+    "roundings of the loss and the BLAS, weights and repeated rows stop "
+    "4e-6 apart in their predictions"
+)
 LOCATION_EXPECTED_FAILED_CHECKS = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "15 rows of 30 features: the location interpolates, and at the "
-        "lowest supported numpy and SciPy weights and repeated rows end on "
-        "one objective value 4e-6 apart in their predictions"
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _LOCATION_INTERPOLATES,
+    "check_sample_weight_equivalence_on_sparse_data": _LOCATION_INTERPOLATES,
 }
 
 
