@@ -1,12 +1,13 @@
 """The compiled loss of the location-scale heads against NumPy's.
 
 ``skkdece._heads`` (src/skkdece/_heads.c, built at install) computes the
-heads' loss and gradient for the gaussian kernel on the line, point targets
-and interval targets under the cross-entropy, with an exponential of its
-own.  :func:`~skkdece._location_scale.location_scale_loss` is the reference:
-these tests compare the two term by term, where targets lie far from every
-center, where logits overflow, where a scale leaves the double range, and
-through the table that the objective calls.
+heads' loss and gradient for the gaussian kernel, on the line and (the
+location head alone) on a circle, point targets and interval targets under
+the cross-entropy, with an exponential of its own.
+:func:`~skkdece._location_scale.location_scale_loss` is the reference: these
+tests compare the two term by term, where targets lie far from every center,
+where logits overflow, where a scale leaves the double range, where a
+circle's images matter, and through the table that the objective calls.
 
 The row loops are compiled for vectors of two, four and eight doubles; the
 tests that take the ``at_width`` fixture run at every width this processor
@@ -42,7 +43,8 @@ class _AtWidth:
         found = getattr(self.module, name)
         if name not in _LOOPS:
             return found
-        return lambda *arguments: found(*arguments, self.width)
+        # A circle's (period, images) come after the width.
+        return lambda *arguments, circle=(): found(*arguments, self.width, *circle)
 
 
 @pytest.fixture(params=heads.WIDTHS if heads is not None else [0])
@@ -330,9 +332,10 @@ def _columns(M, location, scale):
     return (M if location else -1, M + 1 if scale else -1)
 
 
-def _point(outputs, target, centers, bandwidth, weight, columns, grad=True):
+def _point(outputs, target, centers, bandwidth, weight, columns, grad=True, circle=()):
     """The compiled loss of point targets: ``(loss, grad)``; the columns of
-    heads that are off keep the gradient's fill, -7.
+    heads that are off keep the gradient's fill, -7.  ``circle``: a circle's
+    ``(period, images)``.
     """
     loss = np.empty(outputs.shape[0])
     out = np.full_like(outputs, -7.0) if grad else None
@@ -346,6 +349,7 @@ def _point(outputs, target, centers, bandwidth, weight, columns, grad=True):
         weight,
         loss,
         out,
+        circle=circle,
     )
     return loss, out
 
@@ -382,11 +386,15 @@ def test_point_loss_is_numpys(at_width, M, location, scale):
     np.testing.assert_array_equal(alone, loss)
 
 
-def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns):
+def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns, circle=()):
     """The compiled loss of standardised intervals at quadrature_nodes'
     nodes: ``(loss, grad)``, the gradient's fill -7 where a head is off.
+    ``circle``: a circle's ``(period, images)``.
     """
-    quad = quadrature_nodes(lo, hi, centers, kernel="gaussian", bandwidth=bandwidth)
+    period = circle[0] if circle else None
+    quad = quadrature_nodes(
+        lo, hi, centers, kernel="gaussian", bandwidth=bandwidth, period=period
+    )
     loss = np.empty(outputs.shape[0])
     grad = np.full_like(outputs, -7.0)
     heads.interval_loss(
@@ -403,6 +411,7 @@ def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns):
         weight,
         loss,
         grad,
+        circle=circle,
     )
     return loss, grad
 
@@ -761,12 +770,16 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
     [
         dict(loss="interval_likelihood"),
         dict(kernel="exponential"),
-        dict(kernel="gaussian", period=2 * np.pi, scale=False),
+        dict(kernel="vonmises", period=2 * np.pi, scale=False),
+        # Wider than a third of the period the wrapped gaussian is a Fourier
+        # series, not a sum of images.
+        dict(kernel="gaussian", period=2 * np.pi, scale=False, bandwidth=2.2),
     ],
 )
 def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
-    # The compiled loss covers the gaussian on the line and the
-    # cross-entropy of intervals; anything else must not reach it.
+    # The compiled loss covers the gaussian (on a circle while it sums
+    # images) and the cross-entropy of intervals; anything else must not
+    # reach it.
     calls = []
     stub = types.SimpleNamespace(
         point_loss=lambda *a: calls.append("point"),
@@ -810,3 +823,215 @@ def test_a_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, targets):
         np.testing.assert_allclose(
             getattr(fast, name), getattr(slow, name), rtol=1e-4, atol=1e-6
         )
+
+
+# ---------------------------------------------------------------- the circle
+# On a circle the compiled loss wraps each offset into [-P/2, P/2] and adds
+# the wrapped gaussian's images where they matter; NumPy's loss (which wraps
+# and sums the images of every offset) is the reference, for the location
+# head alone (a rotation: the scale does not stretch a period).
+
+_P = 2.0 * np.pi
+
+
+def _circle_reference(outputs, lower, upper, centers, bandwidth, weight, location):
+    M = centers.shape[0]
+    n = outputs.shape[0]
+    mu = outputs[:, M] if location else np.zeros(n)
+    with np.errstate(all="ignore"):
+        loss, g, g_mu, _ = location_scale_loss(
+            outputs[:, :M],
+            mu,
+            np.zeros(n),
+            lower,
+            upper,
+            centers,
+            kernel="gaussian",
+            bandwidth=bandwidth,
+            period=_P,
+            weight=weight,
+        )
+    grad = np.full_like(outputs, -7.0)
+    grad[:, :M] = g
+    if location:
+        grad[:, M] = g_mu
+    return loss, grad
+
+
+def _images(bandwidth):
+    shifts = _location_scale.image_shifts("gaussian", float(np.max(bandwidth)), _P)
+    return (shifts.shape[0] - 1) // 2
+
+
+def _circle_rows(rng, n, M, h):
+    """Outputs (logits, mu), even centers on [0, P) and bandwidths: logits
+    that put a row's mass opposite its target, where the images matter, on
+    every third row."""
+    centers = np.arange(M) * (_P / M)
+    bandwidth = np.full(M, h) if np.ndim(h) == 0 else np.asarray(h)
+    outputs = np.column_stack([2.0 * rng.normal(size=(n, M)), 3.0 * rng.normal(size=n)])
+    return outputs, centers, bandwidth
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 8, 13, 32])
+@pytest.mark.parametrize("h", [0.05, 0.3, 1.2, 2.0])  # 1 to 3 images each side
+@pytest.mark.parametrize("location", [True, False])
+def test_circle_point_loss_is_numpys(at_width, M, h, location):
+    rng = np.random.default_rng(M)
+    n = 203
+    outputs, centers, bandwidth = _circle_rows(rng, n, M, h)
+    target = rng.uniform(-_P, 2 * _P, size=n)
+    target[:5] += 1000.0 * _P  # angles given as far turns
+    # Mass opposite the target: every third row's largest logit there.
+    opposite = np.round(((target[::3] + 0.5 * _P) % _P) / (_P / M)).astype(int) % M
+    outputs[np.arange(0, n, 3), opposite] += 40.0
+    weight = rng.uniform(0.1, 2.0, size=n)
+    columns = (M if location else -1, -1)
+    circle = (_P, _images(bandwidth))
+    loss, grad = _point(
+        outputs, target, centers, bandwidth, weight, columns, circle=circle
+    )
+    ref_loss, ref_grad = _circle_reference(
+        outputs, target, target, centers, bandwidth, weight, location
+    )
+    assert np.all(np.isfinite(loss))
+    # Wrapping an angle t - mu rounds it to an ulp of |t - mu|, which the
+    # loss, (t - mu - c)^2 / 2h^2 near a center, magnifies by up to P / 2h^2:
+    # the two losses may differ by that much (and do, by 4e-11 at h = 0.05).
+    mu = outputs[:, M] if location else 0.0
+    eps = np.finfo(float).eps
+    rounding = 4.0 * eps * (np.abs(target - mu) + _P) * (0.5 * _P / h**2)
+    np.testing.assert_array_less(
+        np.abs(loss - ref_loss), 1e-12 * np.abs(ref_loss) + rounding
+    )
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+@compiled
+@pytest.mark.parametrize("h", [0.05, 0.6, np.linspace(0.1, 1.5, 12)])
+@pytest.mark.parametrize("placed", [False, True])
+def test_circle_interval_loss_is_numpys(at_width, h, placed):
+    rng = np.random.default_rng(21)
+    n, M = 61, 12
+    outputs, centers, bandwidth = _circle_rows(rng, n, M, h)
+    lower = rng.uniform(-_P, 2 * _P, size=n)
+    upper = lower + rng.uniform(1e-3, 2.0, size=n)
+    outputs[::4, 3] += 40.0  # mass far from some intervals
+    weight = rng.uniform(0.1, 2.0, size=n)
+    lo, hi = lower - outputs[:, M], upper - outputs[:, M]
+    kernels = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, -1)
+    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
+    circle = (_P, _images(bandwidth))
+    if placed:
+        h_min = float(np.min(bandwidth))
+        rules = _location_scale._panel_rules()
+        heads.panel_loss(
+            outputs, lo, hi, h_min, *rules, *kernels, weight, loss, grad, circle=circle
+        )
+    else:
+        loss, grad = _by_nodes(
+            outputs, lo, hi, centers, bandwidth, weight, (M, -1), circle=circle
+        )
+    ref_loss, ref_grad = _circle_reference(
+        outputs, lower, upper, centers, bandwidth, weight, True
+    )
+    assert np.all(np.isfinite(loss))
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+@compiled
+def test_circle_images_are_added_where_they_matter(at_width):
+    # A target exactly opposite a single center: the main term and the
+    # nearest image lie P/2 away on either side and weigh the same, so the
+    # density is twice the main term's and the slope zero.
+    h = 0.4
+    centers, bandwidth = np.array([0.0]), np.array([h])
+    outputs = np.zeros((2, 2))
+    target = np.array([0.5 * _P, 0.5 * _P + 1e-3])
+    loss, grad = _point(
+        outputs, target, centers, bandwidth, np.ones(2), (1, -1), circle=(_P, 1)
+    )
+    half = 0.5 * _P
+    main = -0.5 * (half / h) ** 2 - np.log(h) - 0.5 * np.log(2 * np.pi)
+    assert loss[0] == pytest.approx(-(main + np.log(2.0)), rel=1e-13)
+    assert grad[0, 1] == pytest.approx(0.0, abs=1e-9)
+    assert grad[1, 1] != 0.0
+
+
+@compiled
+@pytest.mark.parametrize(
+    "circle, message",
+    [
+        ((-1.0, 1), "period must be positive"),
+        ((np.inf, 1), "period must be positive"),
+        ((_P, 65), "0 to 64 images"),
+        ((0.0, 2), "0 to 64 images"),
+    ],
+)
+def test_bad_circles_are_refused(circle, message):
+    n, M = 5, 4
+    args = (np.zeros((n, M + 1)), np.zeros(n), np.arange(M) * 1.0)
+    args += (np.ones(M), np.zeros(M), M, -1, np.ones(n), np.empty(n), None, 0)
+    with pytest.raises(ValueError, match=message):
+        heads.point_loss(*args, *circle)
+
+
+@compiled
+def test_a_circle_has_no_scale_head_in_the_compiled_loss():
+    n, M = 5, 4
+    args = (np.zeros((n, M + 2)), np.zeros(n), np.arange(M) * 1.0)
+    args += (np.ones(M), np.zeros(M), M, M + 1, np.ones(n), np.empty(n), None, 0)
+    with pytest.raises(ValueError, match="no scale head"):
+        heads.point_loss(*args, _P, 1)
+
+
+@compiled
+@pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
+@pytest.mark.parametrize("options", [{}, dict(n_quadrature=5)])
+def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
+    at_width, monkeypatch, targets, options
+):
+    rng = np.random.default_rng(16)
+    n, M = 300, 16
+    lower = rng.uniform(-np.pi, np.pi, size=n)
+    width = {"points": 0.0, "intervals": 0.8, "mixed": 0.8 * (rng.random(n) < 0.5)}
+    upper = lower + width[targets] * rng.uniform(size=n)
+    table = LocationScaleTable(
+        lower,
+        upper,
+        np.linspace(-np.pi, np.pi, M, endpoint=False),
+        kernel="gaussian",
+        bandwidth=0.3,
+        period=_P,
+        location=True,
+        scale=False,
+        **options,
+    )
+    outputs = rng.normal(size=(n, M + 1))
+    outputs[:, M] *= 4.0  # rotations beyond a turn
+    sw = rng.uniform(0.5, 1.5, size=n)
+    fast, fast_grad = _table_loss(table, outputs, sw)
+    monkeypatch.setattr(_location_scale, "_heads", None)
+    with np.errstate(all="ignore"):
+        slow, slow_grad = _table_loss(table, outputs, sw)
+    _assert_close(fast, fast_grad, slow, slow_grad)
+
+
+@compiled
+def test_a_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch):
+    rng = np.random.default_rng(18)
+    n = 1200
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = np.mod(2.0 * X[:, 0] + 0.3 * rng.normal(size=n), _P)
+    params = dict(location="linear", period=_P)
+    fast = SoftmaxKDERegressor(**params).fit(X, y)
+    monkeypatch.setattr(_location_scale, "_heads", None)
+    with np.errstate(all="ignore"):
+        slow = SoftmaxKDERegressor(**params).fit(X, y)
+    assert abs(fast.n_iter_ - slow.n_iter_) <= 2
+    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-6)
+    np.testing.assert_allclose(
+        fast.location_coef_, slow.location_coef_, rtol=1e-4, atol=1e-6
+    )

@@ -1,7 +1,8 @@
 /*
  * skkdece._heads: the fused loss of the location-scale heads
- * (_location_scale.py) for the gaussian kernel on the line: point targets,
- * and interval targets under the cross-entropy.
+ * (_location_scale.py) for the gaussian kernel, on the line and (the
+ * location head alone) on a circle: point targets, and interval targets
+ * under the cross-entropy.
  *
  * Row i of a block has M logits l, a location mu and a log scale log_s (the
  * outputs of LocationScaleLogits, one row of `outputs`), a target and a
@@ -39,13 +40,13 @@
  * processor can.
  *
  * point_loss(outputs, targets, centers, half_precision, log_h, mu_column,
- *            log_s_column, weight, loss, grad[, width])
+ *            log_s_column, weight, loss, grad[, width[, period, images]])
  * interval_loss(outputs, lo, hi, nodes, node_weights, row_ptr, centers,
  *               half_precision, log_h, mu_column, log_s_column, weight,
- *               loss, grad[, width])
+ *               loss, grad[, width[, period, images]])
  * panel_loss(outputs, lo, hi, h, rule_nodes, rule_weights, centers,
  *            half_precision, log_h, mu_column, log_s_column, weight, loss,
- *            grad[, width])
+ *            grad[, width[, period, images]])
  *   outputs float64 (n, K) with K >= M + heads; targets float64 (n,);
  *   lo, hi float64 (n,): the standardised interval ends, (a - mu) / s and
  *   (b - mu) / s; nodes, node_weights float64: the quadrature of [lo, hi],
@@ -57,7 +58,11 @@
  *   heads that are off are left as they are), or None; h the bandwidth
  *   and rule_nodes, rule_weights (11, 10) the Gauss-Legendre rules of
  *   heads_place_nodes; width: the vectors' width, 2, 4 or 8, one of WIDTHS
- *   (0, the default: WIDTH).
+ *   (0, the default: WIDTH); period, images: a circle's period and the
+ *   wrapped gaussian's images each side (_heads_rows.h, circle_terms),
+ *   where the targets are angles, the offsets t - c_m wrapped and the
+ *   location head a rotation (log_s_column must be -1); 0 and 0, the
+ *   default, for the line.
  * Every array C-contiguous.  The GIL is released while rows are computed.
  *
  * Module constants: API_VERSION; WIDTHS, the widths this processor runs;
@@ -66,7 +71,7 @@
 #include "_heads.h"
 
 /* The API the Python side checks (_location_scale.py, _HEADS_API). */
-#define API_VERSION 2
+#define API_VERSION 3
 
 /* The row loops of one width. */
 typedef struct {
@@ -76,14 +81,14 @@ typedef struct {
     void (*point_rows)(const double *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
                        const double *, const double *, const double *,
                        const double *, Py_ssize_t, Py_ssize_t, const double *,
-                       double *, double *, void *);
+                       double *, double *, void *, const Circle *);
     void (*interval_rows)(const double *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
                           const double *, const double *, const double *,
                           const double *, const int64_t *, const Rule *,
                           const double *, const double *, const double *,
                           Py_ssize_t, Py_ssize_t, const double *, double *,
                           double *, void *, double *, double *, double *,
-                          double *);
+                          double *, const Circle *);
     void (*each_value)(const double *, double *, Py_ssize_t, int);
 } Rows;
 
@@ -316,6 +321,39 @@ Py_ssize_t heads_place_nodes(double lo, double hi, const Rule *rule,
     return count;
 }
 
+/* The circle of a call's optional period and images (a period of zero:
+ * the line, NULL); 0 with the error set if they are not a positive finite
+ * period and 0 to 64 images, or zero and zero, or if a scale head comes
+ * with a circle. */
+static int circle_of(const char *name, double period, int images,
+                     Py_ssize_t log_s_col, Circle *circle, const Circle **out)
+{
+    *out = NULL;
+    if (period == 0.0 && images == 0) {
+        return 1;
+    }
+    if (!(period > 0.0 && period < INFINITY) || images < 0 || images > 64) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: period must be positive and finite, with 0 to 64 "
+                     "images (or both zero, for the line)",
+                     name);
+        return 0;
+    }
+    if (log_s_col >= 0) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: a circle has no scale head (log_s_column must be "
+                     "-1): the period does not stretch",
+                     name);
+        return 0;
+    }
+    circle->period = period;
+    circle->inv_period = 1.0 / period;
+    circle->images = images;
+    circle->nearest_only = 0;
+    *out = circle;
+    return 1;
+}
+
 /* The arrays of interval_loss (nodes given) and panel_loss (placed here). */
 typedef struct {
     const Buffer *outputs, *lo, *hi, *nodes, *node_w, *row_ptr, *centers;
@@ -362,7 +400,8 @@ static Py_ssize_t most_nodes(const char *name, const Intervals *a,
 
 static PyObject *run_intervals(const char *name, const Intervals *a,
                                const Rule *rule, Py_ssize_t mu_col,
-                               Py_ssize_t log_s_col, Py_ssize_t width)
+                               Py_ssize_t log_s_col, Py_ssize_t width,
+                               const Circle *circle)
 {
     PyObject *result = NULL;
     void *work = NULL, *work_block = NULL;
@@ -410,7 +449,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
         a->p2->view.buf, a->log_h->view.buf, mu_col, log_s_col,
         a->weight->view.buf, a->loss->view.buf,
         a->grad->held ? a->grad->view.buf : NULL, work, node_log,
-        node_log + most, row_nodes, row_w);
+        node_log + most, row_nodes, row_w, circle);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -429,17 +468,24 @@ static PyObject *interval_loss(PyObject *self, PyObject *args)
         "centers", "half_precision", "log_h", "weight", "loss", "grad"};
     PyObject *o[12];
     Py_ssize_t mu_col, log_s_col, width = 0;
+    double period = 0.0;
+    int images = 0;
+    Circle circle;
+    const Circle *on = NULL;
     Buffer b[12];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO|n", &o[0], &o[1], &o[2], &o[3],
-                         &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
-                         &log_s_col, &o[9], &o[10], &o[11], &width) &&
+    if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO|ndi", &o[0], &o[1], &o[2],
+                         &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
+                         &log_s_col, &o[9], &o[10], &o[11], &width, &period,
+                         &images) &&
+        circle_of("interval_loss", period, images, log_s_col, &circle,
+                  &on) &&
         get_args(o, b, "DddddqddddwG", names) == 0) {
         Intervals a = {&b[0], &b[1], &b[2], &b[3], &b[4],  &b[5],
                        &b[6], &b[7], &b[8], &b[9], &b[10], &b[11]};
         result = run_intervals("interval_loss", &a, NULL, mu_col, log_s_col,
-                               width);
+                               width, on);
     }
     for (int j = 0; j < 12; j++) {
         release(&b[j]);
@@ -454,13 +500,19 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
         "half_precision", "log_h", "weight", "loss", "grad"};
     PyObject *o[11];
     Py_ssize_t mu_col, log_s_col, width = 0;
-    double h;
+    double h, period = 0.0;
+    int images = 0;
+    Circle circle;
+    const Circle *on = NULL;
     Buffer b[11];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO|n", &o[0], &o[1], &o[2], &h,
+    if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO|ndi", &o[0], &o[1], &o[2], &h,
                          &o[3], &o[4], &o[5], &o[6], &o[7], &mu_col,
-                         &log_s_col, &o[8], &o[9], &o[10], &width) &&
+                         &log_s_col, &o[8], &o[9], &o[10], &width, &period,
+                         &images) &&
+        circle_of("panel_loss", period, images, log_s_col, &circle,
+                  &on) &&
         get_args(o, b, "DddDDddddwG", names) == 0) {
         if (!(h > 0.0) || b[3].view.shape[0] != RULE_MAX + 1 ||
             b[3].view.shape[1] != RULE_MAX || b[4].view.shape[0] != RULE_MAX + 1 ||
@@ -476,7 +528,7 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
             Intervals a = {&b[0], &b[1], &b[2], &none, &none, &none,
                            &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]};
             result = run_intervals("panel_loss", &a, &rule, mu_col, log_s_col,
-                                   width);
+                                   width, on);
         }
     }
     for (int j = 0; j < 11; j++) {
@@ -492,13 +544,19 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
         "log_h",   "weight",  "loss",    "grad"};
     PyObject *o[8];
     Py_ssize_t mu_col, log_s_col, width = 0;
+    double period = 0.0;
+    int images = 0;
+    Circle circle;
+    const Circle *on = NULL;
     Buffer b[8];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
     void *work = NULL, *work_block = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOnnOOO|n", &o[0], &o[1], &o[2], &o[3],
+    if (!PyArg_ParseTuple(args, "OOOOOnnOOO|ndi", &o[0], &o[1], &o[2], &o[3],
                           &o[4], &mu_col, &log_s_col, &o[5], &o[6], &o[7],
-                          &width)) {
+                          &width, &period, &images) ||
+        !circle_of("point_loss", period, images, log_s_col, &circle,
+                  &on)) {
         return NULL;
     }
     if (get_args(o, b, "DdddddwG", names)) {
@@ -524,7 +582,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     loops->point_rows(b[0].view.buf, n, K, M, b[1].view.buf, b[2].view.buf,
                b[3].view.buf, b[4].view.buf, mu_col, log_s_col,
                b[5].view.buf, b[6].view.buf,
-               has_grad ? b[7].view.buf : NULL, work);
+               has_grad ? b[7].view.buf : NULL, work, on);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -582,10 +640,11 @@ static PyObject *vector_log(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"point_loss", point_loss, METH_VARARGS,
      "Losses and gradients of point targets under the location-scale "
-     "heads (gaussian kernel on the line)."},
+     "heads (gaussian kernel, on the line or a circle)."},
     {"interval_loss", interval_loss, METH_VARARGS,
      "Losses and gradients of interval targets (the cross-entropy) under "
-     "the location-scale heads (gaussian kernel on the line)."},
+     "the location-scale heads (gaussian kernel, on the line or a "
+     "circle)."},
     {"panel_loss", panel_loss, METH_VARARGS,
      "interval_loss with the nodes placed as _tables._quadrature places "
      "them for the gaussian."},

@@ -32,6 +32,16 @@ typedef struct {
     const double *x, *w;
 } Rule;
 
+/* A circle of period P (targets as angles, the location head a rotation):
+ * each offset t - c wrapped into [-P/2, P/2], and the wrapped gaussian's
+ * images at k P, 0 < |k| <= images, added where they matter (_heads_rows.h,
+ * circle_terms).  The line has no Circle (NULL). */
+typedef struct {
+    double period, inv_period;
+    int images;
+    int nearest_only; /* set by the row loops from the bandwidths */
+} Circle;
+
 #define RULE_SLACK 1e-9
 /* The widest interval, in bandwidths (the Python side's _MAX_STRETCH). */
 #define RULE_MAX_STRETCH 2048.0
@@ -50,7 +60,8 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         const double *outputs, Py_ssize_t n, Py_ssize_t K, Py_ssize_t M,     \
         const double *targets, const double *centers, const double *p2,      \
         const double *log_h, Py_ssize_t mu_col, Py_ssize_t log_s_col,        \
-        const double *weight, double *loss, double *grad, void *work);       \
+        const double *weight, double *loss, double *grad, void *work,        \
+        const Circle *circle);                                               \
     HEADS_HIDDEN void interval_rows_##width(                                 \
         const double *outputs, Py_ssize_t n, Py_ssize_t K, Py_ssize_t M,     \
         const double *lo, const double *hi, const double *nodes,             \
@@ -58,7 +69,8 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         const double *centers, const double *p2, const double *log_h,        \
         Py_ssize_t mu_col, Py_ssize_t log_s_col, const double *weight,       \
         double *loss, double *grad, void *work, double *node_shift,          \
-        double *node_total, double *row_nodes, double *row_w);               \
+        double *node_total, double *row_nodes, double *row_w,                \
+        const Circle *circle);                                               \
     HEADS_HIDDEN void each_value_##width(const double *x, double *out,       \
                                          Py_ssize_t n, int log_of);
 

@@ -276,6 +276,130 @@ INLINE double hmax(vec v)
 #endif
 }
 
+INLINE vec vabs(vec v)
+{
+    return (vec)((bits)v & 0x7fffffffffffffffull);
+}
+
+/* ------------------------------------------------------------------------
+ * On a circle of period P the kernel is the wrapped gaussian,
+ * sum_k N(u + k P), with the offset u = t - c_m wrapped into [-P/2, P/2]:
+ * its main term, and the images at k P for 0 < |k| <= images, as
+ * _tables._kernels.image_shifts counts them (every image left out lies
+ * more than 39 nats below the nearest).  The images cost an exponential
+ * each, and most do not matter: a center's images are computed only where
+ * the nearest of them (P - |u| away) comes within IMAGE_CUT nats of the
+ * row's largest term, and where every kernel is narrower than
+ * P / sqrt(2 IMAGE_CUT) only that nearest one (the others lie more than
+ * P^2 / 2h^2 > IMAGE_CUT nats below the center's main term).  An image
+ * left out weighs less than e^-45 of the row's sum.
+ * ------------------------------------------------------------------------ */
+
+#define IMAGE_CUT 45.0
+
+/* u wrapped into [-P/2, P/2]: u - P rint(u / P) (NaN and infinity give
+ * NaN, as NumPy's floor does). */
+INLINE vec wrap(vec u, const Circle *circle)
+{
+    vec x = u * circle->inv_period;
+    vec k = (x + SHIFTER) - SHIFTER;
+    /* From 2^51 on, x is an integer or a half, and rounds itself. */
+    k = blend(vabs(x) < 2251799813685248.0, k, x);
+    return u - k * circle->period;
+}
+
+/* node_terms on a circle, for `count` targets t[p] (one or two), the
+ * logits of target p at lg + p lg_stride: the terms exponentiated and
+ * shifted by each target's largest (each center's images included) into
+ * kern + p V (the wrapped offsets into wrapped + p V), their sums in
+ * total[p], their shifts in shift[p], and, if
+ * slope is not NULL, sum_m e_m (c_m - t) / (2 h_m^2) over the terms and
+ * images (the offsets unwrapped) in slope[p]. */
+INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
+                         Py_ssize_t V, const double *t, int count,
+                         const vec *c, const vec *q, const vec *lh,
+                         vec *kern, vec *wrapped, double *shift,
+                         double *total, double *slope, const Circle *circle)
+{
+    const double P = circle->period;
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    vec near[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = wrap(t[p] - c[v], circle);
+            vec a = (lg[p * lg_stride + v] - u * u * q[v]) - lh[v];
+            wrapped[p * V + v] = u;
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+            near[p] = vmax(a - q[v] * (P * (P - 2.0 * vabs(u))), near[p]);
+        }
+    }
+    vec acc[2] = {splat(0.0), splat(0.0)};
+    vec s_acc[2] = {splat(0.0), splat(0.0)};
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+    }
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = wrapped[p * V + v];
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e;
+            acc[p] += e;
+            s_acc[p] += e * (u * q[v]);
+        }
+    }
+    for (int p = 0; p < count; p++) {
+        double cut = shift[p] - IMAGE_CUT;
+        if (circle->images > 0 && hmax(near[p]) > cut) {
+            const vec *l = lg + p * lg_stride;
+            for (Py_ssize_t v = 0; v < V; v++) {
+                vec u = wrapped[p * V + v];
+                vec a = (l[v] - u * u * q[v]) - lh[v];
+                if (!(hmax(a - q[v] * (P * (P - 2.0 * vabs(u)))) > cut)) {
+                    continue;
+                }
+                vec img = splat(0.0), s_img = splat(0.0);
+                if (circle->nearest_only) {
+                    vec un = blend(u < 0.0, u + P, u - P);
+                    img = expv(((l[v] - un * un * q[v]) - lh[v]) - shift[p]);
+                    s_img = img * (un * q[v]);
+                }
+                else {
+                    for (int k = 1; k <= circle->images; k++) {
+                        vec up = u + (double)k * P, um = u - (double)k * P;
+                        vec ap = (l[v] - up * up * q[v]) - lh[v];
+                        vec am = (l[v] - um * um * q[v]) - lh[v];
+                        vec ep = expv(ap - shift[p]), em = expv(am - shift[p]);
+                        img += ep + em;
+                        s_img += ep * (up * q[v]) + em * (um * q[v]);
+                    }
+                }
+                kern[p * V + v] += img;
+                acc[p] += img;
+                s_acc[p] += s_img;
+            }
+        }
+        total[p] = hsum(acc[p]);
+        if (slope != NULL) {
+            slope[p] = -hsum(s_acc[p]);
+        }
+    }
+}
+
+/* The circle of a call with its kernels' precisions p2 = 1 / 2h^2 (M of
+ * them): whether only each center's nearest image can matter. */
+INLINE Circle circle_for(const Circle *circle, const double *p2, Py_ssize_t M)
+{
+    Circle out = *circle;
+    double least = INFINITY;
+    for (Py_ssize_t m = 0; m < M; m++) {
+        least = p2[m] < least ? p2[m] : least;
+    }
+    out.nearest_only = circle->images > 0 &&
+                       least * circle->period * circle->period > IMAGE_CUT;
+    return out;
+}
+
 /* The number of vectors that hold M values. */
 static Py_ssize_t n_vectors(Py_ssize_t M)
 {
@@ -283,12 +407,12 @@ static Py_ssize_t n_vectors(Py_ssize_t M)
 }
 
 /* Work space of point_rows, in bytes (the caller aligns it to
- * HEADS_ALIGN): nine vectors per vector of centers, and three per ROWS rows
- * of a batch. */
+ * HEADS_ALIGN): eleven vectors per vector of centers, and three per ROWS
+ * rows of a batch. */
 #define BATCH 256
 size_t WIDE(point_work)(Py_ssize_t M)
 {
-    return (9 * (size_t)n_vectors(M) + 3 * BATCH / ROWS) * sizeof(vec);
+    return (11 * (size_t)n_vectors(M) + 3 * BATCH / ROWS) * sizeof(vec);
 }
 
 /* Values v[0..M) into V, the last vector's missing values `pad`. */
@@ -390,17 +514,23 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                       const double *centers, const double *p2,
                       const double *log_h, Py_ssize_t mu_col,
                       Py_ssize_t log_s_col, const double *weight,
-                      double *loss, double *grad, void *work_space)
+                      double *loss, double *grad, void *work_space,
+                      const Circle *circle)
 {
     vec *work = work_space;
     const double half_log_2pi = 0.91893853320467274178;
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + 2 * V;
     vec *kern = soft + 2 * V, *zs = kern + 2 * V, *ss = zs + BATCH / ROWS;
-    vec *ratio = ss + BATCH / ROWS;
+    vec *ratio = ss + BATCH / ROWS, *wrapped = ratio + BATCH / ROWS;
     load(c, centers, M, 0.0);
     load(q, p2, M, 0.0);
     load(lh, log_h, M, 0.0);
+    Circle here;
+    if (circle != NULL) {
+        here = circle_for(circle, p2, M);
+        circle = &here;
+    }
     for (Py_ssize_t b0 = 0; b0 < n; b0 += BATCH) {
         Py_ssize_t rows = n - b0 < BATCH ? n - b0 : BATCH;
         for (Py_ssize_t j0 = 0; j0 < rows; j0 += ROWS) {
@@ -429,39 +559,51 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             for (int p = 0; p < pair; p++) {
                 l_total[p] = softmax_row(lg + p * V, V, soft + p * V, &l_shift[p]);
             }
-            /* The log kernels plus logits, shifted by their largest. */
-            for (int p = 0; p < pair; p++) {
-                top[p] = splat(-INFINITY);
+            /* The log kernels plus logits, shifted by their largest: their
+             * sums and slope sums into a_total and s_total. */
+            double a_total_of[2], s_total_of[2];
+            if (circle != NULL) {
+                circle_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
+                             a_shift, a_total_of, s_total_of, circle);
             }
-            for (Py_ssize_t v = 0; v < V; v++) {
+            else {
                 for (int p = 0; p < pair; p++) {
-                    vec u = z[p] - c[v];
-                    vec a = (lg[p * V + v] - u * u * q[v]) - lh[v];
-                    kern[p * V + v] = a;
-                    top[p] = vmax(a, top[p]);
+                    top[p] = splat(-INFINITY);
                 }
-            }
-            for (int p = 0; p < pair; p++) {
-                a_shift[p] = hmax(top[p]);
-                a_acc[p] = splat(0.0);
-                s_acc[p] = splat(0.0);
-            }
-            for (Py_ssize_t v = 0; v < V; v++) {
+                for (Py_ssize_t v = 0; v < V; v++) {
+                    for (int p = 0; p < pair; p++) {
+                        vec u = z[p] - c[v];
+                        vec a = (lg[p * V + v] - u * u * q[v]) - lh[v];
+                        kern[p * V + v] = a;
+                        top[p] = vmax(a, top[p]);
+                    }
+                }
                 for (int p = 0; p < pair; p++) {
-                    vec e = expv(kern[p * V + v] - a_shift[p]);
-                    kern[p * V + v] = e;
-                    a_acc[p] += e;
-                    s_acc[p] += e * ((c[v] - z[p]) * q[v]);
+                    a_shift[p] = hmax(top[p]);
+                    a_acc[p] = splat(0.0);
+                    s_acc[p] = splat(0.0);
+                }
+                for (Py_ssize_t v = 0; v < V; v++) {
+                    for (int p = 0; p < pair; p++) {
+                        vec e = expv(kern[p * V + v] - a_shift[p]);
+                        kern[p * V + v] = e;
+                        a_acc[p] += e;
+                        s_acc[p] += e * ((c[v] - z[p]) * q[v]);
+                    }
+                }
+                for (int p = 0; p < pair; p++) {
+                    a_total_of[p] = hsum(a_acc[p]);
+                    s_total_of[p] = hsum(s_acc[p]);
                 }
             }
             for (int p = 0; p < pair; p++) {
                 Py_ssize_t r = r0 + p, i = b0 + r;
                 const double *l = outputs + i * K;
                 double s = ss[r / ROWS][r % ROWS];
-                double a_total = hsum(a_acc[p]), inv_a = 1.0 / a_total;
+                double a_total = a_total_of[p], inv_a = 1.0 / a_total;
                 double inv_l = 1.0 / l_total[p];
                 double w = weight[i];
-                double slope = 2.0 * hsum(s_acc[p]) * inv_a;
+                double slope = 2.0 * s_total_of[p] * inv_a;
                 double g_mu = w * slope / s, g_log_s = w * (1.0 + z[p] * slope);
                 /* The loss less log(a_total / l_total), which comes below. */
                 double value = (log_s_col >= 0 ? l[log_s_col] : 0.0) -
@@ -525,11 +667,18 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
 /* The terms lg_m - (t - c_m)^2 q_m - log h_m of `count` nodes t[p] (one or
  * two, side by side: their steps are independent), exponentiated and
  * shifted by each node's largest, into kern + p V; their sums in total[p],
- * their shifts in shift[p]. */
+ * their shifts in shift[p].  On a circle (circle not NULL) circle_terms'
+ * terms, with `wrapped` (2 V vectors) for the wrapped offsets. */
 INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
                        const vec *c, const vec *q, const vec *lh, vec *kern,
-                       double *shift, double *total)
+                       double *shift, double *total, const Circle *circle,
+                       vec *wrapped)
 {
+    if (circle != NULL) {
+        circle_terms(lg, 0, V, t, count, c, q, lh, kern, wrapped, shift, total,
+                     NULL, circle);
+        return;
+    }
     vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
     for (Py_ssize_t v = 0; v < V; v++) {
         for (int p = 0; p < count; p++) {
@@ -556,11 +705,11 @@ INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
 }
 
 
-/* Work space of interval_rows, in bytes: eight vectors per vector of
+/* Work space of interval_rows, in bytes: ten vectors per vector of
  * centers. */
 size_t WIDE(interval_work)(Py_ssize_t M)
 {
-    return 8 * (size_t)n_vectors(M) * sizeof(vec);
+    return 10 * (size_t)n_vectors(M) * sizeof(vec);
 }
 
 void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
@@ -572,16 +721,22 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                          Py_ssize_t log_s_col, const double *weight,
                          double *loss, double *grad, void *work_space,
                          double *node_shift, double *node_total,
-                         double *row_nodes, double *row_w)
+                         double *row_nodes, double *row_w,
+                         const Circle *circle)
 {
     vec *work = work_space;
     const double half_log_2pi = 0.91893853320467274178;
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
-    vec *kern = soft + V, *mean = kern + 2 * V;
+    vec *kern = soft + V, *mean = kern + 2 * V, *wrapped = mean + V;
     load(c, centers, M, 0.0);
     load(q, p2, M, 0.0);
     load(lh, log_h, M, 0.0);
+    Circle here;
+    if (circle != NULL) {
+        here = circle_for(circle, p2, M);
+        circle = &here;
+    }
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *l = outputs + i * K;
         double log_s = log_s_col >= 0 ? l[log_s_col] : 0.0;
@@ -609,7 +764,8 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         for (Py_ssize_t j = 0; j < n_row; j += 2) {
             int count = j + 1 < n_row ? 2 : 1;
             double shift[2], total[2];
-            node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total);
+            node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total,
+                       circle, wrapped);
             for (int p = 0; p < count; p++) {
                 node_shift[j + p] = shift[p];
                 node_total[j + p] = total[p];
@@ -620,7 +776,8 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             }
         }
         double ends[2] = {lo[i], hi[i]}, end_shift[2], end_total[2];
-        node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total);
+        node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total,
+                   circle, wrapped);
         double G = 0.0;
         /* G in ROWS partial sums (the last vector padded with nodes of
          * weight zero and sum one). */

@@ -62,6 +62,7 @@ from ._chunking import row_batches
 from ._compiled import usable
 from ._linear import LinearLogits, feature_moments, feature_scale, power_of_two
 from ._tables._kernels import (
+    _WRAPPED_GAUSSIAN_SWITCH,
     COMPACT_KERNELS,
     _bandwidth_groups,
     _unit_log_kernel,
@@ -72,6 +73,7 @@ from ._tables._kernels import (
     log_kernel,
     logsumexp_last,
     vonmises_kappa,
+    widest_bandwidth,
 )
 from ._tables._quadrature import (
     MAX_NODES_PER_PANEL,
@@ -80,7 +82,7 @@ from ._tables._quadrature import (
 )
 
 # The calling convention of the compiled loss this module expects.
-_HEADS_API = 2
+_HEADS_API = 3
 try:  # the compiled loss of point targets; optional, as the pair kernels
     from . import _heads as _built
 except ImportError:  # pragma: no cover - an install without a C compiler
@@ -611,12 +613,22 @@ class LocationScaleTable:
             bool(np.all(point[self.block_row_index(b)])) for b in range(self.n_blocks)
         ]
         self._nearest = _Nearest(self.centers)
-        # The compiled loss's per-center constants, where it applies: the
-        # gaussian on the line (see block_loss).
+        # The compiled loss's per-center constants, where it applies (see
+        # block_loss): the gaussian on the line, and on a circle while it
+        # sums images (up to a third of the period; wider, log_kernel sums
+        # a Fourier series).  There it wraps each offset and adds the
+        # images that log_kernel sums: (period, images each side).
         self._fused = None
-        if kernel == "gaussian" and period is None:
+        self._circle = (0.0, 0)
+        if kernel == "gaussian" and (
+            period is None
+            or widest_bandwidth(bandwidth) <= _WRAPPED_GAUSSIAN_SWITCH * period
+        ):
             h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
             self._fused = (0.5 / np.square(h), np.log(h))
+            if period is not None:
+                shifts = image_shifts(kernel, widest_bandwidth(bandwidth), period)
+                self._circle = (float(period), (shifts.shape[0] - 1) // 2)
 
     @property
     def n_atoms(self):
@@ -711,6 +723,7 @@ class LocationScaleTable:
                 loss,
                 grad,
                 _HEADS_WIDTH,
+                *self._circle,
             )
             return loss
         # The standardised ends; where they coincide (a narrow interval far
@@ -735,7 +748,15 @@ class LocationScaleTable:
             # width) of rows `index` (None: all of them).
             if index is None:
                 compiled(
-                    outputs, *arguments, *kernels, *heads, sw, loss, grad, _HEADS_WIDTH
+                    outputs,
+                    *arguments,
+                    *kernels,
+                    *heads,
+                    sw,
+                    loss,
+                    grad,
+                    _HEADS_WIDTH,
+                    *self._circle,
                 )
                 return
             part_loss = np.empty(index.shape[0])
@@ -751,6 +772,7 @@ class LocationScaleTable:
                 part_loss,
                 part_grad,
                 _HEADS_WIDTH,
+                *self._circle,
             )
             loss[index] = part_loss
             if grad is not None:
