@@ -327,6 +327,7 @@ _CIRCLE_MODELS = (
     {"period": 2 * np.pi},
     {"period": 2 * np.pi, "location": "linear"},
 )
+_EXPONENTIAL_MODELS = tuple(dict(m, kernel="exponential") for m in _LINE_MODELS)
 
 
 def _circle(n):
@@ -337,7 +338,8 @@ def _circle(n):
 def _cost_cases(sizes, only=""):
     """``(name, rows, make, models)`` of the cost tables: the simulators at
     ``sizes`` training rows (seed 0), the waves of Walls, 800 and all
-    3 328, and ``make_circular_regression`` at ``sizes`` rows; ``make()``
+    3 328, ``make_circular_regression`` at ``sizes`` rows (the location head
+    alone) and the skewed simulator with the exponential kernel; ``make()``
     gives ``(X, y, log_true)``, ``models`` the parameters without and with
     the heads.  ``only``: the cases whose name holds it.
     """
@@ -363,6 +365,15 @@ def _cost_cases(sizes, only=""):
     ]
     cases += [
         ("circle (location)", n, lambda n=n: _circle(n), _CIRCLE_MODELS) for n in sizes
+    ]
+    cases += [
+        (
+            "skewed, exponential kernel",
+            n,
+            lambda n=n: skewed(np.random.default_rng(0), n),
+            _EXPONENTIAL_MODELS,
+        )
+        for n in sizes
     ]
     return [case for case in cases if only in case[0]]
 

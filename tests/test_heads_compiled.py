@@ -2,8 +2,9 @@
 
 ``skkdece._heads`` (src/skkdece/_heads.c, built at install) computes the
 heads' loss and gradient for the gaussian kernel, on the line and (the
-location head alone) on a circle, point targets and interval targets under
-the cross-entropy, with an exponential of its own.
+location head alone) on a circle, and for the exponential kernel on the
+line, point targets and interval targets under the cross-entropy, with an
+exponential of its own.
 :func:`~skkdece._location_scale.location_scale_loss` is the reference: these
 tests compare the two term by term, where targets lie far from every center,
 where logits overflow, where a scale leaves the double range, where a
@@ -332,10 +333,16 @@ def _columns(M, location, scale):
     return (M if location else -1, M + 1 if scale else -1)
 
 
+def _precision(bandwidth, circle):
+    """The compiled loss's per-center precision: 1 / 2h^2, or 1 / h for the
+    exponential kernel (``circle`` ``(0, 0, 1)``)."""
+    return 1.0 / bandwidth if circle[2:] == (1,) else 0.5 / bandwidth**2
+
+
 def _point(outputs, target, centers, bandwidth, weight, columns, grad=True, circle=()):
     """The compiled loss of point targets: ``(loss, grad)``; the columns of
     heads that are off keep the gradient's fill, -7.  ``circle``: a circle's
-    ``(period, images)``.
+    ``(period, images)``, or ``(0, 0, 1)`` for the exponential kernel.
     """
     loss = np.empty(outputs.shape[0])
     out = np.full_like(outputs, -7.0) if grad else None
@@ -343,7 +350,7 @@ def _point(outputs, target, centers, bandwidth, weight, columns, grad=True, circ
         outputs,
         target,
         centers,
-        0.5 / bandwidth**2,
+        _precision(bandwidth, circle),
         np.log(bandwidth),
         *columns,
         weight,
@@ -389,11 +396,13 @@ def test_point_loss_is_numpys(at_width, M, location, scale):
 def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns, circle=()):
     """The compiled loss of standardised intervals at quadrature_nodes'
     nodes: ``(loss, grad)``, the gradient's fill -7 where a head is off.
-    ``circle``: a circle's ``(period, images)``.
+    ``circle``: a circle's ``(period, images)``, or ``(0, 0, 1)`` for the
+    exponential kernel.
     """
-    period = circle[0] if circle else None
+    period = circle[0] if circle[:1] and circle[0] > 0 else None
+    kernel = "exponential" if circle[2:] == (1,) else "gaussian"
     quad = quadrature_nodes(
-        lo, hi, centers, kernel="gaussian", bandwidth=bandwidth, period=period
+        lo, hi, centers, kernel=kernel, bandwidth=bandwidth, period=period
     )
     loss = np.empty(outputs.shape[0])
     grad = np.full_like(outputs, -7.0)
@@ -405,7 +414,7 @@ def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns, circle=()):
         quad.weights,
         quad.row_ptr.astype(np.int64),
         centers,
-        0.5 / bandwidth**2,
+        _precision(bandwidth, circle),
         np.log(bandwidth),
         *columns,
         weight,
@@ -769,7 +778,7 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
     "options",
     [
         dict(loss="interval_likelihood"),
-        dict(kernel="exponential"),
+        dict(kernel="exponential", period=2 * np.pi, scale=False),
         dict(kernel="vonmises", period=2 * np.pi, scale=False),
         # Wider than a third of the period the wrapped gaussian is a Fourier
         # series, not a sum of images.
@@ -778,8 +787,8 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
 )
 def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
     # The compiled loss covers the gaussian (on a circle while it sums
-    # images) and the cross-entropy of intervals; anything else must not
-    # reach it.
+    # images), the exponential kernel on the line and the cross-entropy of
+    # intervals; anything else must not reach it.
     calls = []
     stub = types.SimpleNamespace(
         point_loss=lambda *a: calls.append("point"),
@@ -832,6 +841,31 @@ def test_a_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, targets):
 # head alone (a rotation: the scale does not stretch a period).
 
 _P = 2.0 * np.pi
+
+
+def _assert_table_is_numpys(monkeypatch, table, outputs, sw):
+    """The table's loss and gradient, compiled, against NumPy's."""
+    fast, fast_grad = _table_loss(table, outputs, sw)
+    monkeypatch.setattr(_location_scale, "_heads", None)
+    with np.errstate(all="ignore"):
+        slow, slow_grad = _table_loss(table, outputs, sw)
+    _assert_close(fast, fast_grad, slow, slow_grad)
+
+
+def _assert_fit_is_numpys(monkeypatch, X, y, params, names):
+    """A fit with the compiled loss against one with NumPy's: the same
+    iterations (to one or two: the losses' last bits differ between
+    processors), score and fitted ``names``."""
+    fast = SoftmaxKDERegressor(**params).fit(X, y)
+    monkeypatch.setattr(_location_scale, "_heads", None)
+    with np.errstate(all="ignore"):
+        slow = SoftmaxKDERegressor(**params).fit(X, y)
+    assert abs(fast.n_iter_ - slow.n_iter_) <= 2
+    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-6)
+    for name in names:
+        np.testing.assert_allclose(
+            getattr(fast, name), getattr(slow, name), rtol=1e-4, atol=1e-6
+        )
 
 
 def _circle_reference(outputs, lower, upper, centers, bandwidth, weight, location):
@@ -1012,11 +1046,7 @@ def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
     outputs = rng.normal(size=(n, M + 1))
     outputs[:, M] *= 4.0  # rotations beyond a turn
     sw = rng.uniform(0.5, 1.5, size=n)
-    fast, fast_grad = _table_loss(table, outputs, sw)
-    monkeypatch.setattr(_location_scale, "_heads", None)
-    with np.errstate(all="ignore"):
-        slow, slow_grad = _table_loss(table, outputs, sw)
-    _assert_close(fast, fast_grad, slow, slow_grad)
+    _assert_table_is_numpys(monkeypatch, table, outputs, sw)
 
 
 @compiled
@@ -1026,12 +1056,142 @@ def test_a_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch):
     X = rng.uniform(-1, 1, size=(n, 2))
     y = np.mod(2.0 * X[:, 0] + 0.3 * rng.normal(size=n), _P)
     params = dict(location="linear", period=_P)
-    fast = SoftmaxKDERegressor(**params).fit(X, y)
-    monkeypatch.setattr(_location_scale, "_heads", None)
+    _assert_fit_is_numpys(monkeypatch, X, y, params, ["location_coef_"])
+
+
+# ------------------------------------------------- the exponential kernel
+# K_h(u) = exp(-|u| / h) / 2h on the line: the compiled loss takes 1 / h
+# for the gaussian's 1 / 2h^2 and laplace=1; NumPy's loss is the reference.
+
+_LAPLACE = (0.0, 0, 1)  # (period, images, laplace), after the width
+
+
+def _laplace_reference(outputs, lower, upper, centers, bandwidth, weight):
+    M = centers.shape[0]
     with np.errstate(all="ignore"):
-        slow = SoftmaxKDERegressor(**params).fit(X, y)
-    assert abs(fast.n_iter_ - slow.n_iter_) <= 2
-    assert fast.score(X, y) == pytest.approx(slow.score(X, y), rel=1e-6)
-    np.testing.assert_allclose(
-        fast.location_coef_, slow.location_coef_, rtol=1e-4, atol=1e-6
+        loss, g, g_mu, g_log_s = location_scale_loss(
+            outputs[:, :M],
+            outputs[:, M],
+            outputs[:, M + 1],
+            lower,
+            upper,
+            centers,
+            kernel="exponential",
+            bandwidth=bandwidth,
+            weight=weight,
+        )
+    return loss, np.column_stack([g, g_mu, g_log_s])
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 8, 13, 32])
+def test_exponential_kernel_point_loss_is_numpys(at_width, M):
+    rng = np.random.default_rng(40 + M)
+    n = 203
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    target = 2.0 * rng.normal(size=n)
+    target[:7] += 300.0  # hundreds of bandwidths from every center
+    # At a center, the kink: mu = 0 and s = 1 put z on it exactly, where
+    # both losses take the slope of zero.
+    outputs[7:9, M:] = 0.0
+    target[7:9] = centers[0]
+    weight = rng.uniform(0.1, 2.0, size=n)
+    loss, grad = _point(
+        outputs, target, centers, bandwidth, weight, (M, M + 1), circle=_LAPLACE
     )
+    ref_loss, ref_grad = _laplace_reference(
+        outputs, target, target, centers, bandwidth, weight
+    )
+    assert np.all(loss[:7] > 100.0)
+    _assert_close(loss, grad, ref_loss, ref_grad)
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 7, 32])
+def test_exponential_kernel_interval_loss_is_numpys(at_width, M):
+    rng = np.random.default_rng(50 + M)
+    n = 61
+    outputs, centers, bandwidth = _rows(rng, n, M)
+    lower = 2.0 * rng.normal(size=n)
+    upper = lower + rng.uniform(1e-3, 1.5, size=n)
+    lower[:4] += 300.0
+    upper[:4] += 300.0
+    weight = rng.uniform(0.1, 2.0, size=n)
+    s = np.exp(outputs[:, M + 1])
+    lo, hi = (lower - outputs[:, M]) / s, (upper - outputs[:, M]) / s
+    loss, grad = _by_nodes(
+        outputs, lo, hi, centers, bandwidth, weight, (M, M + 1), circle=_LAPLACE
+    )
+    ref_loss, ref_grad = _laplace_reference(
+        outputs, lower, upper, centers, bandwidth, weight
+    )
+    assert np.all(np.isfinite(loss)) and np.all(loss[:4] > 100.0)
+    _assert_close(loss, grad, ref_loss, ref_grad)
+
+
+@compiled
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        ("panel", "kernel without kinks"),
+        ("circle", "on the line only"),
+        ("flag", "laplace must be 0"),
+    ],
+)
+def test_the_exponential_kernel_is_refused_where_it_is_not_compiled(call, message):
+    n, M = 5, 4
+    outputs = np.zeros((n, M + 1))
+    kernels = (np.arange(M) * 1.0, np.ones(M), np.zeros(M), M, -1)
+    out = (np.ones(n), np.empty(n), None, 0)
+    with pytest.raises(ValueError, match=message):
+        if call == "panel":
+            rules = _location_scale._panel_rules()
+            lo = np.zeros(n)
+            heads.panel_loss(
+                outputs, lo, lo + 0.1, 0.5, *rules, *kernels, *out, 0.0, 0, 1
+            )
+        elif call == "circle":
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 1, 1)
+        else:
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, 0.0, 0, 2)
+
+
+@compiled
+@pytest.mark.parametrize("targets", ["points", "mixed"])
+@pytest.mark.parametrize("location, scale", HEADS[:3])
+def test_exponential_kernel_table_gives_numpys_loss(
+    at_width, monkeypatch, targets, location, scale
+):
+    rng = np.random.default_rng(17)
+    n, M = 300, 12
+    lower = rng.normal(size=n)
+    upper = lower + (0.0 if targets == "points" else 0.5 * (rng.random(n) < 0.5))
+    table = LocationScaleTable(
+        lower,
+        upper,
+        np.linspace(-2.0, 2.0, M),
+        kernel="exponential",
+        bandwidth=np.linspace(0.2, 0.5, M),
+        location=location,
+        scale=scale,
+    )
+    outputs = rng.normal(size=(n, table.n_centers))
+    sw = rng.uniform(0.5, 1.5, size=n)
+    _assert_table_is_numpys(monkeypatch, table, outputs, sw)
+
+
+@compiled
+def test_an_exponential_kernel_fit_with_the_compiled_loss_is_the_numpy_fit(
+    monkeypatch,
+):
+    # Intervals: on points the kernel's kinks make the fit's path turn on the
+    # last bit (the NumPy fit on X * (1 + 1e-15) stops after 34 iterations
+    # instead of 77), where over an interval the loss is smooth.
+    rng = np.random.default_rng(19)
+    n = 1200
+    X = rng.uniform(-1, 1, size=(n, 3))
+    y = X[:, 0] + 0.3 * np.exp(0.5 * X[:, 1]) * rng.laplace(size=n)
+    y = np.column_stack([y - 0.1, y + 0.1])
+    params = dict(kernel="exponential", location="linear", scale="linear")
+    names = ["location_coef_", "scale_coef_", "scale_intercept_"]
+    _assert_fit_is_numpys(monkeypatch, X, y, params, names)

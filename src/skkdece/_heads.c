@@ -1,8 +1,8 @@
 /*
  * skkdece._heads: the fused loss of the location-scale heads
  * (_location_scale.py) for the gaussian kernel, on the line and (the
- * location head alone) on a circle: point targets, and interval targets
- * under the cross-entropy.
+ * location head alone) on a circle, and for the exponential kernel on the
+ * line: point targets, and interval targets under the cross-entropy.
  *
  * Row i of a block has M logits l, a location mu and a log scale log_s (the
  * outputs of LocationScaleLogits, one row of `outputs`), a target and a
@@ -16,7 +16,9 @@
  *   d loss / d log_s   = w (1 + z slope)
  *
  * and for intervals the same terms at each quadrature node (interval_rows,
- * below).  This is what location_scale_loss computes with NumPy, in about
+ * below).  The exponential (Laplace) kernel has |z - c_m| / h_m in place
+ * of the square, log 2 in place of log(2 pi) / 2, and the slope
+ * sum_m r_m sign(c_m - z) / h_m.  This is what location_scale_loss computes with NumPy, in about
  * ten passes through an n-by-M array with two exponentials per value; here
  * the logits are read once and the gradient written once, the rest stays
  * in the caches.  Every logsumexp is shifted by its largest term, so a
@@ -40,18 +42,19 @@
  * processor can.
  *
  * point_loss(outputs, targets, centers, half_precision, log_h, mu_column,
- *            log_s_column, weight, loss, grad[, width[, period, images]])
+ *            log_s_column, weight, loss, grad[, width[, period, images[, laplace]]])
  * interval_loss(outputs, lo, hi, nodes, node_weights, row_ptr, centers,
  *               half_precision, log_h, mu_column, log_s_column, weight,
- *               loss, grad[, width[, period, images]])
+ *               loss, grad[, width[, period, images[, laplace]]])
  * panel_loss(outputs, lo, hi, h, rule_nodes, rule_weights, centers,
  *            half_precision, log_h, mu_column, log_s_column, weight, loss,
- *            grad[, width[, period, images]])
+ *            grad[, width[, period, images[, laplace]]])
  *   outputs float64 (n, K) with K >= M + heads; targets float64 (n,);
  *   lo, hi float64 (n,): the standardised interval ends, (a - mu) / s and
  *   (b - mu) / s; nodes, node_weights float64: the quadrature of [lo, hi],
  *   row i's at row_ptr[i]:row_ptr[i + 1] (int64, n + 1), weights summing
- *   to one; centers, half_precision (1 / (2 h_m^2)), log_h float64 (M,);
+ *   to one; centers, half_precision (1 / (2 h_m^2); for the exponential
+ *   kernel 1 / h_m), log_h float64 (M,);
  *   mu_column, log_s_column: the columns of mu and log_s in outputs, or -1
  *   for a head that is off (mu = 0, log_s = 0); weight float64 (n,);
  *   loss float64 (n,) written; grad float64 (n, K) written (columns of the
@@ -62,7 +65,9 @@
  *   wrapped gaussian's images each side (_heads_rows.h, circle_terms),
  *   where the targets are angles, the offsets t - c_m wrapped and the
  *   location head a rotation (log_s_column must be -1); 0 and 0, the
- *   default, for the line.
+ *   default, for the line; laplace: 1 for the exponential kernel (on the
+ *   line, its nodes given: interval_loss), 0 (the default) for the
+ *   gaussian.
  * Every array C-contiguous.  The GIL is released while rows are computed.
  *
  * Module constants: API_VERSION; WIDTHS, the widths this processor runs;
@@ -81,14 +86,14 @@ typedef struct {
     void (*point_rows)(const double *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
                        const double *, const double *, const double *,
                        const double *, Py_ssize_t, Py_ssize_t, const double *,
-                       double *, double *, void *, const Circle *);
+                       double *, double *, void *, const Circle *, int);
     void (*interval_rows)(const double *, Py_ssize_t, Py_ssize_t, Py_ssize_t,
                           const double *, const double *, const double *,
                           const double *, const int64_t *, const Rule *,
                           const double *, const double *, const double *,
                           Py_ssize_t, Py_ssize_t, const double *, double *,
                           double *, void *, double *, double *, double *,
-                          double *, const Circle *);
+                          double *, const Circle *, int);
     void (*each_value)(const double *, double *, Py_ssize_t, int);
 } Rows;
 
@@ -323,14 +328,29 @@ Py_ssize_t heads_place_nodes(double lo, double hi, const Rule *rule,
 
 /* The circle of a call's optional period and images (a period of zero:
  * the line, NULL); 0 with the error set if they are not a positive finite
- * period and 0 to 64 images, or zero and zero, or if a scale head comes
- * with a circle. */
+ * period and 0 to 64 images, or zero and zero, or if a scale head or the
+ * exponential kernel (laplace, 0 or 1) comes with a circle. */
 static int circle_of(const char *name, double period, int images,
-                     Py_ssize_t log_s_col, Circle *circle, const Circle **out)
+                     Py_ssize_t log_s_col, int laplace, Circle *circle,
+                     const Circle **out)
 {
     *out = NULL;
+    if (laplace != 0 && laplace != 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: laplace must be 0 (the gaussian) or 1 (the "
+                     "exponential kernel)",
+                     name);
+        return 0;
+    }
     if (period == 0.0 && images == 0) {
         return 1;
+    }
+    if (laplace) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: the exponential kernel is compiled on the line "
+                     "only (period and images must be 0)",
+                     name);
+        return 0;
     }
     if (!(period > 0.0 && period < INFINITY) || images < 0 || images > 64) {
         PyErr_Format(PyExc_ValueError,
@@ -401,7 +421,7 @@ static Py_ssize_t most_nodes(const char *name, const Intervals *a,
 static PyObject *run_intervals(const char *name, const Intervals *a,
                                const Rule *rule, Py_ssize_t mu_col,
                                Py_ssize_t log_s_col, Py_ssize_t width,
-                               const Circle *circle)
+                               const Circle *circle, int laplace)
 {
     PyObject *result = NULL;
     void *work = NULL, *work_block = NULL;
@@ -449,7 +469,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
         a->p2->view.buf, a->log_h->view.buf, mu_col, log_s_col,
         a->weight->view.buf, a->loss->view.buf,
         a->grad->held ? a->grad->view.buf : NULL, work, node_log,
-        node_log + most, row_nodes, row_w, circle);
+        node_log + most, row_nodes, row_w, circle, laplace);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -469,23 +489,23 @@ static PyObject *interval_loss(PyObject *self, PyObject *args)
     PyObject *o[12];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double period = 0.0;
-    int images = 0;
+    int images = 0, laplace = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[12];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO|ndi", &o[0], &o[1], &o[2],
+    if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO|ndii", &o[0], &o[1], &o[2],
                          &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
                          &log_s_col, &o[9], &o[10], &o[11], &width, &period,
-                         &images) &&
-        circle_of("interval_loss", period, images, log_s_col, &circle,
-                  &on) &&
+                         &images, &laplace) &&
+        circle_of("interval_loss", period, images, log_s_col, laplace,
+                  &circle, &on) &&
         get_args(o, b, "DddddqddddwG", names) == 0) {
         Intervals a = {&b[0], &b[1], &b[2], &b[3], &b[4],  &b[5],
                        &b[6], &b[7], &b[8], &b[9], &b[10], &b[11]};
         result = run_intervals("interval_loss", &a, NULL, mu_col, log_s_col,
-                               width, on);
+                               width, on, laplace);
     }
     for (int j = 0; j < 12; j++) {
         release(&b[j]);
@@ -501,20 +521,28 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
     PyObject *o[11];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double h, period = 0.0;
-    int images = 0;
+    int images = 0, laplace = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[11];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
-    if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO|ndi", &o[0], &o[1], &o[2], &h,
+    if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO|ndii", &o[0], &o[1], &o[2], &h,
                          &o[3], &o[4], &o[5], &o[6], &o[7], &mu_col,
                          &log_s_col, &o[8], &o[9], &o[10], &width, &period,
-                         &images) &&
-        circle_of("panel_loss", period, images, log_s_col, &circle,
+                         &images, &laplace) &&
+        circle_of("panel_loss", period, images, log_s_col, laplace, &circle,
                   &on) &&
         get_args(o, b, "DddDDddddwG", names) == 0) {
-        if (!(h > 0.0) || b[3].view.shape[0] != RULE_MAX + 1 ||
+        if (laplace) {
+            /* Its kinks at the centers split the panels: the caller places
+             * the nodes (interval_loss). */
+            PyErr_SetString(PyExc_ValueError,
+                            "panel_loss: the nodes it places are those of a "
+                            "kernel without kinks, the gaussian; give the "
+                            "exponential kernel's nodes to interval_loss");
+        }
+        else if (!(h > 0.0) || b[3].view.shape[0] != RULE_MAX + 1 ||
             b[3].view.shape[1] != RULE_MAX || b[4].view.shape[0] != RULE_MAX + 1 ||
             b[4].view.shape[1] != RULE_MAX) {
             PyErr_SetString(PyExc_ValueError,
@@ -528,7 +556,7 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
             Intervals a = {&b[0], &b[1], &b[2], &none, &none, &none,
                            &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]};
             result = run_intervals("panel_loss", &a, &rule, mu_col, log_s_col,
-                                   width, on);
+                                   width, on, 0);
         }
     }
     for (int j = 0; j < 11; j++) {
@@ -545,18 +573,18 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     PyObject *o[8];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double period = 0.0;
-    int images = 0;
+    int images = 0, laplace = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[8];
     memset(b, 0, sizeof b);
     PyObject *result = NULL;
     void *work = NULL, *work_block = NULL;
-    if (!PyArg_ParseTuple(args, "OOOOOnnOOO|ndi", &o[0], &o[1], &o[2], &o[3],
+    if (!PyArg_ParseTuple(args, "OOOOOnnOOO|ndii", &o[0], &o[1], &o[2], &o[3],
                           &o[4], &mu_col, &log_s_col, &o[5], &o[6], &o[7],
-                          &width, &period, &images) ||
-        !circle_of("point_loss", period, images, log_s_col, &circle,
-                  &on)) {
+                          &width, &period, &images, &laplace) ||
+        !circle_of("point_loss", period, images, log_s_col, laplace, &circle,
+                   &on)) {
         return NULL;
     }
     if (get_args(o, b, "DdddddwG", names)) {
@@ -582,7 +610,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     loops->point_rows(b[0].view.buf, n, K, M, b[1].view.buf, b[2].view.buf,
                b[3].view.buf, b[4].view.buf, mu_col, log_s_col,
                b[5].view.buf, b[6].view.buf,
-               has_grad ? b[7].view.buf : NULL, work, on);
+               has_grad ? b[7].view.buf : NULL, work, on, laplace);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;

@@ -61,7 +61,7 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         const double *targets, const double *centers, const double *p2,      \
         const double *log_h, Py_ssize_t mu_col, Py_ssize_t log_s_col,        \
         const double *weight, double *loss, double *grad, void *work,        \
-        const Circle *circle);                                               \
+        const Circle *circle, int laplace);                                  \
     HEADS_HIDDEN void interval_rows_##width(                                 \
         const double *outputs, Py_ssize_t n, Py_ssize_t K, Py_ssize_t M,     \
         const double *lo, const double *hi, const double *nodes,             \
@@ -70,7 +70,7 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         Py_ssize_t mu_col, Py_ssize_t log_s_col, const double *weight,       \
         double *loss, double *grad, void *work, double *node_shift,          \
         double *node_total, double *row_nodes, double *row_w,                \
-        const Circle *circle);                                               \
+        const Circle *circle, int laplace);                                  \
     HEADS_HIDDEN void each_value_##width(const double *x, double *out,       \
                                          Py_ssize_t n, int log_of);
 

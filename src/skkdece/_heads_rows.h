@@ -78,6 +78,8 @@ INLINE vec blend(mask m, vec a, vec b)
  * ------------------------------------------------------------------------ */
 
 #define SHIFTER 6755399441055744.0 /* 1.5 * 2^52 */
+#define HALF_LOG_2PI 0.91893853320467274178
+#define LOG_2 0.69314718055994530942
 #define LOG2E 1.4426950408889634
 #define LN2_HI 6.93147180369123816490e-01
 #define LN2_LO 1.90821492927058770002e-10
@@ -386,6 +388,53 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
     }
 }
 
+/* node_terms for the exponential (Laplace) kernel on the line,
+ * K_h(u) = exp(-|u| / h) / 2h, with q_m = 1 / h_m: the terms
+ * lg_m - |t - c_m| q_m - log h_m (log 2 comes with the normaliser) of
+ * `count` targets t[p], the logits of target p at lg + p lg_stride,
+ * exponentiated and shifted by each target's largest into kern + p V,
+ * their sums in total[p], their shifts in shift[p], and, if slope is not
+ * NULL, sum_m e_m sign(c_m - t) q_m in slope[p] (the kernel's slope is
+ * zero at its center, as NumPy's). */
+INLINE void laplace_terms(const vec *lg, Py_ssize_t lg_stride,
+                          Py_ssize_t V, const double *t, int count,
+                          const vec *c, const vec *q, const vec *lh,
+                          vec *kern, double *shift, double *total,
+                          double *slope)
+{
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = t[p] - c[v];
+            vec a = (lg[p * lg_stride + v] - vabs(u) * q[v]) - lh[v];
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+        }
+    }
+    vec acc[2] = {splat(0.0), splat(0.0)};
+    vec s_acc[2] = {splat(0.0), splat(0.0)};
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+    }
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = t[p] - c[v];
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e;
+            acc[p] += e;
+            vec sign = blend(u > 0.0, splat(-1.0),
+                             blend(u < 0.0, splat(1.0), splat(0.0)));
+            s_acc[p] += e * (sign * q[v]);
+        }
+    }
+    for (int p = 0; p < count; p++) {
+        total[p] = hsum(acc[p]);
+        if (slope != NULL) {
+            slope[p] = hsum(s_acc[p]);
+        }
+    }
+}
+
 /* The circle of a call with its kernels' precisions p2 = 1 / 2h^2 (M of
  * them): whether only each center's nearest image can matter. */
 INLINE Circle circle_for(const Circle *circle, const double *p2, Py_ssize_t M)
@@ -515,10 +564,12 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                       const double *log_h, Py_ssize_t mu_col,
                       Py_ssize_t log_s_col, const double *weight,
                       double *loss, double *grad, void *work_space,
-                      const Circle *circle)
+                      const Circle *circle, int laplace)
 {
     vec *work = work_space;
-    const double half_log_2pi = 0.91893853320467274178;
+    /* log sqrt(2 pi), or log 2 for the exponential kernel: the kernel's
+     * normaliser less log h. */
+    const double kernel_norm = laplace ? LOG_2 : HALF_LOG_2PI;
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + 2 * V;
     vec *kern = soft + 2 * V, *zs = kern + 2 * V, *ss = zs + BATCH / ROWS;
@@ -566,6 +617,10 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                 circle_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
                              a_shift, a_total_of, s_total_of, circle);
             }
+            else if (laplace) {
+                laplace_terms(lg, V, V, z, pair, c, q, lh, kern, a_shift,
+                              a_total_of, s_total_of);
+            }
             else {
                 for (int p = 0; p < pair; p++) {
                     top[p] = splat(-INFINITY);
@@ -603,11 +658,12 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                 double a_total = a_total_of[p], inv_a = 1.0 / a_total;
                 double inv_l = 1.0 / l_total[p];
                 double w = weight[i];
-                double slope = 2.0 * s_total_of[p] * inv_a;
+                /* q = 1 / 2h^2 for the gaussian, 1 / h for the other. */
+                double slope = (laplace ? 1.0 : 2.0) * s_total_of[p] * inv_a;
                 double g_mu = w * slope / s, g_log_s = w * (1.0 + z[p] * slope);
                 /* The loss less log(a_total / l_total), which comes below. */
                 double value = (log_s_col >= 0 ? l[log_s_col] : 0.0) -
-                               ((a_shift[p] - l_shift[p]) - half_log_2pi);
+                               ((a_shift[p] - l_shift[p]) - kernel_norm);
                 ratio[r / ROWS][r % ROWS] = a_total * inv_l;
                 int finite = row_loss(value, g_mu, g_log_s, mu_col >= 0,
                                       log_s_col >= 0, &loss[i]);
@@ -668,15 +724,20 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
  * two, side by side: their steps are independent), exponentiated and
  * shifted by each node's largest, into kern + p V; their sums in total[p],
  * their shifts in shift[p].  On a circle (circle not NULL) circle_terms'
- * terms, with `wrapped` (2 V vectors) for the wrapped offsets. */
+ * terms, with `wrapped` (2 V vectors) for the wrapped offsets; for the
+ * exponential kernel (laplace) laplace_terms'. */
 INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
                        const vec *c, const vec *q, const vec *lh, vec *kern,
                        double *shift, double *total, const Circle *circle,
-                       vec *wrapped)
+                       vec *wrapped, int laplace)
 {
     if (circle != NULL) {
         circle_terms(lg, 0, V, t, count, c, q, lh, kern, wrapped, shift, total,
                      NULL, circle);
+        return;
+    }
+    if (laplace) {
+        laplace_terms(lg, 0, V, t, count, c, q, lh, kern, shift, total, NULL);
         return;
     }
     vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
@@ -722,10 +783,10 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                          double *loss, double *grad, void *work_space,
                          double *node_shift, double *node_total,
                          double *row_nodes, double *row_w,
-                         const Circle *circle)
+                         const Circle *circle, int laplace)
 {
     vec *work = work_space;
-    const double half_log_2pi = 0.91893853320467274178;
+    const double kernel_norm = laplace ? LOG_2 : HALF_LOG_2PI;
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
     vec *kern = soft + V, *mean = kern + 2 * V, *wrapped = mean + V;
@@ -743,7 +804,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         load(lg, l, M, -INFINITY);
         double l_shift;
         double l_total = softmax_row(lg, V, soft, &l_shift);
-        double log_norm = (l_shift + log(l_total)) + half_log_2pi;
+        double log_norm = (l_shift + log(l_total)) + kernel_norm;
         /* Each node's shifted sum of terms, and the weighted mean of the
          * responsibilities; the logarithms after the loop. */
         const double *t = nodes, *tw = node_w;
@@ -765,7 +826,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             int count = j + 1 < n_row ? 2 : 1;
             double shift[2], total[2];
             node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total,
-                       circle, wrapped);
+                       circle, wrapped, laplace);
             for (int p = 0; p < count; p++) {
                 node_shift[j + p] = shift[p];
                 node_total[j + p] = total[p];
@@ -777,7 +838,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         }
         double ends[2] = {lo[i], hi[i]}, end_shift[2], end_total[2];
         node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total,
-                   circle, wrapped);
+                   circle, wrapped, laplace);
         double G = 0.0;
         /* G in ROWS partial sums (the last vector padded with nodes of
          * weight zero and sum one). */

@@ -616,19 +616,23 @@ class LocationScaleTable:
         # The compiled loss's per-center constants, where it applies (see
         # block_loss): the gaussian on the line, and on a circle while it
         # sums images (up to a third of the period; wider, log_kernel sums
-        # a Fourier series).  There it wraps each offset and adds the
-        # images that log_kernel sums: (period, images each side).
+        # a Fourier series), and the exponential kernel on the line.  On a
+        # circle it wraps each offset and adds the images that log_kernel
+        # sums.  _shape: (period, images each side, exponential kernel).
         self._fused = None
-        self._circle = (0.0, 0)
+        self._shape = (0.0, 0, 0)
+        h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
         if kernel == "gaussian" and (
             period is None
             or widest_bandwidth(bandwidth) <= _WRAPPED_GAUSSIAN_SWITCH * period
         ):
-            h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
             self._fused = (0.5 / np.square(h), np.log(h))
             if period is not None:
                 shifts = image_shifts(kernel, widest_bandwidth(bandwidth), period)
-                self._circle = (float(period), (shifts.shape[0] - 1) // 2)
+                self._shape = (float(period), (shifts.shape[0] - 1) // 2, 0)
+        elif kernel == "exponential" and period is None:
+            self._fused = (1.0 / h, np.log(h))
+            self._shape = (0.0, 0, 1)
 
     @property
     def n_atoms(self):
@@ -723,7 +727,7 @@ class LocationScaleTable:
                 loss,
                 grad,
                 _HEADS_WIDTH,
-                *self._circle,
+                *self._shape,
             )
             return loss
         # The standardised ends; where they coincide (a narrow interval far
@@ -756,7 +760,7 @@ class LocationScaleTable:
                     loss,
                     grad,
                     _HEADS_WIDTH,
-                    *self._circle,
+                    *self._shape,
                 )
                 return
             part_loss = np.empty(index.shape[0])
@@ -772,7 +776,7 @@ class LocationScaleTable:
                 part_loss,
                 part_grad,
                 _HEADS_WIDTH,
-                *self._circle,
+                *self._shape,
             )
             loss[index] = part_loss
             if grad is not None:
@@ -789,7 +793,9 @@ class LocationScaleTable:
         # _tables._quadrature, in chunks.
         intervals = np.flatnonzero(~point)
         lo, hi = lo[intervals], hi[intervals]
-        if self.n_quadrature is None:
+        # The exponential kernel's kinks split its panels at the centers:
+        # quadrature_nodes places its nodes.
+        if self.n_quadrature is None and self.kernel == "gaussian":
             h = finest_bandwidth(self.bandwidth)
             # The compiled loss refuses wider intervals, by this expression.
             with np.errstate(invalid="ignore"):
