@@ -328,6 +328,15 @@ _CIRCLE_MODELS = (
     {"period": 2 * np.pi, "location": "linear"},
 )
 _EXPONENTIAL_MODELS = tuple(dict(m, kernel="exponential") for m in _LINE_MODELS)
+_CIRCLE_KERNELS = {
+    "circle (location)": _CIRCLE_MODELS,
+    "circle, von Mises kernel": tuple(
+        dict(m, kernel="vonmises") for m in _CIRCLE_MODELS
+    ),
+    "circle, exponential kernel": tuple(
+        dict(m, kernel="exponential") for m in _CIRCLE_MODELS
+    ),
+}
 
 
 def _circle(n):
@@ -339,7 +348,8 @@ def _cost_cases(sizes, only=""):
     """``(name, rows, make, models)`` of the cost tables: the simulators at
     ``sizes`` training rows (seed 0), the waves of Walls, 800 and all
     3 328, ``make_circular_regression`` at ``sizes`` rows (the location head
-    alone) and the skewed simulator with the exponential kernel; ``make()``
+    alone; the gaussian, von Mises and exponential kernels) and the skewed
+    simulator with the exponential kernel; ``make()``
     gives ``(X, y, log_true)``, ``models`` the parameters without and with
     the heads.  ``only``: the cases whose name holds it.
     """
@@ -364,7 +374,9 @@ def _cost_cases(sizes, only=""):
         for n in (800, waves_X.shape[0])
     ]
     cases += [
-        ("circle (location)", n, lambda n=n: _circle(n), _CIRCLE_MODELS) for n in sizes
+        (name, n, lambda n=n: _circle(n), models)
+        for name, models in _CIRCLE_KERNELS.items()
+        for n in sizes
     ]
     cases += [
         (

@@ -778,8 +778,7 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
     "options",
     [
         dict(loss="interval_likelihood"),
-        dict(kernel="exponential", period=2 * np.pi, scale=False),
-        dict(kernel="vonmises", period=2 * np.pi, scale=False),
+        dict(kernel="epanechnikov", period=2 * np.pi, scale=False),
         # Wider than a third of the period the wrapped gaussian is a Fourier
         # series, not a sum of images.
         dict(kernel="gaussian", period=2 * np.pi, scale=False, bandwidth=2.2),
@@ -787,8 +786,8 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
 )
 def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
     # The compiled loss covers the gaussian (on a circle while it sums
-    # images), the exponential kernel on the line and the cross-entropy of
-    # intervals; anything else must not reach it.
+    # images), the exponential kernel, the von Mises kernel and the
+    # cross-entropy of intervals; anything else must not reach it.
     calls = []
     stub = types.SimpleNamespace(
         point_loss=lambda *a: calls.append("point"),
@@ -868,7 +867,9 @@ def _assert_fit_is_numpys(monkeypatch, X, y, params, names):
         )
 
 
-def _circle_reference(outputs, lower, upper, centers, bandwidth, weight, location):
+def _circle_reference(
+    outputs, lower, upper, centers, bandwidth, weight, location, kernel="gaussian"
+):
     M = centers.shape[0]
     n = outputs.shape[0]
     mu = outputs[:, M] if location else np.zeros(n)
@@ -880,7 +881,7 @@ def _circle_reference(outputs, lower, upper, centers, bandwidth, weight, locatio
             lower,
             upper,
             centers,
-            kernel="gaussian",
+            kernel=kernel,
             bandwidth=bandwidth,
             period=_P,
             weight=weight,
@@ -907,11 +908,30 @@ def _circle_rows(rng, n, M, h):
     return outputs, centers, bandwidth
 
 
+def _circle_kernel(kernel, bandwidth):
+    """The row loops' per-center constants and (period, images, code)."""
+    constants, shape = _location_scale._compiled_kernel(
+        kernel, bandwidth, _P, bandwidth.shape[0]
+    )
+    assert constants is not None and shape[0] == _P
+    return constants, shape
+
+
+# The kernels a circle compiles, with bandwidths that give the gaussian one
+# to three images each side (the exponential kernel sums its own in closed
+# form; the von Mises kernel is periodic itself).
+CIRCLE_KERNELS = [
+    (kernel, h)
+    for kernel in ("gaussian", "exponential", "vonmises")
+    for h in (0.05, 0.3, 1.2, 2.0)
+]
+
+
 @compiled
 @pytest.mark.parametrize("M", [1, 8, 13, 32])
-@pytest.mark.parametrize("h", [0.05, 0.3, 1.2, 2.0])  # 1 to 3 images each side
+@pytest.mark.parametrize("kernel, h", CIRCLE_KERNELS)
 @pytest.mark.parametrize("location", [True, False])
-def test_circle_point_loss_is_numpys(at_width, M, h, location):
+def test_circle_point_loss_is_numpys(at_width, M, kernel, h, location):
     rng = np.random.default_rng(M)
     n = 203
     outputs, centers, bandwidth = _circle_rows(rng, n, M, h)
@@ -921,31 +941,44 @@ def test_circle_point_loss_is_numpys(at_width, M, h, location):
     opposite = np.round(((target[::3] + 0.5 * _P) % _P) / (_P / M)).astype(int) % M
     outputs[np.arange(0, n, 3), opposite] += 40.0
     weight = rng.uniform(0.1, 2.0, size=n)
+    (q, log_h), shape = _circle_kernel(kernel, bandwidth)
+    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
     columns = (M if location else -1, -1)
-    circle = (_P, _images(bandwidth))
-    loss, grad = _point(
-        outputs, target, centers, bandwidth, weight, columns, circle=circle
+    heads.point_loss(
+        outputs, target, centers, q, log_h, *columns, weight, loss, grad, circle=shape
     )
     ref_loss, ref_grad = _circle_reference(
-        outputs, target, target, centers, bandwidth, weight, location
+        outputs, target, target, centers, bandwidth, weight, location, kernel
     )
     assert np.all(np.isfinite(loss))
-    # Wrapping an angle t - mu rounds it to an ulp of |t - mu|, which the
-    # loss, (t - mu - c)^2 / 2h^2 near a center, magnifies by up to P / 2h^2:
-    # the two losses may differ by that much (and do, by 4e-11 at h = 0.05).
+    # Wrapping an angle t - mu rounds it to an ulp of |t - mu| (the von Mises
+    # kernel's half angle the same), which the loss magnifies by up to
+    # P / 2h^2 near a center: the two losses may differ by that much (and
+    # do, by 4e-11 for the gaussian at h = 0.05); the von Mises kernel's
+    # sine of a difference loses a few ulp of kappa more.
     mu = outputs[:, M] if location else 0.0
     eps = np.finfo(float).eps
     rounding = 4.0 * eps * (np.abs(target - mu) + _P) * (0.5 * _P / h**2)
+    if kernel == "vonmises":
+        rounding += 16.0 * eps * np.max(q)
     np.testing.assert_array_less(
         np.abs(loss - ref_loss), 1e-12 * np.abs(ref_loss) + rounding
     )
-    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+    # The gradient's slope changes by up to 1 / h^2 per unit of angle.
+    slope_rounding = 4.0 * eps * (np.abs(target - mu) + _P) / h**2 * weight
+    np.testing.assert_array_less(
+        np.abs(grad - ref_grad),
+        1e-10 * np.abs(ref_grad) + 1e-12 + slope_rounding[:, None],
+    )
 
 
 @compiled
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "vonmises"])
 @pytest.mark.parametrize("h", [0.05, 0.6, np.linspace(0.1, 1.5, 12)])
 @pytest.mark.parametrize("placed", [False, True])
-def test_circle_interval_loss_is_numpys(at_width, h, placed):
+def test_circle_interval_loss_is_numpys(at_width, kernel, h, placed):
+    if placed and kernel == "exponential":
+        pytest.skip("the exponential kernel's kinks: its nodes are given")
     rng = np.random.default_rng(21)
     n, M = 61, 12
     outputs, centers, bandwidth = _circle_rows(rng, n, M, h)
@@ -954,25 +987,65 @@ def test_circle_interval_loss_is_numpys(at_width, h, placed):
     outputs[::4, 3] += 40.0  # mass far from some intervals
     weight = rng.uniform(0.1, 2.0, size=n)
     lo, hi = lower - outputs[:, M], upper - outputs[:, M]
-    kernels = (centers, 0.5 / bandwidth**2, np.log(bandwidth), M, -1)
+    constants, shape = _circle_kernel(kernel, bandwidth)
+    kernels = (centers, *constants, M, -1)
     loss, grad = np.empty(n), np.full_like(outputs, -7.0)
-    circle = (_P, _images(bandwidth))
     if placed:
         h_min = float(np.min(bandwidth))
         rules = _location_scale._panel_rules()
         heads.panel_loss(
-            outputs, lo, hi, h_min, *rules, *kernels, weight, loss, grad, circle=circle
+            outputs, lo, hi, h_min, *rules, *kernels, weight, loss, grad, circle=shape
         )
     else:
-        loss, grad = _by_nodes(
-            outputs, lo, hi, centers, bandwidth, weight, (M, -1), circle=circle
+        quad = quadrature_nodes(
+            lo, hi, centers, kernel=kernel, bandwidth=bandwidth, period=_P
+        )
+        nodes = (quad.nodes, quad.weights, quad.row_ptr.astype(np.int64))
+        heads.interval_loss(
+            outputs, lo, hi, *nodes, *kernels, weight, loss, grad, circle=shape
         )
     ref_loss, ref_grad = _circle_reference(
-        outputs, lower, upper, centers, bandwidth, weight, True
+        outputs, lower, upper, centers, bandwidth, weight, True, kernel
     )
     assert np.all(np.isfinite(loss))
     np.testing.assert_allclose(loss, ref_loss, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+@compiled
+def test_circle_kernels_have_their_closed_forms(at_width):
+    # One center, a row of zero logits, targets at offsets u: the loss is
+    # -log K(u) of scipy's von Mises density and of the wrapped exponential
+    # kernel summed image by image.
+    from scipy.stats import vonmises
+
+    h = 0.7
+    centers, bandwidth = np.array([0.5]), np.array([h])
+    u = np.array([0.0, 0.3, -1.1, 0.5 * _P, 3.0])
+    outputs = np.zeros((u.shape[0], 2))
+    expected = {
+        "vonmises": vonmises.logpdf(u, (1.0 / h) ** 2),
+        "exponential": np.log(
+            sum(np.exp(-np.abs(u + k * _P) / h) for k in range(-60, 61)) / (2 * h)
+        ),
+    }
+    for kernel, log_k in expected.items():
+        (q, log_h), shape = _circle_kernel(kernel, bandwidth)
+        loss = np.empty(u.shape[0])
+        heads.point_loss(
+            outputs,
+            centers[0] + u,
+            centers,
+            q,
+            log_h,
+            1,
+            -1,
+            np.ones(u.shape[0]),
+            loss,
+            None,
+            circle=shape,
+        )
+        np.testing.assert_allclose(-loss, log_k, rtol=1e-13, atol=1e-14)
 
 
 @compiled
@@ -1022,10 +1095,11 @@ def test_a_circle_has_no_scale_head_in_the_compiled_loss():
 
 
 @compiled
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "vonmises"])
 @pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
 @pytest.mark.parametrize("options", [{}, dict(n_quadrature=5)])
 def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
-    at_width, monkeypatch, targets, options
+    at_width, monkeypatch, kernel, targets, options
 ):
     rng = np.random.default_rng(16)
     n, M = 300, 16
@@ -1036,13 +1110,14 @@ def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
         lower,
         upper,
         np.linspace(-np.pi, np.pi, M, endpoint=False),
-        kernel="gaussian",
+        kernel=kernel,
         bandwidth=0.3,
         period=_P,
         location=True,
         scale=False,
         **options,
     )
+    assert table._fused is not None
     outputs = rng.normal(size=(n, M + 1))
     outputs[:, M] *= 4.0  # rotations beyond a turn
     sw = rng.uniform(0.5, 1.5, size=n)
@@ -1050,12 +1125,13 @@ def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
 
 
 @compiled
-def test_a_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch):
+@pytest.mark.parametrize("kernel", ["gaussian", "vonmises"])
+def test_a_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, kernel):
     rng = np.random.default_rng(18)
     n = 1200
     X = rng.uniform(-1, 1, size=(n, 2))
     y = np.mod(2.0 * X[:, 0] + 0.3 * rng.normal(size=n), _P)
-    params = dict(location="linear", period=_P)
+    params = dict(location="linear", period=_P, kernel=kernel)
     _assert_fit_is_numpys(monkeypatch, X, y, params, ["location_coef_"])
 
 
@@ -1134,11 +1210,11 @@ def test_exponential_kernel_interval_loss_is_numpys(at_width, M):
     "call, message",
     [
         ("panel", "kernel without kinks"),
-        ("circle", "on the line only"),
-        ("flag", "laplace must be 0"),
+        ("line", "von Mises kernel needs a circle"),
+        ("code", "kernel must be 0"),
     ],
 )
-def test_the_exponential_kernel_is_refused_where_it_is_not_compiled(call, message):
+def test_kernels_are_refused_where_they_are_not_compiled(call, message):
     n, M = 5, 4
     outputs = np.zeros((n, M + 1))
     kernels = (np.arange(M) * 1.0, np.ones(M), np.zeros(M), M, -1)
@@ -1150,10 +1226,10 @@ def test_the_exponential_kernel_is_refused_where_it_is_not_compiled(call, messag
             heads.panel_loss(
                 outputs, lo, lo + 0.1, 0.5, *rules, *kernels, *out, 0.0, 0, 1
             )
-        elif call == "circle":
-            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 1, 1)
-        else:
+        elif call == "line":
             heads.point_loss(outputs, np.zeros(n), *kernels, *out, 0.0, 0, 2)
+        else:
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 1, 3)
 
 
 @compiled

@@ -42,13 +42,13 @@
  * processor can.
  *
  * point_loss(outputs, targets, centers, half_precision, log_h, mu_column,
- *            log_s_column, weight, loss, grad[, width[, period, images[, laplace]]])
+ *            log_s_column, weight, loss, grad[, width[, period, images[, kernel]]])
  * interval_loss(outputs, lo, hi, nodes, node_weights, row_ptr, centers,
  *               half_precision, log_h, mu_column, log_s_column, weight,
- *               loss, grad[, width[, period, images[, laplace]]])
+ *               loss, grad[, width[, period, images[, kernel]]])
  * panel_loss(outputs, lo, hi, h, rule_nodes, rule_weights, centers,
  *            half_precision, log_h, mu_column, log_s_column, weight, loss,
- *            grad[, width[, period, images[, laplace]]])
+ *            grad[, width[, period, images[, kernel]]])
  *   outputs float64 (n, K) with K >= M + heads; targets float64 (n,);
  *   lo, hi float64 (n,): the standardised interval ends, (a - mu) / s and
  *   (b - mu) / s; nodes, node_weights float64: the quadrature of [lo, hi],
@@ -65,7 +65,7 @@
  *   wrapped gaussian's images each side (_heads_rows.h, circle_terms),
  *   where the targets are angles, the offsets t - c_m wrapped and the
  *   location head a rotation (log_s_column must be -1); 0 and 0, the
- *   default, for the line; laplace: 1 for the exponential kernel (on the
+ *   default, for the line; kernel: 1 for the exponential kernel (on the
  *   line, its nodes given: interval_loss), 0 (the default) for the
  *   gaussian.
  * Every array C-contiguous.  The GIL is released while rows are computed.
@@ -328,29 +328,30 @@ Py_ssize_t heads_place_nodes(double lo, double hi, const Rule *rule,
 
 /* The circle of a call's optional period and images (a period of zero:
  * the line, NULL); 0 with the error set if they are not a positive finite
- * period and 0 to 64 images, or zero and zero, or if a scale head or the
- * exponential kernel (laplace, 0 or 1) comes with a circle. */
+ * period and 0 to 64 images, or zero and zero, if a scale head comes with a
+ * circle, or if the kernel is not one of the KERNEL_ codes (the von Mises
+ * kernel on a circle only). */
 static int circle_of(const char *name, double period, int images,
-                     Py_ssize_t log_s_col, int laplace, Circle *circle,
+                     Py_ssize_t log_s_col, int kernel, Circle *circle,
                      const Circle **out)
 {
     *out = NULL;
-    if (laplace != 0 && laplace != 1) {
+    if (kernel < KERNEL_GAUSSIAN || kernel > KERNEL_VONMISES) {
         PyErr_Format(PyExc_ValueError,
-                     "%s: laplace must be 0 (the gaussian) or 1 (the "
-                     "exponential kernel)",
+                     "%s: kernel must be 0 (the gaussian), 1 (the exponential "
+                     "kernel) or 2 (the von Mises kernel)",
                      name);
         return 0;
     }
     if (period == 0.0 && images == 0) {
+        if (kernel == KERNEL_VONMISES) {
+            PyErr_Format(PyExc_ValueError,
+                         "%s: the von Mises kernel needs a circle (a "
+                         "positive period)",
+                         name);
+            return 0;
+        }
         return 1;
-    }
-    if (laplace) {
-        PyErr_Format(PyExc_ValueError,
-                     "%s: the exponential kernel is compiled on the line "
-                     "only (period and images must be 0)",
-                     name);
-        return 0;
     }
     if (!(period > 0.0 && period < INFINITY) || images < 0 || images > 64) {
         PyErr_Format(PyExc_ValueError,
@@ -421,7 +422,7 @@ static Py_ssize_t most_nodes(const char *name, const Intervals *a,
 static PyObject *run_intervals(const char *name, const Intervals *a,
                                const Rule *rule, Py_ssize_t mu_col,
                                Py_ssize_t log_s_col, Py_ssize_t width,
-                               const Circle *circle, int laplace)
+                               const Circle *circle, int kernel)
 {
     PyObject *result = NULL;
     void *work = NULL, *work_block = NULL;
@@ -469,7 +470,7 @@ static PyObject *run_intervals(const char *name, const Intervals *a,
         a->p2->view.buf, a->log_h->view.buf, mu_col, log_s_col,
         a->weight->view.buf, a->loss->view.buf,
         a->grad->held ? a->grad->view.buf : NULL, work, node_log,
-        node_log + most, row_nodes, row_w, circle, laplace);
+        node_log + most, row_nodes, row_w, circle, kernel);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;
@@ -489,7 +490,7 @@ static PyObject *interval_loss(PyObject *self, PyObject *args)
     PyObject *o[12];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double period = 0.0;
-    int images = 0, laplace = 0;
+    int images = 0, kernel = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[12];
@@ -498,14 +499,14 @@ static PyObject *interval_loss(PyObject *self, PyObject *args)
     if (PyArg_ParseTuple(args, "OOOOOOOOOnnOOO|ndii", &o[0], &o[1], &o[2],
                          &o[3], &o[4], &o[5], &o[6], &o[7], &o[8], &mu_col,
                          &log_s_col, &o[9], &o[10], &o[11], &width, &period,
-                         &images, &laplace) &&
-        circle_of("interval_loss", period, images, log_s_col, laplace,
+                         &images, &kernel) &&
+        circle_of("interval_loss", period, images, log_s_col, kernel,
                   &circle, &on) &&
         get_args(o, b, "DddddqddddwG", names) == 0) {
         Intervals a = {&b[0], &b[1], &b[2], &b[3], &b[4],  &b[5],
                        &b[6], &b[7], &b[8], &b[9], &b[10], &b[11]};
         result = run_intervals("interval_loss", &a, NULL, mu_col, log_s_col,
-                               width, on, laplace);
+                               width, on, kernel);
     }
     for (int j = 0; j < 12; j++) {
         release(&b[j]);
@@ -521,7 +522,7 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
     PyObject *o[11];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double h, period = 0.0;
-    int images = 0, laplace = 0;
+    int images = 0, kernel = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[11];
@@ -530,11 +531,11 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
     if (PyArg_ParseTuple(args, "OOOdOOOOOnnOOO|ndii", &o[0], &o[1], &o[2], &h,
                          &o[3], &o[4], &o[5], &o[6], &o[7], &mu_col,
                          &log_s_col, &o[8], &o[9], &o[10], &width, &period,
-                         &images, &laplace) &&
-        circle_of("panel_loss", period, images, log_s_col, laplace, &circle,
+                         &images, &kernel) &&
+        circle_of("panel_loss", period, images, log_s_col, kernel, &circle,
                   &on) &&
         get_args(o, b, "DddDDddddwG", names) == 0) {
-        if (laplace) {
+        if (kernel == KERNEL_EXPONENTIAL) {
             /* Its kinks at the centers split the panels: the caller places
              * the nodes (interval_loss). */
             PyErr_SetString(PyExc_ValueError,
@@ -556,7 +557,7 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
             Intervals a = {&b[0], &b[1], &b[2], &none, &none, &none,
                            &b[5], &b[6], &b[7], &b[8], &b[9], &b[10]};
             result = run_intervals("panel_loss", &a, &rule, mu_col, log_s_col,
-                                   width, on, 0);
+                                   width, on, kernel);
         }
     }
     for (int j = 0; j < 11; j++) {
@@ -573,7 +574,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     PyObject *o[8];
     Py_ssize_t mu_col, log_s_col, width = 0;
     double period = 0.0;
-    int images = 0, laplace = 0;
+    int images = 0, kernel = 0;
     Circle circle;
     const Circle *on = NULL;
     Buffer b[8];
@@ -582,8 +583,8 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     void *work = NULL, *work_block = NULL;
     if (!PyArg_ParseTuple(args, "OOOOOnnOOO|ndii", &o[0], &o[1], &o[2], &o[3],
                           &o[4], &mu_col, &log_s_col, &o[5], &o[6], &o[7],
-                          &width, &period, &images, &laplace) ||
-        !circle_of("point_loss", period, images, log_s_col, laplace, &circle,
+                          &width, &period, &images, &kernel) ||
+        !circle_of("point_loss", period, images, log_s_col, kernel, &circle,
                    &on)) {
         return NULL;
     }
@@ -610,7 +611,7 @@ static PyObject *point_loss(PyObject *self, PyObject *args)
     loops->point_rows(b[0].view.buf, n, K, M, b[1].view.buf, b[2].view.buf,
                b[3].view.buf, b[4].view.buf, mu_col, log_s_col,
                b[5].view.buf, b[6].view.buf,
-               has_grad ? b[7].view.buf : NULL, work, on, laplace);
+               has_grad ? b[7].view.buf : NULL, work, on, kernel);
     Py_END_ALLOW_THREADS
     Py_INCREF(Py_None);
     result = Py_None;

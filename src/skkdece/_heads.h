@@ -42,6 +42,13 @@ typedef struct {
     int nearest_only; /* set by the row loops from the bandwidths */
 } Circle;
 
+/* The kernels of the compiled loss (the row loops' `kernel`): the gaussian
+ * (on the line and a circle), the exponential (on the line and a circle)
+ * and the von Mises kernel (a circle's own). */
+#define KERNEL_GAUSSIAN 0
+#define KERNEL_EXPONENTIAL 1
+#define KERNEL_VONMISES 2
+
 #define RULE_SLACK 1e-9
 /* The widest interval, in bandwidths (the Python side's _MAX_STRETCH). */
 #define RULE_MAX_STRETCH 2048.0
@@ -61,7 +68,7 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         const double *targets, const double *centers, const double *p2,      \
         const double *log_h, Py_ssize_t mu_col, Py_ssize_t log_s_col,        \
         const double *weight, double *loss, double *grad, void *work,        \
-        const Circle *circle, int laplace);                                  \
+        const Circle *circle, int kernel);                                   \
     HEADS_HIDDEN void interval_rows_##width(                                 \
         const double *outputs, Py_ssize_t n, Py_ssize_t K, Py_ssize_t M,     \
         const double *lo, const double *hi, const double *nodes,             \
@@ -70,7 +77,7 @@ HEADS_HIDDEN Py_ssize_t heads_place_nodes(double lo, double hi,
         Py_ssize_t mu_col, Py_ssize_t log_s_col, const double *weight,       \
         double *loss, double *grad, void *work, double *node_shift,          \
         double *node_total, double *row_nodes, double *row_w,                \
-        const Circle *circle, int laplace);                                  \
+        const Circle *circle, int kernel);                                   \
     HEADS_HIDDEN void each_value_##width(const double *x, double *out,       \
                                          Py_ssize_t n, int log_of);
 

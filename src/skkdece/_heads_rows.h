@@ -79,7 +79,15 @@ INLINE vec blend(mask m, vec a, vec b)
 
 #define SHIFTER 6755399441055744.0 /* 1.5 * 2^52 */
 #define HALF_LOG_2PI 0.91893853320467274178
+#define PI 3.14159265358979323846
 #define LOG_2 0.69314718055994530942
+/* The part of the log kernel's normaliser that log_h leaves out: log
+ * sqrt(2 pi) for the gaussian, log 2 for the exponential kernel, none for
+ * the von Mises kernel (log_h holds log(P i0e(kappa))). */
+#define KERNEL_NORM(kernel)                                                  \
+    ((kernel) == KERNEL_GAUSSIAN      ? HALF_LOG_2PI                         \
+     : (kernel) == KERNEL_EXPONENTIAL ? LOG_2                                \
+                                      : 0.0)
 #define LOG2E 1.4426950408889634
 #define LN2_HI 6.93147180369123816490e-01
 #define LN2_LO 1.90821492927058770002e-10
@@ -283,6 +291,12 @@ INLINE vec vabs(vec v)
     return (vec)((bits)v & 0x7fffffffffffffffull);
 }
 
+/* The number of vectors that hold M values. */
+static Py_ssize_t n_vectors(Py_ssize_t M)
+{
+    return (M + ROWS - 1) / ROWS;
+}
+
 /* ------------------------------------------------------------------------
  * On a circle of period P the kernel is the wrapped gaussian,
  * sum_k N(u + k P), with the offset u = t - c_m wrapped into [-P/2, P/2]:
@@ -294,7 +308,9 @@ INLINE vec vabs(vec v)
  * row's largest term, and where every kernel is narrower than
  * P / sqrt(2 IMAGE_CUT) only that nearest one (the others lie more than
  * P^2 / 2h^2 > IMAGE_CUT nats below the center's main term).  An image
- * left out weighs less than e^-45 of the row's sum.
+ * left out weighs less than e^-45 of the row's sum.  The wrapped
+ * exponential kernel is its main term and nearest image over
+ * 1 - exp(-P / h), in closed form; the von Mises kernel is periodic itself.
  * ------------------------------------------------------------------------ */
 
 #define IMAGE_CUT 45.0
@@ -310,18 +326,69 @@ INLINE vec wrap(vec u, const Circle *circle)
     return u - k * circle->period;
 }
 
+/* The terms in kern + p V of `count` targets (one or two) exponentiated
+ * less each target's largest, shift[p] = hmax(top[p]), and summed into
+ * acc[p]. */
+INLINE void exponentiate_terms(vec *kern, Py_ssize_t V, int count,
+                               const vec *top, double *shift, vec *acc)
+{
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+        acc[p] = splat(0.0);
+    }
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e;
+            acc[p] += e;
+        }
+    }
+}
+
+/* The log kernel's offset term of the gaussian, u^2 q (q = 1 / 2h^2), or
+ * of the exponential kernel, |u| q (q = 1 / h). */
+INLINE vec offset_term(vec u, vec q, int kernel)
+{
+    return kernel == KERNEL_EXPONENTIAL ? vabs(u) * q : u * u * q;
+}
+
+/* The slope weight of an offset u: u q for the gaussian (the slope is
+ * -2 u q), sign(u) q for the exponential kernel (the slope is -sign(u) q,
+ * zero at the kink). */
+INLINE vec slope_weight(vec u, vec q, int kernel)
+{
+    if (kernel != KERNEL_EXPONENTIAL) {
+        return u * q;
+    }
+    vec sign = blend(u > 0.0, splat(1.0), blend(u < 0.0, splat(-1.0), splat(0.0)));
+    return sign * q;
+}
+
+/* How far the nearest image's term (P - |u| away) lies below the main
+ * term's: (P - |u|)^2 q - u^2 q, or (P - |u|) q - |u| q. */
+INLINE vec image_gap(vec u, vec q, double P, int kernel)
+{
+    if (kernel == KERNEL_EXPONENTIAL) {
+        return q * (P - 2.0 * vabs(u));
+    }
+    return q * (P * (P - 2.0 * vabs(u)));
+}
+
 /* node_terms on a circle, for `count` targets t[p] (one or two), the
- * logits of target p at lg + p lg_stride: the terms exponentiated and
- * shifted by each target's largest (each center's images included) into
- * kern + p V (the wrapped offsets into wrapped + p V), their sums in
- * total[p], their shifts in shift[p], and, if
- * slope is not NULL, sum_m e_m (c_m - t) / (2 h_m^2) over the terms and
- * images (the offsets unwrapped) in slope[p]. */
+ * logits of target p at lg + p lg_stride, with the gaussian or the
+ * exponential kernel: the terms exponentiated and shifted by each target's
+ * largest (each center's images included) into kern + p V (the wrapped
+ * offsets into wrapped + p V), their sums in total[p], their shifts in
+ * shift[p], and, if slope is not NULL, minus the sum of e times
+ * slope_weight over the terms and images in slope[p].  The exponential
+ * kernel's images sum in closed form: the main term and the nearest image,
+ * over 1 - exp(-P / h) (in log_h). */
 INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
                          Py_ssize_t V, const double *t, int count,
                          const vec *c, const vec *q, const vec *lh,
                          vec *kern, vec *wrapped, double *shift,
-                         double *total, double *slope, const Circle *circle)
+                         double *total, double *slope, const Circle *circle,
+                         int kernel)
 {
     const double P = circle->period;
     vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
@@ -329,25 +396,19 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
     for (Py_ssize_t v = 0; v < V; v++) {
         for (int p = 0; p < count; p++) {
             vec u = wrap(t[p] - c[v], circle);
-            vec a = (lg[p * lg_stride + v] - u * u * q[v]) - lh[v];
+            vec a = (lg[p * lg_stride + v] - offset_term(u, q[v], kernel)) - lh[v];
             wrapped[p * V + v] = u;
             kern[p * V + v] = a;
             top[p] = vmax(a, top[p]);
-            near[p] = vmax(a - q[v] * (P * (P - 2.0 * vabs(u))), near[p]);
+            near[p] = vmax(a - image_gap(u, q[v], P, kernel), near[p]);
         }
     }
-    vec acc[2] = {splat(0.0), splat(0.0)};
-    vec s_acc[2] = {splat(0.0), splat(0.0)};
-    for (int p = 0; p < count; p++) {
-        shift[p] = hmax(top[p]);
-    }
+    vec acc[2], s_acc[2] = {splat(0.0), splat(0.0)};
+    exponentiate_terms(kern, V, count, top, shift, acc);
     for (Py_ssize_t v = 0; v < V; v++) {
         for (int p = 0; p < count; p++) {
             vec u = wrapped[p * V + v];
-            vec e = expv(kern[p * V + v] - shift[p]);
-            kern[p * V + v] = e;
-            acc[p] += e;
-            s_acc[p] += e * (u * q[v]);
+            s_acc[p] += kern[p * V + v] * slope_weight(u, q[v], kernel);
         }
     }
     for (int p = 0; p < count; p++) {
@@ -356,24 +417,26 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
             const vec *l = lg + p * lg_stride;
             for (Py_ssize_t v = 0; v < V; v++) {
                 vec u = wrapped[p * V + v];
-                vec a = (l[v] - u * u * q[v]) - lh[v];
-                if (!(hmax(a - q[v] * (P * (P - 2.0 * vabs(u)))) > cut)) {
+                vec a = (l[v] - offset_term(u, q[v], kernel)) - lh[v];
+                if (!(hmax(a - image_gap(u, q[v], P, kernel)) > cut)) {
                     continue;
                 }
                 vec img = splat(0.0), s_img = splat(0.0);
                 if (circle->nearest_only) {
                     vec un = blend(u < 0.0, u + P, u - P);
-                    img = expv(((l[v] - un * un * q[v]) - lh[v]) - shift[p]);
-                    s_img = img * (un * q[v]);
+                    vec an = (l[v] - offset_term(un, q[v], kernel)) - lh[v];
+                    img = expv(an - shift[p]);
+                    s_img = img * slope_weight(un, q[v], kernel);
                 }
                 else {
                     for (int k = 1; k <= circle->images; k++) {
                         vec up = u + (double)k * P, um = u - (double)k * P;
-                        vec ap = (l[v] - up * up * q[v]) - lh[v];
-                        vec am = (l[v] - um * um * q[v]) - lh[v];
+                        vec ap = (l[v] - offset_term(up, q[v], kernel)) - lh[v];
+                        vec am = (l[v] - offset_term(um, q[v], kernel)) - lh[v];
                         vec ep = expv(ap - shift[p]), em = expv(am - shift[p]);
                         img += ep + em;
-                        s_img += ep * (up * q[v]) + em * (um * q[v]);
+                        s_img += ep * slope_weight(up, q[v], kernel) +
+                                 em * slope_weight(um, q[v], kernel);
                     }
                 }
                 kern[p * V + v] += img;
@@ -384,6 +447,69 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
         total[p] = hsum(acc[p]);
         if (slope != NULL) {
             slope[p] = -hsum(s_acc[p]);
+        }
+    }
+}
+
+/* The von Mises kernel's half angles of the centers, pi c_m / P, as their
+ * cosines cb and sines sb (V vectors each, the last padded with angle 0). */
+INLINE void vonmises_centers(const double *centers, Py_ssize_t M,
+                             const Circle *circle, vec *cb, vec *sb)
+{
+    Py_ssize_t V = n_vectors(M);
+    for (Py_ssize_t v = 0; v < V; v++) {
+        cb[v] = splat(1.0);
+        sb[v] = splat(0.0);
+    }
+    double half = PI * circle->inv_period;
+    for (Py_ssize_t m = 0; m < M; m++) {
+        cb[m / ROWS][m % ROWS] = cos(half * centers[m]);
+        sb[m / ROWS][m % ROWS] = sin(half * centers[m]);
+    }
+}
+
+/* node_terms for the von Mises kernel, a circle's own (no images):
+ * log K = -2 kappa sin^2(pi u / P) - log(P i0e(kappa)), with q_m = kappa_m
+ * and lh_m = log(P i0e(kappa_m)).  sin(pi (t - c) / P) comes from the
+ * target's half angle and the centers' (cb, sb) by the difference formula,
+ * so that a tiny offset keeps its digits; if slope is not NULL, the sum of
+ * e_m d/dt log K_m = -(4 pi / P) kappa_m sin cos (half angles) in
+ * slope[p]. */
+INLINE void vonmises_terms(const vec *lg, Py_ssize_t lg_stride,
+                           Py_ssize_t V, const double *t, int count,
+                           const vec *cb, const vec *sb, const vec *q,
+                           const vec *lh, vec *kern, double *shift,
+                           double *total, double *slope,
+                           const Circle *circle)
+{
+    double sa[2], ca[2];
+    double half = PI * circle->inv_period;
+    for (int p = 0; p < count; p++) {
+        sa[p] = sin(half * t[p]);
+        ca[p] = cos(half * t[p]);
+    }
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec sn = sa[p] * cb[v] - ca[p] * sb[v];
+            vec a = (lg[p * lg_stride + v] - 2.0 * q[v] * (sn * sn)) - lh[v];
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+        }
+    }
+    vec acc[2], s_acc[2] = {splat(0.0), splat(0.0)};
+    exponentiate_terms(kern, V, count, top, shift, acc);
+    for (Py_ssize_t v = 0; slope != NULL && v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec sn = sa[p] * cb[v] - ca[p] * sb[v];
+            vec cs = ca[p] * cb[v] + sa[p] * sb[v];
+            s_acc[p] += kern[p * V + v] * (q[v] * (sn * cs));
+        }
+    }
+    for (int p = 0; p < count; p++) {
+        total[p] = hsum(acc[p]);
+        if (slope != NULL) {
+            slope[p] = -4.0 * half * hsum(s_acc[p]);
         }
     }
 }
@@ -406,37 +532,32 @@ INLINE void laplace_terms(const vec *lg, Py_ssize_t lg_stride,
     for (Py_ssize_t v = 0; v < V; v++) {
         for (int p = 0; p < count; p++) {
             vec u = t[p] - c[v];
-            vec a = (lg[p * lg_stride + v] - vabs(u) * q[v]) - lh[v];
+            vec a = (lg[p * lg_stride + v] -
+                     offset_term(u, q[v], KERNEL_EXPONENTIAL)) - lh[v];
             kern[p * V + v] = a;
             top[p] = vmax(a, top[p]);
         }
     }
-    vec acc[2] = {splat(0.0), splat(0.0)};
-    vec s_acc[2] = {splat(0.0), splat(0.0)};
-    for (int p = 0; p < count; p++) {
-        shift[p] = hmax(top[p]);
-    }
-    for (Py_ssize_t v = 0; v < V; v++) {
+    vec acc[2], s_acc[2] = {splat(0.0), splat(0.0)};
+    exponentiate_terms(kern, V, count, top, shift, acc);
+    for (Py_ssize_t v = 0; slope != NULL && v < V; v++) {
         for (int p = 0; p < count; p++) {
             vec u = t[p] - c[v];
-            vec e = expv(kern[p * V + v] - shift[p]);
-            kern[p * V + v] = e;
-            acc[p] += e;
-            vec sign = blend(u > 0.0, splat(-1.0),
-                             blend(u < 0.0, splat(1.0), splat(0.0)));
-            s_acc[p] += e * (sign * q[v]);
+            vec w = slope_weight(u, q[v], KERNEL_EXPONENTIAL);
+            s_acc[p] += kern[p * V + v] * w;
         }
     }
     for (int p = 0; p < count; p++) {
         total[p] = hsum(acc[p]);
         if (slope != NULL) {
-            slope[p] = hsum(s_acc[p]);
+            slope[p] = -hsum(s_acc[p]);
         }
     }
 }
 
-/* The circle of a call with its kernels' precisions p2 = 1 / 2h^2 (M of
- * them): whether only each center's nearest image can matter. */
+/* The circle of a call with its gaussian kernels' precisions
+ * p2 = 1 / 2h^2 (M of them): whether only each center's nearest image can
+ * matter. */
 INLINE Circle circle_for(const Circle *circle, const double *p2, Py_ssize_t M)
 {
     Circle out = *circle;
@@ -449,10 +570,16 @@ INLINE Circle circle_for(const Circle *circle, const double *p2, Py_ssize_t M)
     return out;
 }
 
-/* The number of vectors that hold M values. */
-static Py_ssize_t n_vectors(Py_ssize_t M)
+/* circle_for for a call's kernel: the exponential kernel's images beyond
+ * the nearest are in its normaliser (circle_terms). */
+INLINE Circle circle_of_kernel(const Circle *circle, const double *p2,
+                               Py_ssize_t M, int kernel)
 {
-    return (M + ROWS - 1) / ROWS;
+    Circle out = circle_for(circle, p2, M);
+    if (kernel == KERNEL_EXPONENTIAL) {
+        out.nearest_only = circle->images > 0;
+    }
+    return out;
 }
 
 /* Work space of point_rows, in bytes (the caller aligns it to
@@ -564,12 +691,10 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                       const double *log_h, Py_ssize_t mu_col,
                       Py_ssize_t log_s_col, const double *weight,
                       double *loss, double *grad, void *work_space,
-                      const Circle *circle, int laplace)
+                      const Circle *circle, int kernel)
 {
     vec *work = work_space;
-    /* log sqrt(2 pi), or log 2 for the exponential kernel: the kernel's
-     * normaliser less log h. */
-    const double kernel_norm = laplace ? LOG_2 : HALF_LOG_2PI;
+    const double kernel_norm = KERNEL_NORM(kernel);
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + 2 * V;
     vec *kern = soft + 2 * V, *zs = kern + 2 * V, *ss = zs + BATCH / ROWS;
@@ -579,8 +704,11 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
     load(lh, log_h, M, 0.0);
     Circle here;
     if (circle != NULL) {
-        here = circle_for(circle, p2, M);
+        here = circle_of_kernel(circle, p2, M, kernel);
         circle = &here;
+        if (kernel == KERNEL_VONMISES) {
+            vonmises_centers(centers, M, circle, wrapped, wrapped + V);
+        }
     }
     for (Py_ssize_t b0 = 0; b0 < n; b0 += BATCH) {
         Py_ssize_t rows = n - b0 < BATCH ? n - b0 : BATCH;
@@ -613,11 +741,15 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             /* The log kernels plus logits, shifted by their largest: their
              * sums and slope sums into a_total and s_total. */
             double a_total_of[2], s_total_of[2];
-            if (circle != NULL) {
-                circle_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
-                             a_shift, a_total_of, s_total_of, circle);
+            if (kernel == KERNEL_VONMISES) {
+                vonmises_terms(lg, V, V, z, pair, wrapped, wrapped + V, q, lh,
+                               kern, a_shift, a_total_of, s_total_of, circle);
             }
-            else if (laplace) {
+            else if (circle != NULL) {
+                circle_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
+                             a_shift, a_total_of, s_total_of, circle, kernel);
+            }
+            else if (kernel == KERNEL_EXPONENTIAL) {
                 laplace_terms(lg, V, V, z, pair, c, q, lh, kern, a_shift,
                               a_total_of, s_total_of);
             }
@@ -658,8 +790,9 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                 double a_total = a_total_of[p], inv_a = 1.0 / a_total;
                 double inv_l = 1.0 / l_total[p];
                 double w = weight[i];
-                /* q = 1 / 2h^2 for the gaussian, 1 / h for the other. */
-                double slope = (laplace ? 1.0 : 2.0) * s_total_of[p] * inv_a;
+                /* The gaussian's sums are half its slope's (q = 1 / 2h^2). */
+                double slope = (kernel == KERNEL_GAUSSIAN ? 2.0 : 1.0) *
+                               s_total_of[p] * inv_a;
                 double g_mu = w * slope / s, g_log_s = w * (1.0 + z[p] * slope);
                 /* The loss less log(a_total / l_total), which comes below. */
                 double value = (log_s_col >= 0 ? l[log_s_col] : 0.0) -
@@ -725,18 +858,24 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
  * shifted by each node's largest, into kern + p V; their sums in total[p],
  * their shifts in shift[p].  On a circle (circle not NULL) circle_terms'
  * terms, with `wrapped` (2 V vectors) for the wrapped offsets; for the
- * exponential kernel (laplace) laplace_terms'. */
+ * exponential kernel on the line laplace_terms'; for the von Mises kernel
+ * vonmises_terms', its centers' half angles in `wrapped`. */
 INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
                        const vec *c, const vec *q, const vec *lh, vec *kern,
                        double *shift, double *total, const Circle *circle,
-                       vec *wrapped, int laplace)
+                       vec *wrapped, int kernel)
 {
-    if (circle != NULL) {
-        circle_terms(lg, 0, V, t, count, c, q, lh, kern, wrapped, shift, total,
-                     NULL, circle);
+    if (kernel == KERNEL_VONMISES) {
+        vonmises_terms(lg, 0, V, t, count, wrapped, wrapped + V, q, lh, kern,
+                       shift, total, NULL, circle);
         return;
     }
-    if (laplace) {
+    if (circle != NULL) {
+        circle_terms(lg, 0, V, t, count, c, q, lh, kern, wrapped, shift, total,
+                     NULL, circle, kernel);
+        return;
+    }
+    if (kernel == KERNEL_EXPONENTIAL) {
         laplace_terms(lg, 0, V, t, count, c, q, lh, kern, shift, total, NULL);
         return;
     }
@@ -783,10 +922,10 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
                          double *loss, double *grad, void *work_space,
                          double *node_shift, double *node_total,
                          double *row_nodes, double *row_w,
-                         const Circle *circle, int laplace)
+                         const Circle *circle, int kernel)
 {
     vec *work = work_space;
-    const double kernel_norm = laplace ? LOG_2 : HALF_LOG_2PI;
+    const double kernel_norm = KERNEL_NORM(kernel);
     Py_ssize_t V = n_vectors(M);
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
     vec *kern = soft + V, *mean = kern + 2 * V, *wrapped = mean + V;
@@ -795,8 +934,11 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
     load(lh, log_h, M, 0.0);
     Circle here;
     if (circle != NULL) {
-        here = circle_for(circle, p2, M);
+        here = circle_of_kernel(circle, p2, M, kernel);
         circle = &here;
+        if (kernel == KERNEL_VONMISES) {
+            vonmises_centers(centers, M, circle, wrapped, wrapped + V);
+        }
     }
     for (Py_ssize_t i = 0; i < n; i++) {
         const double *l = outputs + i * K;
@@ -826,7 +968,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             int count = j + 1 < n_row ? 2 : 1;
             double shift[2], total[2];
             node_terms(lg, V, t + j, count, c, q, lh, kern, shift, total,
-                       circle, wrapped, laplace);
+                       circle, wrapped, kernel);
             for (int p = 0; p < count; p++) {
                 node_shift[j + p] = shift[p];
                 node_total[j + p] = total[p];
@@ -838,7 +980,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         }
         double ends[2] = {lo[i], hi[i]}, end_shift[2], end_total[2];
         node_terms(lg, V, ends, 2, c, q, lh, kern, end_shift, end_total,
-                   circle, wrapped, laplace);
+                   circle, wrapped, kernel);
         double G = 0.0;
         /* G in ROWS partial sums (the last vector padded with nodes of
          * weight zero and sum one). */

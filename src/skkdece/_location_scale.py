@@ -54,6 +54,7 @@ from functools import cache, partial
 
 import numpy as np
 from scipy import linalg, sparse
+from scipy.special import i0e
 from sklearn import get_config
 from sklearn.linear_model import Ridge
 from sklearn.utils.sparsefuncs import min_max_axis
@@ -551,6 +552,44 @@ def _without(kw, key):
     return {k: v for k, v in kw.items() if k != key}
 
 
+#: The compiled loss's kernel codes (``KERNEL_`` in ``_heads.h``).
+_KERNEL_CODES = {"gaussian": 0, "exponential": 1, "vonmises": 2}
+
+
+def _compiled_kernel(kernel, bandwidth, period, n_atoms):
+    """``(constants, shape)`` of the compiled loss for this kernel, or
+    ``(None, (0.0, 0, 0))`` where it does not apply (it keeps NumPy's).
+
+    ``constants`` are the per-atom ``(q, log_h)`` that the row loops read:
+    ``1 / 2h^2`` and ``log h`` for the gaussian, ``1 / h`` and ``log h`` for
+    the exponential kernel (on a circle ``log h + log(1 - exp(-P / h))``:
+    its images beyond the nearest sum in closed form), and ``kappa`` and
+    ``log(P i0e(kappa))`` for the von Mises kernel.  ``shape`` is ``(period,
+    images each side, kernel code)``: 0 and 0 on the line; on a circle the
+    gaussian's images as :func:`~skkdece._tables._kernels.image_shifts`
+    counts them, while the kernel is at most a third of the period wide
+    (wider, ``log_kernel`` sums a Fourier series, which stays in NumPy).
+    """
+    h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (n_atoms,))
+    code = _KERNEL_CODES.get(kernel)
+    if code is None or (period is None and kernel == "vonmises"):
+        return None, (0.0, 0, 0)
+    if period is None:
+        q = 0.5 / np.square(h) if kernel == "gaussian" else 1.0 / h
+        return (q, np.log(h)), (0.0, 0, code)
+    P = float(period)
+    if kernel == "vonmises":
+        kappa = vonmises_kappa(h, P)
+        return (kappa, np.log(P * i0e(kappa))), (P, 0, code)
+    if kernel == "exponential":
+        return (1.0 / h, np.log(h) + np.log1p(-np.exp(-P / h))), (P, 1, code)
+    widest = widest_bandwidth(bandwidth)
+    if widest > _WRAPPED_GAUSSIAN_SWITCH * P:
+        return None, (0.0, 0, 0)
+    images = (image_shifts(kernel, widest, P).shape[0] - 1) // 2
+    return (0.5 / np.square(h), np.log(h)), (P, images, code)
+
+
 class LocationScaleTable:
     """The targets of a location-scale fit, as a table for the scheduler.
 
@@ -614,25 +653,8 @@ class LocationScaleTable:
         ]
         self._nearest = _Nearest(self.centers)
         # The compiled loss's per-center constants, where it applies (see
-        # block_loss): the gaussian on the line, and on a circle while it
-        # sums images (up to a third of the period; wider, log_kernel sums
-        # a Fourier series), and the exponential kernel on the line.  On a
-        # circle it wraps each offset and adds the images that log_kernel
-        # sums.  _shape: (period, images each side, exponential kernel).
-        self._fused = None
-        self._shape = (0.0, 0, 0)
-        h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (M,))
-        if kernel == "gaussian" and (
-            period is None
-            or widest_bandwidth(bandwidth) <= _WRAPPED_GAUSSIAN_SWITCH * period
-        ):
-            self._fused = (0.5 / np.square(h), np.log(h))
-            if period is not None:
-                shifts = image_shifts(kernel, widest_bandwidth(bandwidth), period)
-                self._shape = (float(period), (shifts.shape[0] - 1) // 2, 0)
-        elif kernel == "exponential" and period is None:
-            self._fused = (1.0 / h, np.log(h))
-            self._shape = (0.0, 0, 1)
+        # block_loss), and _shape = (period, images each side, kernel code).
+        self._fused, self._shape = _compiled_kernel(kernel, bandwidth, period, M)
 
     @property
     def n_atoms(self):
@@ -795,7 +817,7 @@ class LocationScaleTable:
         lo, hi = lo[intervals], hi[intervals]
         # The exponential kernel's kinks split its panels at the centers:
         # quadrature_nodes places its nodes.
-        if self.n_quadrature is None and self.kernel == "gaussian":
+        if self.n_quadrature is None and self.kernel != "exponential":
             h = finest_bandwidth(self.bandwidth)
             # The compiled loss refuses wider intervals, by this expression.
             with np.errstate(invalid="ignore"):
@@ -819,6 +841,7 @@ class LocationScaleTable:
                 self.centers,
                 kernel=self.kernel,
                 bandwidth=self.bandwidth,
+                period=self.period,
                 n_quadrature=self.n_quadrature,
             )
             index = intervals[part]
