@@ -1,8 +1,9 @@
 /*
  * skkdece._heads: the fused loss of the location-scale heads
- * (_location_scale.py) for the gaussian kernel, on the line and (the
- * location head alone) on a circle, and for the exponential kernel on the
- * line: point targets, and interval targets under the cross-entropy.
+ * (_location_scale.py) for the gaussian and the exponential kernel, on the
+ * line and (the location head alone) on a circle, and for the von Mises
+ * kernel on a circle: point targets, and interval targets under the
+ * cross-entropy.
  *
  * Row i of a block has M logits l, a location mu and a log scale log_s (the
  * outputs of LocationScaleLogits, one row of `outputs`), a target and a
@@ -18,7 +19,10 @@
  * and for intervals the same terms at each quadrature node (interval_rows,
  * below).  The exponential (Laplace) kernel has |z - c_m| / h_m in place
  * of the square, log 2 in place of log(2 pi) / 2, and the slope
- * sum_m r_m sign(c_m - z) / h_m.  This is what location_scale_loss computes with NumPy, in about
+ * sum_m r_m sign(c_m - z) / h_m; the von Mises kernel 2 kappa_m
+ * sin^2(pi (z - c_m) / P) and its normaliser log(P i0e(kappa_m)) in log_h.
+ * On a circle the offsets wrap, with the gaussian's images and the
+ * exponential kernel's closed form (_heads_rows.h, circle_terms).  This is what location_scale_loss computes with NumPy, in about
  * ten passes through an n-by-M array with two exponentials per value; here
  * the logits are read once and the gradient written once, the rest stays
  * in the caches.  Every logsumexp is shifted by its largest term, so a
@@ -42,7 +46,8 @@
  * processor can.
  *
  * point_loss(outputs, targets, centers, half_precision, log_h, mu_column,
- *            log_s_column, weight, loss, grad[, width[, period, images[, kernel]]])
+ *            log_s_column, weight, loss, grad
+ *            [, width[, period, images[, kernel]]])
  * interval_loss(outputs, lo, hi, nodes, node_weights, row_ptr, centers,
  *               half_precision, log_h, mu_column, log_s_column, weight,
  *               loss, grad[, width[, period, images[, kernel]]])
@@ -54,7 +59,9 @@
  *   (b - mu) / s; nodes, node_weights float64: the quadrature of [lo, hi],
  *   row i's at row_ptr[i]:row_ptr[i + 1] (int64, n + 1), weights summing
  *   to one; centers, half_precision (1 / (2 h_m^2); for the exponential
- *   kernel 1 / h_m), log_h float64 (M,);
+ *   kernel 1 / h_m, for the von Mises kernel kappa_m), log_h float64 (M,)
+ *   (the exponential kernel's on a circle with log(1 - exp(-P / h_m)),
+ *   the von Mises kernel's log(P i0e(kappa_m)));
  *   mu_column, log_s_column: the columns of mu and log_s in outputs, or -1
  *   for a head that is off (mu = 0, log_s = 0); weight float64 (n,);
  *   loss float64 (n,) written; grad float64 (n, K) written (columns of the
@@ -65,9 +72,9 @@
  *   wrapped gaussian's images each side (_heads_rows.h, circle_terms),
  *   where the targets are angles, the offsets t - c_m wrapped and the
  *   location head a rotation (log_s_column must be -1); 0 and 0, the
- *   default, for the line; kernel: 1 for the exponential kernel (on the
- *   line, its nodes given: interval_loss), 0 (the default) for the
- *   gaussian.
+ *   default, for the line; kernel: 0 (the default) the gaussian, 1 the
+ *   exponential kernel (its nodes given: interval_loss), 2 the von Mises
+ *   kernel (a circle only).
  * Every array C-contiguous.  The GIL is released while rows are computed.
  *
  * Module constants: API_VERSION; WIDTHS, the widths this processor runs;
@@ -669,14 +676,14 @@ static PyObject *vector_log(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"point_loss", point_loss, METH_VARARGS,
      "Losses and gradients of point targets under the location-scale "
-     "heads (gaussian kernel, on the line or a circle)."},
+     "heads (gaussian, exponential or von Mises kernel)."},
     {"interval_loss", interval_loss, METH_VARARGS,
      "Losses and gradients of interval targets (the cross-entropy) under "
-     "the location-scale heads (gaussian kernel, on the line or a "
-     "circle)."},
+     "the location-scale heads (gaussian, exponential or von Mises "
+     "kernel)."},
     {"panel_loss", panel_loss, METH_VARARGS,
      "interval_loss with the nodes placed as _tables._quadrature places "
-     "them for the gaussian."},
+     "them for a kernel without kinks (not the exponential)."},
     {"vector_exp", vector_exp, METH_VARARGS,
      "The loss's exponential of every value, into out."},
     {"vector_log", vector_log, METH_VARARGS,
@@ -686,7 +693,7 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_heads",
-    "Fused loss of the location-scale heads (gaussian kernel on the line).",
+    "Fused loss of the location-scale heads.",
     -1, methods,
 };
 

@@ -43,11 +43,14 @@ exact values and gradients.  On a circle only the location exists: a
 rotation, ``z = t - mu`` (the kernels wrap the offsets).
 
 :func:`location_scale_loss` computes all of this with NumPy.  For the
-gaussian kernel on the line (points, and intervals under the
-cross-entropy) the table calls the compiled loss ``skkdece._heads``
-instead (src/skkdece/_heads.c): the same formulas, row by row with the
-terms in the caches, and an exponential of its own that vectorises; the
-two agree to rounding, and the tests hold them to it.
+gaussian and the exponential kernel, and on a circle also the von Mises
+kernel (points, and intervals under the cross-entropy), the table calls
+the compiled loss ``skkdece._heads`` instead (src/skkdece/_heads.c): the
+same formulas, row by row with the terms in the caches, and an
+exponential of its own that vectorises; the two agree to rounding, and the
+tests hold them to it.  Compact kernels on a circle, a wrapped gaussian
+wider than a third of the period (a Fourier series) and
+``loss="interval_likelihood"`` keep NumPy's.
 """
 
 from functools import cache, partial
@@ -596,8 +599,8 @@ class LocationScaleTable:
     A "table" of :mod:`skkdece._objective` whose rows take ``M + H`` outputs:
     the logits, then the location (when on) and the log scale (when on).
     The kernels are evaluated at every call (the standardised targets move
-    with the heads), by the compiled loss where it applies (the gaussian on
-    the line; intervals under the cross-entropy), else by
+    with the heads), by the compiled loss where it applies (see
+    :func:`_compiled_kernel`; intervals under the cross-entropy), else by
     :func:`location_scale_loss`.
 
     Parameters
@@ -728,8 +731,9 @@ class LocationScaleTable:
 
     def _fused_loss(self, b, outputs, sw, grad):
         """:meth:`block_loss` by the compiled loss (``skkdece._heads``): the
-        values of :func:`location_scale_loss` to rounding, for the gaussian
-        on the line, with points, and intervals under the cross-entropy.
+        values of :func:`location_scale_loss` to rounding, for the kernels
+        of :func:`_compiled_kernel`, with points, and intervals under the
+        cross-entropy.
         """
         M, n_rows = self.n_atoms, outputs.shape[0]
         outputs = np.ascontiguousarray(outputs, dtype=np.float64)
