@@ -1,10 +1,10 @@
 """The compiled loss of the location-scale heads against NumPy's.
 
 ``skkdece._heads`` (src/skkdece/_heads.c, built at install) computes the
-heads' loss and gradient for the gaussian kernel, on the line and (the
-location head alone) on a circle, and for the exponential kernel on the
-line, point targets and interval targets under the cross-entropy, with an
-exponential of its own.
+heads' loss and gradient for the gaussian and the exponential kernel, on
+the line and (the location head alone) on a circle, and for the von Mises
+kernel on a circle, point targets and interval targets under the
+cross-entropy, with an exponential of its own.
 :func:`~skkdece._location_scale.location_scale_loss` is the reference: these
 tests compare the two term by term, where targets lie far from every center,
 where logits overflow, where a scale leaves the double range, where a
@@ -44,7 +44,7 @@ class _AtWidth:
         found = getattr(self.module, name)
         if name not in _LOOPS:
             return found
-        # A circle's (period, images) come after the width.
+        # (period, images, kernel code) come after the width.
         return lambda *arguments, circle=(): found(*arguments, self.width, *circle)
 
 
@@ -899,11 +899,13 @@ def _images(bandwidth):
 
 
 def _circle_rows(rng, n, M, h):
-    """Outputs (logits, mu), even centers on [0, P) and bandwidths: logits
-    that put a row's mass opposite its target, where the images matter, on
-    every third row."""
+    """Outputs (logits, mu), even centers on [0, P) and bandwidths (one per
+    atom from 0.1 to 1.5 for ``h="mixed"``)."""
     centers = np.arange(M) * (_P / M)
-    bandwidth = np.full(M, h) if np.ndim(h) == 0 else np.asarray(h)
+    if isinstance(h, str):
+        bandwidth = np.linspace(0.1, 1.5, M)
+    else:
+        bandwidth = np.full(M, h) if np.ndim(h) == 0 else np.asarray(h)
     outputs = np.column_stack([2.0 * rng.normal(size=(n, M)), 3.0 * rng.normal(size=n)])
     return outputs, centers, bandwidth
 
@@ -923,7 +925,7 @@ def _circle_kernel(kernel, bandwidth):
 CIRCLE_KERNELS = [
     (kernel, h)
     for kernel in ("gaussian", "exponential", "vonmises")
-    for h in (0.05, 0.3, 1.2, 2.0)
+    for h in (0.05, 0.3, 1.2, 2.0, "mixed")
 ]
 
 
@@ -937,8 +939,11 @@ def test_circle_point_loss_is_numpys(at_width, M, kernel, h, location):
     outputs, centers, bandwidth = _circle_rows(rng, n, M, h)
     target = rng.uniform(-_P, 2 * _P, size=n)
     target[:5] += 1000.0 * _P  # angles given as far turns
-    # Mass opposite the target: every third row's largest logit there.
-    opposite = np.round(((target[::3] + 0.5 * _P) % _P) / (_P / M)).astype(int) % M
+    mu = outputs[:, M] if location else 0.0
+    # Mass opposite the rotated target (where the images matter): every
+    # third row's largest logit there.
+    z = (target - mu)[::3]
+    opposite = np.round(((z + 0.5 * _P) % _P) / (_P / M)).astype(int) % M
     outputs[np.arange(0, n, 3), opposite] += 40.0
     weight = rng.uniform(0.1, 2.0, size=n)
     (q, log_h), shape = _circle_kernel(kernel, bandwidth)
@@ -956,8 +961,8 @@ def test_circle_point_loss_is_numpys(at_width, M, kernel, h, location):
     # P / 2h^2 near a center: the two losses may differ by that much (and
     # do, by 4e-11 for the gaussian at h = 0.05); the von Mises kernel's
     # sine of a difference loses a few ulp of kappa more.
-    mu = outputs[:, M] if location else 0.0
     eps = np.finfo(float).eps
+    h = np.min(bandwidth)
     rounding = 4.0 * eps * (np.abs(target - mu) + _P) * (0.5 * _P / h**2)
     if kernel == "vonmises":
         rounding += 16.0 * eps * np.max(q)
@@ -1068,6 +1073,25 @@ def test_circle_images_are_added_where_they_matter(at_width):
 
 
 @compiled
+@pytest.mark.parametrize("kernel", ["gaussian", "exponential"])
+def test_circle_offsets_beyond_two_to_the_51_turns_are_infinite(at_width, kernel):
+    # 2^51 turns leave no digit within a turn: the row's loss is infinite
+    # and its gradient zero (a solver's step that far is taken back); a
+    # billion turns still wrap.
+    M = 5
+    centers = np.arange(M) * (_P / M)
+    (q, log_h), shape = _circle_kernel(kernel, np.full(M, 0.4))
+    target = np.array([1e17, -1e17, 1e9 * _P + 0.3, np.nan])
+    outputs = np.zeros((4, M + 1))
+    loss, grad = np.empty(4), np.full_like(outputs, -7.0)
+    heads.point_loss(
+        outputs, target, centers, q, log_h, M, -1, np.ones(4), loss, grad, circle=shape
+    )
+    assert np.all(loss[[0, 1, 3]] == np.inf) and np.all(grad[[0, 1, 3]] == 0.0)
+    assert np.isfinite(loss[2]) and np.all(np.isfinite(grad[2]))
+
+
+@compiled
 @pytest.mark.parametrize(
     "circle, message",
     [
@@ -1139,7 +1163,7 @@ def test_a_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch, ker
 # K_h(u) = exp(-|u| / h) / 2h on the line: the compiled loss takes 1 / h
 # for the gaussian's 1 / 2h^2 and laplace=1; NumPy's loss is the reference.
 
-_LAPLACE = (0.0, 0, 1)  # (period, images, laplace), after the width
+_LAPLACE = (0.0, 0, 1)  # (period, images, kernel code), after the width
 
 
 def _laplace_reference(outputs, lower, upper, centers, bandwidth, weight):
@@ -1180,6 +1204,33 @@ def test_exponential_kernel_point_loss_is_numpys(at_width, M):
     )
     assert np.all(loss[:7] > 100.0)
     _assert_close(loss, grad, ref_loss, ref_grad)
+
+
+@compiled
+@pytest.mark.parametrize("kernel", ["exponential", "gaussian", "vonmises"])
+def test_circle_slope_at_a_center_is_numpys(at_width, kernel):
+    # Targets exactly at a center (the rotation at zero, as the location
+    # head starts): the exponential kernel's kink, where both losses take
+    # the slope of zero for the main term and for its nearest image; the
+    # smooth kernels' slope there is zero too.
+    M, n = 6, 4
+    centers = np.arange(M) * (_P / M)
+    for h in (0.3, 1.0, 3.0):
+        bandwidth = np.full(M, h if kernel != "gaussian" else min(h, 2.0))
+        (q, log_h), shape = _circle_kernel(kernel, bandwidth)
+        outputs = np.zeros((n, M + 1))
+        outputs[1:, 2] = 1.5  # mass off the target's center
+        target = centers[np.array([0, 0, 3, 5])]
+        weight = np.ones(n)
+        loss, grad = np.empty(n), np.empty_like(outputs)
+        heads.point_loss(
+            outputs, target, centers, q, log_h, M, -1, weight, loss, grad, circle=shape
+        )
+        ref_loss, ref_grad = _circle_reference(
+            outputs, target, target, centers, bandwidth, weight, True, kernel
+        )
+        _assert_close(loss, grad, ref_loss, ref_grad)
+        assert grad[0, M] == pytest.approx(0.0, abs=1e-15)
 
 
 @compiled

@@ -315,14 +315,15 @@ static Py_ssize_t n_vectors(Py_ssize_t M)
 
 #define IMAGE_CUT 45.0
 
-/* u wrapped into [-P/2, P/2]: u - P rint(u / P) (NaN and infinity give
- * NaN, as NumPy's floor does). */
+/* u wrapped into [-P/2, P/2]: u - P rint(u / P).  NaN and infinity give
+ * NaN, as NumPy's floor does, and so does an offset of 2^51 turns or more,
+ * which keeps no digit within a turn (its row's loss is then infinite, a
+ * step the solver takes back). */
 INLINE vec wrap(vec u, const Circle *circle)
 {
     vec x = u * circle->inv_period;
     vec k = (x + SHIFTER) - SHIFTER;
-    /* From 2^51 on, x is an integer or a half, and rounds itself. */
-    k = blend(vabs(x) < 2251799813685248.0, k, x);
+    k = blend(vabs(x) < 2251799813685248.0, k, splat(NAN));
     return u - k * circle->period;
 }
 
@@ -426,7 +427,11 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
                     vec un = blend(u < 0.0, u + P, u - P);
                     vec an = (l[v] - offset_term(un, q[v], kernel)) - lh[v];
                     img = expv(an - shift[p]);
-                    s_img = img * slope_weight(un, q[v], kernel);
+                    /* The exponential kernel's image term rises as |u|
+                     * does, its slope zero at u = 0 as the main term's is
+                     * (un would take one side of that kink). */
+                    vec side = kernel == KERNEL_EXPONENTIAL ? -u : un;
+                    s_img = img * slope_weight(side, q[v], kernel);
                 }
                 else {
                     for (int k = 1; k <= circle->images; k++) {

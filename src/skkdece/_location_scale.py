@@ -585,7 +585,7 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
         kappa = vonmises_kappa(h, P)
         return (kappa, np.log(P * i0e(kappa))), (P, 0, code)
     if kernel == "exponential":
-        return (1.0 / h, np.log(h) + np.log1p(-np.exp(-P / h))), (P, 1, code)
+        return (1.0 / h, np.log(h) + np.log(-np.expm1(-P / h))), (P, 1, code)
     widest = widest_bandwidth(bandwidth)
     if widest > _WRAPPED_GAUSSIAN_SWITCH * P:
         return None, (0.0, 0, 0)
