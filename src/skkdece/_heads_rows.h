@@ -346,6 +346,19 @@ INLINE void exponentiate_terms(vec *kern, Py_ssize_t V, int count,
     }
 }
 
+/* The lanes' sums of `count` targets: acc[p] into total[p] and, if slope
+ * is not NULL, factor times s_acc[p] into slope[p]. */
+INLINE void store_sums(const vec *acc, const vec *s_acc, int count,
+                       double factor, double *total, double *slope)
+{
+    for (int p = 0; p < count; p++) {
+        total[p] = hsum(acc[p]);
+        if (slope != NULL) {
+            slope[p] = factor * hsum(s_acc[p]);
+        }
+    }
+}
+
 /* The log kernel's offset term of the gaussian, u^2 q (q = 1 / 2h^2), or
  * of the exponential kernel, |u| q (q = 1 / h). */
 INLINE vec offset_term(vec u, vec q, int kernel)
@@ -449,11 +462,8 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
                 s_acc[p] += s_img;
             }
         }
-        total[p] = hsum(acc[p]);
-        if (slope != NULL) {
-            slope[p] = -hsum(s_acc[p]);
-        }
     }
+    store_sums(acc, s_acc, count, -1.0, total, slope);
 }
 
 /* The von Mises kernel's half angles of the centers, pi c_m / P, as their
@@ -511,12 +521,7 @@ INLINE void vonmises_terms(const vec *lg, Py_ssize_t lg_stride,
             s_acc[p] += kern[p * V + v] * (q[v] * (sn * cs));
         }
     }
-    for (int p = 0; p < count; p++) {
-        total[p] = hsum(acc[p]);
-        if (slope != NULL) {
-            slope[p] = -4.0 * half * hsum(s_acc[p]);
-        }
-    }
+    store_sums(acc, s_acc, count, -4.0 * half, total, slope);
 }
 
 /* node_terms for the exponential (Laplace) kernel on the line,
@@ -552,12 +557,7 @@ INLINE void laplace_terms(const vec *lg, Py_ssize_t lg_stride,
             s_acc[p] += kern[p * V + v] * w;
         }
     }
-    for (int p = 0; p < count; p++) {
-        total[p] = hsum(acc[p]);
-        if (slope != NULL) {
-            slope[p] = -hsum(s_acc[p]);
-        }
-    }
+    store_sums(acc, s_acc, count, -1.0, total, slope);
 }
 
 /* The circle of a call with its gaussian kernels' precisions
