@@ -537,8 +537,15 @@ def defaults_first(grid, defaults):
 
 
 def linear_grid(cfg, problem, rule_bandwidth):
-    """Penalties and bandwidths, each fitted to convergence (no early
-    stopping), beside the defaults."""
+    """Penalties and bandwidths without heads, each fitted to convergence (no
+    early stopping), beside the defaults; then the defaults with the heads
+    forced off (the defaults before ``"auto"`` heads), with the location
+    head and, on the line, with both heads (early stopping as by default).
+
+    ``rule_bandwidth`` is Scott's rule on the targets themselves
+    (:func:`scott_bandwidth`): the default fit's ``bandwidth_`` is in the
+    heads' standardised units when ``"auto"`` chose a head.
+    """
     s = alpha_scale(problem.X_train)
     alphas = [1e-4, *(f * s for f in cfg.alpha_factors)]
     grid = [
@@ -546,7 +553,23 @@ def linear_grid(cfg, problem, rule_bandwidth):
         for f in cfg.bandwidth_factors
         for a in alphas
     ]
+    grid = [dict(p, location=None, scale=None) for p in grid]
+    grid.append(dict(location=None, scale=None))
+    grid.append(dict(location="linear", scale=None))
+    if problem.period is None:
+        grid.append(dict(location="linear", scale="linear"))
     return defaults_first(grid, dict())
+
+
+def scott_bandwidth(problem):
+    """Scott's rule of the linear model on the training targets (no heads)."""
+    model = SoftmaxKDERegressor(
+        period=problem.period, location=None, scale=None, max_iter=1
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(problem.X_train, problem.y_train)
+    return float(model.bandwidth_)
 
 
 def neighbours_grid(cfg, problem, rule_bandwidth):
@@ -697,7 +720,11 @@ def defaults_and_grid(
             problem, default.predict_distribution(problem.X_test)
         )
     log(f"  {name} defaults {seconds:.1f} s")
-    grid = make_grid(cfg, problem, float(default.bandwidth_))
+    if estimator is SoftmaxKDERegressor:
+        rule = scott_bandwidth(problem)
+    else:
+        rule = float(default.bandwidth_)
+    grid = make_grid(cfg, problem, rule)
     best, params, best_seconds, search_s = grid_search(
         estimator, grid, problem, default, seconds
     )

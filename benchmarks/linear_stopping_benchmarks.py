@@ -24,7 +24,13 @@ import time
 import warnings
 
 import numpy as np
-from defaults_benchmarks import CONFIGS, GAP_NATS, linear_grid, make_problems
+from defaults_benchmarks import (
+    CONFIGS,
+    GAP_NATS,
+    linear_grid,
+    make_problems,
+    scott_bandwidth,
+)
 from sklearn.exceptions import ConvergenceWarning
 
 from skkdece import SoftmaxKDERegressor
@@ -55,11 +61,11 @@ def grid_best(cfg, problem, default, cache):
     key = f"{problem.name}|{len(problem.y_train)}"
     if key not in cache:
         best = default["ll"]
-        grid = linear_grid(cfg, problem, default["bandwidth"])
+        grid = linear_grid(cfg, problem, scott_bandwidth(problem))
         for params in grid[1:]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = fit_scored(problem, early_stopping=False, **params)
+                result = fit_scored(problem, **{"early_stopping": False, **params})
             best = max(best, result["ll"])
         cache[key] = best
     return cache[key]

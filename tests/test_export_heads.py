@@ -66,7 +66,9 @@ def test_heads_round_trip_exactly(data, heads, scaler):
             assert kde[name]["intercept"] == getattr(reg, f"{name}_intercept_")
     again = from_dict(doc)
     back = again[-1] if scaler else again
-    assert (back.location, back.scale) == (reg.location, reg.scale)
+    # The document holds the heads the fit used, as settings and attributes.
+    assert (back.location, back.scale) == (reg.location_, reg.scale_)
+    assert (back.location_, back.scale_) == (reg.location_, reg.scale_)
     for name in ("location_coef_", "scale_coef_"):
         if getattr(reg, name) is None:
             assert getattr(back, name) is None

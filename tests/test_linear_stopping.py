@@ -81,8 +81,14 @@ def held_out_rows(model, n):
 
 def test_stops_where_the_held_out_score_stops_improving():
     X, y = make_data()
+    # No heads to choose: one held-out run, then the final one.
     model = SoftmaxKDERegressor(
-        centers=12, early_stopping=True, n_iter_no_change=10, random_state=0
+        centers=12,
+        early_stopping=True,
+        n_iter_no_change=10,
+        random_state=0,
+        location=None,
+        scale=None,
     )
     held_out, final = fit_recording_iterates(model, X, y)
     scores = model.validation_score_

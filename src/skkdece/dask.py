@@ -674,7 +674,13 @@ default=None
         if not any(_is_dask(a) for a in (X, y, sample_weight)):
             return super().fit(X, y, sample_weight)
         check_kernel_period(self.kernel, self.period)
+        # "auto" heads need held-out rows to choose them: off here.
+        self._chosen_heads = None
         location, scale = self._heads_on()
+        self._chosen_heads = (location, scale)
+        self.location_ = "linear" if location else None
+        self.scale_ = "linear" if scale else None
+        self.head_scores_ = {}
         if self.early_stopping is True:
             raise ValueError(
                 "DaskSoftmaxKDERegressor does not stop early on Dask "

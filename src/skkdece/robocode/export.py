@@ -402,6 +402,8 @@ def _read_linear(part, n_features):
     model.location_intercept_ = location_intercept
     model.scale_coef_ = scale
     model.scale_intercept_ = scale_intercept
+    model.location_, model.scale_ = model.location, model.scale
+    model.head_scores_ = {}
     return model
 
 
