@@ -61,7 +61,14 @@ elif case.startswith("fit"):
     kind = case.split("-", 1)[1]
     if kind == "intervals":
         y = np.column_stack([y - h / 2, y + h / 2])
-    model = SoftmaxKDERegressor(centers=32, bandwidth=h, max_iter=15, tol=0.0)
+    # The model without heads at every revision (before "auto" heads, the
+    # parameters did not exist or defaulted to None).
+    plain = {}
+    if "location" in SoftmaxKDERegressor().get_params():
+        plain = dict(location=None, scale=None)
+    model = SoftmaxKDERegressor(
+        centers=32, bandwidth=h, max_iter=15, tol=0.0, **plain
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()

@@ -115,7 +115,15 @@ class IterationClock:
 
 
 def fit_params(max_iter, callback):
-    return dict(centers=N_CENTERS, max_iter=max_iter, tol=0.0, callback=callback)
+    # The model without heads on both sides ("auto" chooses none on Dask).
+    return dict(
+        centers=N_CENTERS,
+        max_iter=max_iter,
+        tol=0.0,
+        callback=callback,
+        location=None,
+        scale=None,
+    )
 
 
 def time_in_memory(X, y, max_iter):

@@ -167,8 +167,10 @@ def null(rng, n):
 
 SIMULATORS = {"jumps": jumps, "skewed": skewed, "null": null}
 MODELS = {
-    "today": {},
-    "today, alpha=1e-2": {"alpha": 1e-2},
+    # Without heads: "auto" (the default since 2026-12-07) would choose them
+    # from 1000 rows.
+    "today": {"location": None, "scale": None},
+    "today, alpha=1e-2": {"location": None, "scale": None, "alpha": 1e-2},
     "location+scale": {"location": "linear", "scale": "linear"},
     "location+scale, alpha=1e-4": {
         "location": "linear",
@@ -334,7 +336,7 @@ COST_SIZES = (800, 5_000, 20_000)
 #: (on the line) or the location head (on a circle, where it is a rotation).
 _LINE_MODELS = (MODELS["today"], MODELS["location+scale"])
 _CIRCLE_MODELS = (
-    {"period": 2 * np.pi},
+    {"period": 2 * np.pi, "location": None},
     {"period": 2 * np.pi, "location": "linear"},
 )
 _EXPONENTIAL_MODELS = tuple(dict(m, kernel="exponential") for m in _LINE_MODELS)

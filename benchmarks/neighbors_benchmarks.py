@@ -452,7 +452,9 @@ def fit_split(n):
         total = time.perf_counter() - t0
     linear = {}
     for n_iter in (model.n_iter_, 200):
-        lin = SoftmaxKDERegressor(centers=32, max_iter=n_iter, tol=0.0)
+        lin = SoftmaxKDERegressor(
+            centers=32, max_iter=n_iter, tol=0.0, location=None, scale=None
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t0 = time.perf_counter()

@@ -371,7 +371,9 @@ def counted(self, *args):
     return evaluate(self, *args)
 
 BlockedObjective.loss_gradient = counted
-model = SoftmaxKDERegressor(centers=32, max_iter=max_iter, tol=0.0)
+model = SoftmaxKDERegressor(
+    centers=32, max_iter=max_iter, tol=0.0, location=None, scale=None
+)
 t0 = time.perf_counter()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -604,7 +606,9 @@ def bench_statsmodels(report, sizes, n_test):
         search = GridSearchCV(
             make_pipeline(
                 SplineTransformer(n_knots=14, degree=3),
-                SoftmaxKDERegressor(centers=32, alpha=1e-4, tol=1e-4),
+                SoftmaxKDERegressor(
+                    centers=32, alpha=1e-4, tol=1e-4, location=None, scale=None
+                ),
             ),
             {"softmaxkderegressor__bandwidth": grid},
             cv=3,

@@ -237,6 +237,7 @@ def fold_model(params, alpha, bandwidth, geometry, coef, intercept, heads=None):
     model.bandwidth_ = geometry.bandwidth
     model.window_ = geometry.window
     model.n_features_in_ = coef.shape[1]
+    model.set_params(location=None, scale=None)
     if heads is not None:
         model.set_params(
             location="linear" if heads["location_coef_"] is not None else None,
@@ -244,6 +245,7 @@ def fold_model(params, alpha, bandwidth, geometry, coef, intercept, heads=None):
         )
         for name, value in heads.items():
             setattr(model, name, value)
+    model.location_, model.scale_ = model.location, model.scale
     return model
 
 
@@ -1342,8 +1344,8 @@ ndarray of shape (n_features,) or float or None
                 bandwidth=chosen,
                 verbose=self.verbose,
             )
-            if any(found.heads):
-                final.set_params(location=location, scale=scale)
+            # The heads the search chose (none is a choice: not "auto").
+            final.set_params(location=location, scale=scale)
             if "early_stopping" in final.get_params():
                 # The exact fit at the chosen point, whatever the plain
                 # estimator's default stopping rule.
