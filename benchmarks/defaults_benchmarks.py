@@ -536,6 +536,10 @@ def defaults_first(grid, defaults):
     return [defaults, *(p for p in grid if p != defaults)]
 
 
+#: The linear model's grid point that is its defaults before "auto" heads.
+NO_HEADS = dict(location=None, scale=None)
+
+
 def linear_grid(cfg, problem, rule_bandwidth):
     """Penalties and bandwidths without heads, each fitted to convergence (no
     early stopping), beside the defaults; then the defaults with the heads
@@ -554,7 +558,7 @@ def linear_grid(cfg, problem, rule_bandwidth):
         for a in alphas
     ]
     grid = [dict(p, location=None, scale=None) for p in grid]
-    grid.append(dict(location=None, scale=None))
+    grid.append(dict(NO_HEADS))
     grid.append(dict(location="linear", scale=None))
     if problem.period is None:
         grid.append(dict(location="linear", scale="linear"))
@@ -602,15 +606,16 @@ def describe(params, grid):
     return ", ".join(parts)
 
 
-def grid_search(estimator, grid, problem, default, default_seconds):
+def grid_search(estimator, grid, problem, default, default_seconds, keep=None):
     """The grid point with the best held-out score, each fitted on all rows.
 
     The point equal to the defaults (``grid[0]``) is the ``default`` model
     already fitted, not fitted again (the fits are deterministic).  Returns
-    the best model, its parameters, its fit time and the search's time.
+    the best model, its parameters, its fit time, the search's time and, if
+    ``keep`` is one of the points, that point's ``(model, fit time)``.
     """
     t0 = time.perf_counter()
-    best = None
+    best = kept = None
     for k, params in enumerate(grid):
         if k == 0:
             model, seconds = default, default_seconds
@@ -628,8 +633,10 @@ def grid_search(estimator, grid, problem, default, default_seconds):
         score = log_likelihood_scorer(model, problem.X_test, problem.y_test)
         if best is None or score > best[0]:
             best = (score, model, params, seconds)
+        if keep is not None and params == keep:
+            kept = (model, seconds)
     _, model, params, seconds = best
-    return model, params, seconds, time.perf_counter() - t0
+    return model, params, seconds, time.perf_counter() - t0, kept
 
 
 def knn_row(problem):
@@ -725,9 +732,24 @@ def defaults_and_grid(
     else:
         rule = float(default.bandwidth_)
     grid = make_grid(cfg, problem, rule)
-    best, params, best_seconds, search_s = grid_search(
-        estimator, grid, problem, default, seconds
+    best, params, best_seconds, search_s, kept = grid_search(
+        estimator, grid, problem, default, seconds, keep=NO_HEADS
     )
+    if show_defaults and kept is not None:
+        # The linear defaults before "auto" heads (2026-12-07), same run.
+        model, kept_seconds = kept
+        rows.append(
+            row(
+                problem,
+                f"{name}, no heads",
+                "location=None, scale=None",
+                *evaluate(model, problem),
+                kept_seconds,
+                model.n_iter_,
+                [],
+                "the defaults before 'auto' heads",
+            )
+        )
     ll, hits = evaluate(best, problem)
     best_blocks = block_scores(problem, best.predict_distribution(problem.X_test))
     rows.append(

@@ -34,7 +34,13 @@ def test_smoke_table_structure(bench, smoke):
     expected = [
         (dataset, model)
         for dataset in ("interaction", "diabetes")
-        for model in ("linear", "linear grid", "neighbours", "neighbours grid")
+        for model in (
+            "linear",
+            "linear, no heads",  # the defaults before "auto" heads
+            "linear grid",
+            "neighbours",
+            "neighbours grid",
+        )
     ]
     assert [(r["dataset"], r["model"]) for r in rows] == expected
     table = [line for line in lines if line]

@@ -80,15 +80,14 @@ def test_auto_keeps_no_heads_where_they_do_not_help_held_out():
     y = rng.standard_t(5, size=1200)
     auto = _fit(X, y)
     scores = auto.head_scores_
-    assert list(scores) == ["none", "location", _second_trial(scores)]
+    tried = ["none", "location"]
+    if scores["location"] > scores["none"]:
+        tried.append("location+scale")
+    assert list(scores) == tried
     chosen = _heads_name((auto.location_ is not None, auto.scale_ is not None))
     assert scores[chosen] == max(scores.values())
     plain = _fit(X, y, location=auto.location_, scale=auto.scale_)
     _assert_same_fit(auto, plain)
-
-
-def _second_trial(scores):
-    return "location+scale" if scores["location"] > scores["none"] else "scale"
 
 
 def test_the_greedy_order_and_choice():
@@ -108,10 +107,20 @@ def test_the_greedy_order_and_choice():
         )
 
     chosen, runs = _greedy_heads(((False, True), (False, True)), run)
-    # The location lost, so the scale is tried alone; both together never.
-    assert calls == [(False, False), (True, False), (False, True)]
-    assert chosen == (False, True)
+    # The location lost, so the scale is not tried (both would have won).
+    assert calls == [(False, False), (True, False)]
+    assert chosen == (False, False)
     calls.clear()
+    # With the location off by hand, the scale alone is tried.
+    chosen, runs = _greedy_heads(((False,), (False, True)), run)
+    assert calls == [(False, False), (False, True)] and chosen == (False, True)
+    calls.clear()
+    # A location that wins gets the scale tried on top.
+    better = {(False, False): 0.0, (True, False): 1.0, (True, True): 0.5}
+    chosen, runs = _greedy_heads(
+        ((False, True), (False, True)), lambda heads: (better[heads], 0, None)
+    )
+    assert chosen == (True, False) and list(runs) == list(better)
     chosen, runs = _greedy_heads(((True,), (False, True)), run)
     assert calls == [(True, False), (True, True)] and chosen == (True, True)
     calls.clear()

@@ -185,8 +185,10 @@ default="scott"
         ``"auto"`` lets the fit's held-out rows (early stopping's split)
         choose, one head at a time: a held-out run without the heads set
         to ``"auto"``, then one with the location added, kept if its best
-        held-out score is higher, then one with the scale added to
-        whichever won; the final fit has the winner's heads
+        held-out score is higher, then, if the location won (or was set to
+        ``"linear"``), one with the scale added, kept likewise (with
+        ``location=None``, the scale alone); the final fit has the winner's
+        heads
         (``location_``, ``scale_``) and iteration count, and
         ``head_scores_`` gives every run's best score.  It chooses only
         where the held-out score is a fair judge, and is off (no head)
@@ -986,12 +988,18 @@ def _greedy_heads(options, run):
     returns ``(best held-out score, best iteration, scores)`` of a held-out
     run with ``heads`` (a pair of bools).  The simplest setting runs first;
     then, where a head has a choice, the setting with it added, kept if its
-    best held-out score is higher: the location first, then the scale on
-    top of whichever won.  Returns the chosen pair and every run by pair.
+    best held-out score is higher: the location first, then the scale.  When
+    both are chosen, the scale is tried only on top of a location that won
+    (the density moves, then stretches): on the defaults benchmark's
+    shuffled guess-factor waves the scale alone won on 180 held-out rows
+    after the location had lost, and scored 0.015 nats below no heads on
+    new waves.  Returns the chosen pair and every run by pair.
     """
     chosen = (options[0][0], options[1][0])
     runs = {chosen: run(chosen)}
     for k in (0, 1):
+        if k == 1 and len(options[0]) > 1 and not chosen[0]:
+            break
         if len(options[k]) > 1:
             trial = (True, chosen[1]) if k == 0 else (chosen[0], True)
             runs[trial] = run(trial)
