@@ -269,7 +269,10 @@ def run_simulator(key, seeds, n_train, n_test, n_jobs, quick, models):
         for name in models:
             search = GridSearchCV(
                 make_pipeline(
-                    features(), SoftmaxKDERegressor(centers=N_CENTERS, tol=1e-5)
+                    features(),
+                    SoftmaxKDERegressor(
+                        centers=N_CENTERS, tol=1e-5, location=None, scale=None
+                    ),
                 ),
                 prefixed(grids[name]),
                 cv=3,

@@ -29,7 +29,12 @@ def model_for(kernel, period, d=20, n_fit=3000, seed=0):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = SoftmaxKDERegressor(
-            centers=32, kernel=kernel, period=period, max_iter=200
+            centers=32,
+            kernel=kernel,
+            period=period,
+            max_iter=200,
+            location=None,
+            scale=None,
         ).fit(X, y)
     return model
 

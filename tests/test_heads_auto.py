@@ -71,10 +71,9 @@ def test_auto_chooses_the_heads_of_a_moving_stretching_density_and_is_that_fit()
     assert auto.score(X_test, y_test) > plain.score(X_test, y_test) + 0.3
 
 
-def test_auto_keeps_no_heads_where_they_do_not_help_held_out():
+def test_auto_keeps_the_setting_with_the_best_held_out_score():
     # The density does not depend on the features: every run is scored, and
-    # the fit is the one whose best held-out score is highest (ties go to the
-    # simpler setting).
+    # the fit is the one whose best held-out score is highest.
     rng = np.random.default_rng(3)
     X = rng.normal(size=(1200, 3))
     y = rng.standard_t(5, size=1200)
@@ -88,6 +87,24 @@ def test_auto_keeps_no_heads_where_they_do_not_help_held_out():
     assert scores[chosen] == max(scores.values())
     plain = _fit(X, y, location=auto.location_, scale=auto.scale_)
     _assert_same_fit(auto, plain)
+
+
+def test_a_losing_run_leaves_nothing_behind(monkeypatch):
+    # Every setting runs, the heads last, and the choice is no heads: the
+    # fit must be the plain one (penalties, start, kernels, split, scores).
+    def all_then_none(options, run):
+        order = [(True, True), (True, False), (False, False), (True, True)]
+        runs = {heads: run(heads) for heads in order[1:]}
+        run(order[0])
+        return (False, False), runs
+
+    monkeypatch.setattr("skkdece._linear_regressor._greedy_heads", all_then_none)
+    X, y = _moving(1200, 12)
+    auto = _fit(X, y)
+    plain = _fit(X, y, location=None, scale=None)
+    _assert_same_fit(auto, plain)
+    for name in ("alpha_", "centers_", "bandwidth_", "window_", "n_iter_"):
+        np.testing.assert_array_equal(getattr(auto, name), getattr(plain, name))
 
 
 def test_the_greedy_order_and_choice():
@@ -191,9 +208,33 @@ def test_auto_is_off_with_sparse_features_and_compact_kernels():
 def test_warm_start_keeps_the_first_fits_choice():
     X, y = _moving(1200, 9)
     model = _fit(X, y, warm_start=True)
-    assert model.location_ == "linear"
+    assert (model.location_, model.scale_) == ("linear", "linear")
     model.fit(X[::-1], y[::-1])
     assert model.head_scores_ == {} and model.location_ == "linear"
+    # Settings that no longer allow a head drop it rather than fail.
+    model.set_params(period=20.0).fit(X, np.mod(y, 20.0))
+    assert (model.location_, model.scale_) == ("linear", None)
+    model.set_params(period=None, kernel="epanechnikov").fit(X, y)
+    assert (model.location_, model.scale_) == (None, None)
+    # Other features: a cold start, which chooses again.
+    model.set_params(kernel="gaussian").fit(np.c_[X, X[:, :1] ** 2], y)
+    assert model.head_scores_
+
+
+def test_auto_is_off_with_a_bandwidth_in_the_targets_units():
+    X, y = _moving(1200, 13)
+    _assert_off(_fit(X, y, bandwidth=0.2), X, y, bandwidth=0.2)
+    # A rule and its multipliers scale with the standardised target: fair.
+    assert _fit(X, y, bandwidth=("scott", [0.5, 1.0])).head_scores_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_auto_counts_the_rows_of_positive_weight():
+    X, y = _moving(1200, 14)
+    weights = np.ones(1200)
+    weights[::5] = 0.0  # 960 rows left: no early stopping, no choice
+    auto = SoftmaxKDERegressor(centers=12, max_iter=60).fit(X, y, weights)
+    assert auto.head_scores_ == {} and auto.location_ is None
 
 
 def test_recorded_in_order_reads_a_long_recording_in_steps():

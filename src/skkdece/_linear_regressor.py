@@ -194,8 +194,11 @@ default="scott"
         where the held-out score is a fair judge, and is off (no head)
         otherwise: without early stopping (fewer than 1000 rows under
         ``early_stopping="auto"``), with sparse ``X``, with a compact
-        kernel on the line, under ``warm_start`` after a first fit (which
-        keeps that fit's choice), and when the rows look recorded one after
+        kernel on the line, with a ``bandwidth`` given as values (in the
+        target's units, which the heads would turn into units of the
+        standardised target), under ``warm_start`` after a first fit on as
+        many features (which keeps that fit's choice where the settings
+        still allow it), and when the rows look recorded one after
         another (:func:`~skkdece._serial.recorded_in_order`: their nearest
         neighbours in the features lie near them in the row order, as
         waves recorded tick by tick do).  On such recordings held-out
@@ -264,6 +267,8 @@ default="scott"
         (a ``best_iteration_`` near ``max_iter`` says that more might score
         higher).  ``"auto"``: on from 1000 rows of positive
         weight (and when each side of the split gets at least 10 of them).
+        Where ``location`` or ``scale`` is ``"auto"``, one held-out run per
+        setting of the heads tried, on the same split.
         The kernels are placed from all the rows, as without early
         stopping.  Unlike scikit-learn's MLP and gradient-boosting
         estimators, which keep the best iterate of the training share, the
@@ -299,6 +304,8 @@ default="scott"
     warm_start : bool, default=False
         Start from the previous solution when refitting with the same number
         of centers and features (for example in a sweep over ``bandwidth``).
+        A warm refit on as many features keeps the heads the previous fit
+        chose under ``"auto"``.
     verbose : int, default=0
         Print a progress table of the optimisation when positive.
     callback : callable or None, default=None
@@ -606,23 +613,34 @@ default="scott"
         # compact kernel on the line).
         check_heads(location, scale, period, self.kernel)
         auto = [location == "auto", scale == "auto"]
+        # On the line a compact kernel takes no head; on a circle no scale.
+        can_move = period is not None or self.kernel not in COMPACT_KERNELS
+        can_stretch = period is None and can_move
+        warm = (
+            self.warm_start
+            and getattr(self, "location_", "absent") != "absent"
+            and getattr(self, "coef_", np.empty((0, 0))).shape[1] == X.shape[1]
+        )
         if auto[0] or auto[1]:
             allowed = (
                 split is not None
                 and not sp.issparse(X)
-                and not (self.warm_start and hasattr(self, "location_"))
+                and not warm
+                and _bandwidth_is_a_rule(self.bandwidth)
+                and can_move
             )
-            if period is None and self.kernel in COMPACT_KERNELS:
-                allowed = False
-            auto[1] = auto[1] and period is None
+            auto[1] = auto[1] and can_stretch
             if allowed and any(auto):
                 allowed = not recorded_in_order(X, sample_weight)
             if not allowed:
                 auto = [False, False]
-        if self.warm_start and hasattr(self, "location_"):
-            # A warm refit keeps the heads the previous fit chose.
-            location = self.location_ if location == "auto" else location
-            scale = self.scale_ if scale == "auto" else scale
+        if warm:
+            # A warm refit keeps the heads the previous fit chose, where the
+            # settings still allow them.
+            if location == "auto":
+                location = self.location_ if can_move else None
+            if scale == "auto":
+                scale = self.scale_ if can_stretch else None
         return tuple(
             (False, True) if a else (setting == "linear",)
             for a, setting in zip(auto, (location, scale), strict=True)
@@ -1006,6 +1024,19 @@ def _greedy_heads(options, run):
             if runs[trial][0] > runs[chosen][0]:
                 chosen = trial
     return chosen, runs
+
+
+def _bandwidth_is_a_rule(bandwidth):
+    """Whether ``bandwidth`` is a rule (``"scott"``, or a rule and its
+    multipliers), which the heads' standardised targets rescale, rather
+    than values in the target's own units."""
+    if isinstance(bandwidth, str):
+        return True
+    return (
+        isinstance(bandwidth, (tuple, list))
+        and len(bandwidth) == 2
+        and isinstance(bandwidth[0], str)
+    )
 
 
 def _heads_name(heads):

@@ -570,7 +570,8 @@ class _BlockPredictor:
             "sums of moments over the partitions and the joint fit runs on "
             "them as without heads: the start and the kernels equal the "
             "in-memory fit's to rounding, the fitted model equals it to the "
-            "solver's tolerance."
+            'solver\'s tolerance.  ``"auto"`` is no head on Dask collections '
+            "(its choice needs early stopping's held-out split)."
         ),
         "early_stopping": (
             "On Dask collections the fit never stops early (the held-out split "
@@ -603,9 +604,10 @@ class DaskSoftmaxKDERegressor(SoftmaxKDERegressor):
 
     Attributes
     ----------
-    coef_, intercept_, location_coef_, location_intercept_, scale_coef_, \
-scale_intercept_, centers_, bandwidth_, window_, n_iter_, objective_, \
-validation_score_, best_iteration_, n_features_in_, feature_names_in_ :
+    coef_, intercept_, location_, scale_, head_scores_, location_coef_, \
+location_intercept_, scale_coef_, scale_intercept_, centers_, bandwidth_, \
+window_, n_iter_, objective_, validation_score_, best_iteration_, \
+n_features_in_, feature_names_in_ :
         As for :class:`~skkdece.SoftmaxKDERegressor`.
 
     Notes

@@ -6,11 +6,13 @@ repository's ``robocode/src/skk/`` load it (``SkkModel.java`` the linear
 model, ``NeighborsModel.java`` the neighbours model); :func:`from_dict` and
 :func:`load_model` read it back into a fitted scikit-learn estimator.
 
-Two models, three format versions.  A ``SoftmaxKDERegressor`` is written as
-format version 1, unchanged since 0.1, so that every reader keeps working;
-a ``SoftmaxKDENeighborsRegressor`` as format version 2; a
+Two models, three format versions.  A ``SoftmaxKDERegressor`` without heads
+is written as format version 1, unchanged since 0.1, so that every reader
+keeps working; a ``SoftmaxKDENeighborsRegressor`` as format version 2; a
 ``SoftmaxKDERegressor`` with a location or scale head (``location="linear"``,
-``scale="linear"``) as format version 3, version 1 plus the heads.  Readers of
+``scale="linear"``, or what ``"auto"``, the default, chose) as format
+version 3, version 1 plus the heads (fit with ``location=None,
+scale=None`` for a document that older readers load).  Readers of
 version 3 read all three.  Floats are written with ``repr`` precision, so a
 reader that parses them exactly gets the same doubles.
 
