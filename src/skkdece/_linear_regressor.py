@@ -188,8 +188,7 @@ default="scott"
         held-out score is higher, then, if the location won (or was set to
         ``"linear"``), one with the scale added, kept likewise (with
         ``location=None``, the scale alone); the final fit has the winner's
-        heads
-        (``location_``, ``scale_``) and iteration count, and
+        heads (``location_``, ``scale_``) and iteration count, and
         ``head_scores_`` gives every run's best score.  It chooses only
         where the held-out score is a fair judge, and is off (no head)
         otherwise: without early stopping (fewer than 1000 rows under
@@ -206,12 +205,11 @@ default="scott"
         waves of Corners they chose both heads, which then scored 0.20 nats
         on the next battle against 1.45 without, and on the defaults
         benchmark's simulated recording of the random policy the location
-        (-0.07).  On the benchmark's
-        shuffled data sets (1000 to 2000 rows) the choice gained 0.06 nats
-        on the circular problem, 0.29 on skewed noise, 0.49 on the jumps
-        and 0.14 on the interaction, and lost 0.002 on the sine; a fit
-        that tries both heads costs about three held-out runs instead of
-        one.
+        (-0.07).  On the benchmark's shuffled data sets (1000 to 2000 rows)
+        the choice gained 0.06 nats on the circular problem, 0.29 on skewed
+        noise, 0.49 on the jumps and 0.14 on the interaction, and lost
+        0.002 on the sine; a fit that tries both heads costs about three
+        held-out runs instead of one.
 
         With either head, ``fit`` starts from a two-stage fit (a weighted
         ridge regression of the targets' midpoints for the location, then
