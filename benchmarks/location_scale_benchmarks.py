@@ -91,13 +91,16 @@ OpenBLAS do the same (the docs' benchmarks page, "A vector width per
 processor").
 
 Both also time the location head on a circle (``make_circular_regression``;
-the gaussian, von Mises and exponential kernels) and the exponential kernel
-on the line (the skewed simulator); ``--cases TEXT`` keeps the data whose
+the gaussian, von Mises, exponential and compact kernels, and a gaussian
+2.5 rad wide, which is its Fourier series) and the exponential kernel on
+the line (the skewed simulator); ``--cases TEXT`` keeps the data whose
 name holds TEXT.  On 2026-12-07 (AVX-512), per iteration: the circle
 0.80-1.16x with the gaussian kernel, 1.05-1.27x with the von Mises kernel,
-1.41-1.65x with the exponential kernel; the exponential kernel on the line
-1.12-1.47x (its kinks add line-search steps); the NumPy loss had cost
-24-27x, 3.4-5.4x, 2.9-3.7x and 1.8-2.5x an evaluation.
+1.41-1.65x with the exponential kernel, 0.77-1.20x with the compact
+kernels and 0.96-1.32x with the wide gaussian; the exponential kernel on
+the line 1.12-1.47x (its kinks add line-search steps); the NumPy loss had
+cost 24-27x, 3.4-5.4x, 2.9-3.7x, 21-38x, 22-26x and 1.8-2.5x an
+evaluation.
 """
 
 import argparse
@@ -347,6 +350,16 @@ _CIRCLE_KERNELS = {
     ),
     "circle, exponential kernel": tuple(
         dict(m, kernel="exponential") for m in _CIRCLE_MODELS
+    ),
+    **{
+        f"circle, {kernel} kernel": tuple(
+            dict(m, kernel=kernel) for m in _CIRCLE_MODELS
+        )
+        for kernel in ("tophat", "epanechnikov", "linear", "cosine")
+    },
+    # Wider than a third of the period: the wrapped gaussian's Fourier series.
+    "circle, gaussian 2.5 rad wide": tuple(
+        dict(m, bandwidth=2.5) for m in _CIRCLE_MODELS
     ),
 }
 

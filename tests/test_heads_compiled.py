@@ -3,8 +3,9 @@
 ``skkdece._heads`` (src/skkdece/_heads.c, built at install) computes the
 heads' loss and gradient for the gaussian and the exponential kernel, on
 the line and (the location head alone) on a circle, and for the von Mises
-kernel on a circle, point targets and interval targets under the
-cross-entropy, with an exponential of its own.
+kernel, the compact kernels and the wrapped gaussian's Fourier series on a
+circle, point targets and interval targets under the cross-entropy, with an
+exponential of its own.
 :func:`~skkdece._location_scale.location_scale_loss` is the reference: these
 tests compare the two term by term, where targets lie far from every center,
 where logits overflow, where a scale leaves the double range, where a
@@ -401,9 +402,18 @@ def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns, circle=()):
     """
     period = circle[0] if circle[:1] and circle[0] > 0 else None
     kernel = "exponential" if circle[2:] == (1,) else "gaussian"
-    quad = quadrature_nodes(
-        lo, hi, centers, kernel=kernel, bandwidth=bandwidth, period=period
+    constants = (_precision(bandwidth, circle), np.log(bandwidth))
+    nodes = dict(kernel=kernel, bandwidth=bandwidth, period=period)
+    return _at_nodes(
+        outputs, lo, hi, centers, nodes, constants, columns, weight, circle
     )
+
+
+def _at_nodes(outputs, lo, hi, centers, nodes, constants, columns, weight, circle):
+    """interval_loss at the nodes quadrature_nodes places with the keywords
+    ``nodes``, the row loops' per-center ``constants``: ``(loss, grad)``,
+    the gradient's fill -7."""
+    quad = quadrature_nodes(lo, hi, centers, **nodes)
     loss = np.empty(outputs.shape[0])
     grad = np.full_like(outputs, -7.0)
     heads.interval_loss(
@@ -414,8 +424,7 @@ def _by_nodes(outputs, lo, hi, centers, bandwidth, weight, columns, circle=()):
         quad.weights,
         quad.row_ptr.astype(np.int64),
         centers,
-        _precision(bandwidth, circle),
-        np.log(bandwidth),
+        *constants,
         *columns,
         weight,
         loss,
@@ -778,16 +787,24 @@ def test_interval_rows_without_a_finite_loss_get_infinity_and_no_gradient(
     "options",
     [
         dict(loss="interval_likelihood"),
-        dict(kernel="epanechnikov", period=2 * np.pi, scale=False),
-        # Wider than a third of the period the wrapped gaussian is a Fourier
-        # series, not a sum of images.
-        dict(kernel="gaussian", period=2 * np.pi, scale=False, bandwidth=2.2),
+        # A compact kernel wider than the period.
+        dict(kernel="epanechnikov", period=2 * np.pi, scale=False, bandwidth=7.0),
+        # Wrapped gaussians some narrower, some wider than a third of the
+        # period: images for the ones, a Fourier series for the others.
+        dict(
+            kernel="gaussian",
+            period=2 * np.pi,
+            scale=False,
+            bandwidth=np.linspace(0.5, 2.5, 6),
+        ),
     ],
 )
 def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
-    # The compiled loss covers the gaussian (on a circle while it sums
-    # images), the exponential kernel, the von Mises kernel and the
-    # cross-entropy of intervals; anything else must not reach it.
+    # The compiled loss covers the gaussian (on a circle its images, or its
+    # series where every kernel is wider than a third of the period), the
+    # exponential kernel, the von Mises kernel, the compact kernels on a
+    # circle (no wider than the period) and the cross-entropy of intervals;
+    # anything else must not reach it.
     calls = []
     stub = types.SimpleNamespace(
         point_loss=lambda *a: calls.append("point"),
@@ -919,6 +936,38 @@ def _circle_kernel(kernel, bandwidth):
     return constants, shape
 
 
+def _circle_point_and_numpys(
+    outputs, target, centers, kernel, bandwidth, weight, location
+):
+    """The compiled loss of point targets on the circle (the location head in
+    the last column, if on) and NumPy's: ``(loss, grad, ref_loss,
+    ref_grad)``."""
+    M, n = centers.shape[0], outputs.shape[0]
+    (q, log_h), shape = _circle_kernel(kernel, bandwidth)
+    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
+    columns = (M if location else -1, -1)
+    heads.point_loss(
+        outputs, target, centers, q, log_h, *columns, weight, loss, grad, circle=shape
+    )
+    ref_loss, ref_grad = _circle_reference(
+        outputs, target, target, centers, bandwidth, weight, location, kernel
+    )
+    return loss, grad, ref_loss, ref_grad
+
+
+def _assert_intervals_are_numpys(
+    loss, grad, outputs, lower, upper, centers, bandwidth, weight, kernel
+):
+    """The compiled loss of intervals on the circle (the location head in
+    the last column), finite and NumPy's to rounding."""
+    ref_loss, ref_grad = _circle_reference(
+        outputs, lower, upper, centers, bandwidth, weight, True, kernel
+    )
+    assert np.all(np.isfinite(loss))
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
 # The kernels a circle compiles, with bandwidths that give the gaussian one
 # to three images each side (the exponential kernel sums its own in closed
 # form; the von Mises kernel is periodic itself).
@@ -946,14 +995,9 @@ def test_circle_point_loss_is_numpys(at_width, M, kernel, h, location):
     opposite = np.round(((z + 0.5 * _P) % _P) / (_P / M)).astype(int) % M
     outputs[np.arange(0, n, 3), opposite] += 40.0
     weight = rng.uniform(0.1, 2.0, size=n)
-    (q, log_h), shape = _circle_kernel(kernel, bandwidth)
-    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
-    columns = (M if location else -1, -1)
-    heads.point_loss(
-        outputs, target, centers, q, log_h, *columns, weight, loss, grad, circle=shape
-    )
-    ref_loss, ref_grad = _circle_reference(
-        outputs, target, target, centers, bandwidth, weight, location, kernel
+    (q, _), _ = _circle_kernel(kernel, bandwidth)
+    loss, grad, ref_loss, ref_grad = _circle_point_and_numpys(
+        outputs, target, centers, kernel, bandwidth, weight, location
     )
     assert np.all(np.isfinite(loss))
     # Wrapping an angle t - mu rounds it to an ulp of |t - mu| (the von Mises
@@ -1009,12 +1053,9 @@ def test_circle_interval_loss_is_numpys(at_width, kernel, h, placed):
         heads.interval_loss(
             outputs, lo, hi, *nodes, *kernels, weight, loss, grad, circle=shape
         )
-    ref_loss, ref_grad = _circle_reference(
-        outputs, lower, upper, centers, bandwidth, weight, True, kernel
+    _assert_intervals_are_numpys(
+        loss, grad, outputs, lower, upper, centers, bandwidth, weight, kernel
     )
-    assert np.all(np.isfinite(loss))
-    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
 
 
 @compiled
@@ -1073,14 +1114,18 @@ def test_circle_images_are_added_where_they_matter(at_width):
 
 
 @compiled
-@pytest.mark.parametrize("kernel", ["gaussian", "exponential"])
-def test_circle_offsets_beyond_two_to_the_51_turns_are_infinite(at_width, kernel):
+@pytest.mark.parametrize(
+    "kernel, h",
+    [("gaussian", 0.4), ("exponential", 0.4), ("epanechnikov", 0.4), ("gaussian", 2.5)],
+)
+def test_circle_offsets_beyond_two_to_the_51_turns_are_infinite(at_width, kernel, h):
     # 2^51 turns leave no digit within a turn: the row's loss is infinite
     # and its gradient zero (a solver's step that far is taken back); a
     # billion turns still wrap.
     M = 5
     centers = np.arange(M) * (_P / M)
-    (q, log_h), shape = _circle_kernel(kernel, np.full(M, 0.4))
+    # (A gaussian 2.5 rad wide is its Fourier series.)
+    (q, log_h), shape = _circle_kernel(kernel, np.full(M, h))
     target = np.array([1e17, -1e17, 1e9 * _P + 0.3, np.nan])
     outputs = np.zeros((4, M + 1))
     loss, grad = np.empty(4), np.full_like(outputs, -7.0)
@@ -1119,7 +1164,16 @@ def test_a_circle_has_no_scale_head_in_the_compiled_loss():
 
 
 @compiled
-@pytest.mark.parametrize("kernel", ["gaussian", "exponential", "vonmises"])
+@pytest.mark.parametrize(
+    "kernel",
+    [
+        "gaussian",
+        "exponential",
+        "vonmises",
+        *sorted(_location_scale.COMPACT_KERNELS),
+        "wide gaussian",
+    ],
+)
 @pytest.mark.parametrize("targets", ["points", "intervals", "mixed"])
 @pytest.mark.parametrize("options", [{}, dict(n_quadrature=5)])
 def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
@@ -1130,12 +1184,14 @@ def test_circle_table_gives_numpys_loss_with_the_compiled_loss(
     lower = rng.uniform(-np.pi, np.pi, size=n)
     width = {"points": 0.0, "intervals": 0.8, "mixed": 0.8 * (rng.random(n) < 0.5)}
     upper = lower + width[targets] * rng.uniform(size=n)
+    # Every gaussian wider than a third of the period: its Fourier series.
+    bandwidth = np.linspace(2.2, 3.2, M) if kernel == "wide gaussian" else 0.3
     table = LocationScaleTable(
         lower,
         upper,
         np.linspace(-np.pi, np.pi, M, endpoint=False),
-        kernel=kernel,
-        bandwidth=0.3,
+        kernel=kernel.removeprefix("wide "),
+        bandwidth=bandwidth,
         period=_P,
         location=True,
         scale=False,
@@ -1263,6 +1319,10 @@ def test_exponential_kernel_interval_loss_is_numpys(at_width, M):
         ("panel", "kernel without kinks"),
         ("line", "von Mises kernel needs a circle"),
         ("code", "kernel must be 0"),
+        ("compact panel", "kernel without kinks"),
+        ("compact line", "compact kernel needs a circle"),
+        ("compact images", "0 or 1 image"),
+        ("series line", "wrapped gaussian's series needs a circle"),
     ],
 )
 def test_kernels_are_refused_where_they_are_not_compiled(call, message):
@@ -1271,16 +1331,24 @@ def test_kernels_are_refused_where_they_are_not_compiled(call, message):
     kernels = (np.arange(M) * 1.0, np.ones(M), np.zeros(M), M, -1)
     out = (np.ones(n), np.empty(n), None, 0)
     with pytest.raises(ValueError, match=message):
-        if call == "panel":
+        if call in ("panel", "compact panel"):
             rules = _location_scale._panel_rules()
             lo = np.zeros(n)
+            # The exponential kernel on the line, the Epanechnikov on a circle.
+            circle = (0.0, 0, 1) if call == "panel" else (_P, 0, 4)
             heads.panel_loss(
-                outputs, lo, lo + 0.1, 0.5, *rules, *kernels, *out, 0.0, 0, 1
+                outputs, lo, lo + 0.1, 0.5, *rules, *kernels, *out, *circle
             )
         elif call == "line":
             heads.point_loss(outputs, np.zeros(n), *kernels, *out, 0.0, 0, 2)
+        elif call == "compact line":
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, 0.0, 0, 4)
+        elif call == "compact images":
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 2, 4)
+        elif call == "series line":
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, 0.0, 0, 7)
         else:
-            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 1, 3)
+            heads.point_loss(outputs, np.zeros(n), *kernels, *out, _P, 1, 8)
 
 
 @compiled
@@ -1322,3 +1390,351 @@ def test_an_exponential_kernel_fit_with_the_compiled_loss_is_the_numpy_fit(
     params = dict(kernel="exponential", location="linear", scale="linear")
     names = ["location_coef_", "scale_coef_", "scale_intercept_"]
     _assert_fit_is_numpys(monkeypatch, X, y, params, names)
+
+
+# -------------------------------------------- compact kernels on a circle
+# The tophat, Epanechnikov, linear and cosine kernels on a circle: the
+# compiled loss multiplies the exponentials of the logits (shifted by the
+# largest among the centers whose support holds the target) by the unit
+# kernels' values, where NumPy sums the exponentials of their logarithms.
+# NumPy's loss is the reference; the unit kernels' closed forms check both.
+
+COMPACT = ["tophat", "epanechnikov", "linear", "cosine"]
+
+
+def _compact_bandwidth(M, spacings):
+    """Bandwidths of ``spacings`` times the centers' spacing (a support
+    wider than the spacing: every angle is covered), at most 0.95 P; for
+    ``"mixed"`` one per center from 0.6 to 1.4 spacings."""
+    if spacings == "mixed":
+        h = np.linspace(0.6, 1.4, M) * (_P / M)
+    else:
+        h = np.full(M, spacings * _P / M)
+    return np.minimum(h, 0.95 * _P)
+
+
+def _unit_compact(kernel, v):
+    """The unit kernel and the slope of its logarithm at ``0 <= v < 1``,
+    from the formulas (the cosine near v = 1 from the sine of 1 - v)."""
+    w = 1.0 - v
+    if kernel == "tophat":
+        return np.full_like(v, 0.5), np.zeros_like(v)
+    if kernel == "epanechnikov":
+        return 0.75 * w * (1.0 + v), -2.0 * v / (w * (1.0 + v))
+    if kernel == "linear":
+        return w, -1.0 / w
+    cosine, sine = np.sin(0.5 * np.pi * w), np.cos(0.5 * np.pi * w)
+    return 0.25 * np.pi * cosine, -0.5 * np.pi * sine / cosine
+
+
+def _compact_by_nodes(outputs, lo, hi, centers, kernel, bandwidth, weight):
+    """The compiled loss of the standardised intervals [lo, hi] at
+    quadrature_nodes' nodes, a compact kernel on the circle, the location
+    head in the last column: ``(loss, grad)``."""
+    constants, shape = _circle_kernel(kernel, bandwidth)
+    nodes = dict(kernel=kernel, bandwidth=bandwidth, period=_P)
+    columns = (centers.shape[0], -1)
+    return _at_nodes(outputs, lo, hi, centers, nodes, constants, columns, weight, shape)
+
+
+def _point_rows(rng, n, M):
+    """Even centers on [0, P), outputs (logits, then the location), point
+    targets on three turns (five of them a thousand turns on) and weights."""
+    centers = np.arange(M) * (_P / M)
+    outputs = np.column_stack([2.0 * rng.normal(size=(n, M)), 3.0 * rng.normal(size=n)])
+    target = rng.uniform(-_P, 2 * _P, size=n)
+    target[:5] += 1000.0 * _P  # angles given as far turns
+    return centers, outputs, target, rng.uniform(0.1, 2.0, size=n)
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 8, 13, 32])
+@pytest.mark.parametrize("kernel", COMPACT)
+@pytest.mark.parametrize("spacings", [0.55, 1.3, "mixed"])
+@pytest.mark.parametrize("location", [True, False])
+def test_circle_compact_point_loss_is_numpys(at_width, M, kernel, spacings, location):
+    n = 203
+    centers, outputs, target, weight = _point_rows(np.random.default_rng(M + 3), n, M)
+    bandwidth = _compact_bandwidth(M, spacings)
+    # One center half the period wide or wider: its nearest image counts.
+    images = _circle_kernel(kernel, bandwidth)[1][1]
+    assert images == int(np.max(bandwidth) >= 0.5 * _P)
+    loss, grad, ref_loss, ref_grad = _circle_point_and_numpys(
+        outputs, target, centers, kernel, bandwidth, weight, location
+    )
+    assert np.all(np.isfinite(loss))
+    # Wrapping rounds an angle to an ulp of |t - mu|, which the loss
+    # magnifies by its slope (the reference's location gradient per weight).
+    mu = outputs[:, M] if location else 0.0
+    eps = np.finfo(float).eps
+    turn = 4.0 * eps * (np.abs(target - mu) + _P)
+    if location:
+        slope = np.abs(ref_grad[:, M]) / weight
+    else:
+        slope = np.full(n, 1.0 / np.min(bandwidth))
+    np.testing.assert_array_less(
+        np.abs(loss - ref_loss), 1e-12 * (1.0 + np.abs(ref_loss)) + turn * slope
+    )
+    np.testing.assert_array_less(
+        np.abs(grad - ref_grad),
+        1e-10 * np.abs(ref_grad) + 1e-12 + (turn * (1.0 + slope) ** 2)[:, None],
+    )
+
+
+@compiled
+@pytest.mark.parametrize("kernel", COMPACT)
+@pytest.mark.parametrize("M, spacings", [(1, 0.55), (12, 0.6), (12, "mixed"), (12, 3)])
+def test_circle_compact_interval_loss_is_numpys(at_width, kernel, M, spacings):
+    rng = np.random.default_rng(23)
+    n = 61
+    centers = np.arange(M) * (_P / M)
+    bandwidth = _compact_bandwidth(M, spacings)
+    outputs = np.column_stack([2.0 * rng.normal(size=(n, M)), 3.0 * rng.normal(size=n)])
+    outputs[::4, 0] += 40.0  # mass far from some intervals
+    lower = rng.uniform(-_P, 2 * _P, size=n)
+    upper = lower + rng.uniform(1e-3, 2.0, size=n)
+    weight = rng.uniform(0.1, 2.0, size=n)
+    lo, hi = lower - outputs[:, M], upper - outputs[:, M]
+    loss, grad = _compact_by_nodes(outputs, lo, hi, centers, kernel, bandwidth, weight)
+    _assert_intervals_are_numpys(
+        loss, grad, outputs, lower, upper, centers, bandwidth, weight, kernel
+    )
+
+
+def _one_center(target, center, kernel, h):
+    """The compiled loss of point targets under one center of bandwidth
+    ``h`` on the circle, zero logits, the location head at zero:
+    ``(loss, grad)``."""
+    n = target.shape[0]
+    (q, log_h), shape = _circle_kernel(kernel, np.array([h]))
+    loss, grad = np.empty(n), np.empty((n, 2))
+    heads.point_loss(
+        np.zeros((n, 2)),
+        target,
+        np.array([center]),
+        q,
+        log_h,
+        1,
+        -1,
+        np.ones(n),
+        loss,
+        grad,
+        circle=shape,
+    )
+    return loss, grad
+
+
+@compiled
+@pytest.mark.parametrize("kernel", COMPACT)
+def test_circle_compact_kernels_have_their_closed_forms(at_width, kernel):
+    # One center at zero, zero logits: the loss is -log K_h(u) and the
+    # location's gradient d/du log K_h(u), from the unit kernels' formulas at
+    # the v = |u| (1 / h) that the loss computes, out to a billionth of a
+    # bandwidth from the end of the support (where NumPy's cosine of pi v / 2
+    # has lost seven digits); then a kernel wider than half the period,
+    # where the nearest image adds its own term.
+    h = 0.7
+    v = np.array([0.0, 0.2, 0.5, 0.75, 0.999, 1.0 - 1e-9])
+    u = np.concatenate([v, -v[1:]]) * h
+    for width in (h, 0.8 * _P):
+        (q, _), shape = _circle_kernel(kernel, np.array([width]))
+        loss, grad = _one_center(u, 0.0, kernel, width)
+        k, log_slope = _unit_compact(kernel, np.abs(u) * q[0])
+        density, slope = k / width, k * log_slope * np.sign(u) / width**2
+        if shape[1]:  # the nearest image, on the other side of the circle
+            far = np.abs(np.where(u < 0, u + _P, u - _P)) * q[0]
+            inside = far < 1.0
+            k_far, s_far = _unit_compact(kernel, np.where(inside, far, 0.0))
+            density += np.where(inside, k_far / width, 0.0)
+            slope -= np.where(inside, k_far * s_far * np.sign(u) / width**2, 0.0)
+        np.testing.assert_allclose(-loss, np.log(density), rtol=1e-13, atol=1e-14)
+        # d loss / d mu = d/du log K(u) (the rotation moves u the other way).
+        np.testing.assert_allclose(grad[:, 1], slope / density, rtol=1e-12, atol=1e-13)
+
+
+@compiled
+@pytest.mark.parametrize("kernel", COMPACT)
+def test_circle_compact_targets_no_center_holds_are_infinite(at_width, kernel):
+    # Supports of a quarter of the spacing leave angles no center holds:
+    # those rows (points, and intervals with nodes there) get an infinite
+    # loss and a zero gradient, as NumPy's do; the others their values.
+    M, n = 6, 40
+    centers = np.arange(M) * (_P / M)
+    bandwidth = np.full(M, 0.25 * _P / M)
+    rng = np.random.default_rng(29)
+    outputs = np.column_stack([rng.normal(size=(n, M)), 0.1 * rng.normal(size=n)])
+    target = rng.uniform(0.0, _P, size=n)
+    target[:3] = centers[:3] + 0.5 * (_P / M) + outputs[:3, M]  # between centers
+    target[3:6] = centers[3:6] + outputs[3:6, M]  # at a center
+    weight = np.ones(n)
+    (q, log_h), shape = _circle_kernel(kernel, bandwidth)
+    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
+    heads.point_loss(
+        outputs, target, centers, q, log_h, M, -1, weight, loss, grad, circle=shape
+    )
+    ref_loss, ref_grad = _circle_reference(
+        outputs, target, target, centers, bandwidth, weight, True, kernel
+    )
+    assert np.all(loss[:3] == np.inf) and np.all(np.isfinite(loss[3:6]))
+    assert np.all(grad[:3] == 0.0)
+    _assert_close(loss, grad, ref_loss, ref_grad)
+    lo, hi = target - outputs[:, M], target - outputs[:, M] + 0.05
+    i_loss, i_grad = _compact_by_nodes(
+        outputs, lo, hi, centers, kernel, bandwidth, weight
+    )
+    assert np.all(i_loss[:3] == np.inf) and np.all(i_grad[:3] == 0.0)
+    assert np.all(np.isfinite(i_loss[3:6]))
+
+
+def test_compact_kernels_compile_on_a_circle_no_wider_than_the_period():
+    M = 4
+    for kernel in COMPACT:
+        for h, images in ((0.5, 0), (0.5 * _P, 1), (_P, 1)):
+            constants, shape = _location_scale._compiled_kernel(kernel, h, _P, M)
+            assert shape == (_P, images, _location_scale._KERNEL_CODES[kernel])
+            np.testing.assert_array_equal(constants[0], np.full(M, 1.0 / h))
+            np.testing.assert_array_equal(constants[1], np.full(M, np.log(h)))
+        # Wider than the period, or on the line (where the heads refuse a
+        # compact kernel): NumPy's loss.
+        assert _location_scale._compiled_kernel(kernel, 1.01 * _P, _P, M)[0] is None
+        assert _location_scale._compiled_kernel(kernel, 0.5, None, M)[0] is None
+
+
+@compiled
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("kernel", ["epanechnikov", "linear", "cosine"])
+def test_a_circular_compact_kernel_fit_with_the_compiled_loss_is_the_numpy_fit(
+    monkeypatch, kernel
+):
+    # Intervals: on points the gradient jumps where a target crosses the end
+    # of a support, and the fit's path turns on the last bit (two NumPy fits
+    # on X and X (1 + 1e-15) with the Epanechnikov kernel stop after 57 and
+    # 35 iterations; so do the tophat's over intervals, whose ends' log
+    # densities jump).  Over intervals these three are smooth enough.  The
+    # first 20 iterations on 400 rows: the NumPy loss of a compact kernel's
+    # intervals is slow (0.6-0.8 s for these fits, 25 s on 1 200 rows to
+    # the end).
+    rng = np.random.default_rng(31)
+    n = 400
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = np.mod(2.0 * X[:, 0] + 0.3 * rng.normal(size=n), _P)
+    y = np.column_stack([y - 0.1, y + 0.1])
+    params = dict(location="linear", period=_P, kernel=kernel, max_iter=20)
+    _assert_fit_is_numpys(monkeypatch, X, y, params, ["location_coef_"])
+
+
+# ------------------------------------ the wrapped gaussian as its series
+# Wider than a third of the period NumPy sums the wrapped gaussian as its
+# Fourier series; so does the compiled loss (kernel code 7), its terms the
+# series' values times the exponentials of the logits.
+
+WIDE = [2.2, 3.0, 6.0, "mixed"]
+
+
+def _wide_bandwidth(M, h):
+    return np.linspace(2.2, 4.0, M) if h == "mixed" else np.full(M, h)
+
+
+@compiled
+@pytest.mark.parametrize("M", [1, 8, 13, 32])
+@pytest.mark.parametrize("h", WIDE)
+@pytest.mark.parametrize("location", [True, False])
+def test_circle_series_point_loss_is_numpys(at_width, M, h, location):
+    n = 203
+    centers, outputs, target, weight = _point_rows(np.random.default_rng(M + 7), n, M)
+    bandwidth = _wide_bandwidth(M, h)
+    shape = _circle_kernel("gaussian", bandwidth)[1]
+    assert shape[2] == 7 and 1 <= shape[1] <= 5
+    loss, grad, ref_loss, ref_grad = _circle_point_and_numpys(
+        outputs, target, centers, "gaussian", bandwidth, weight, location
+    )
+    assert np.all(np.isfinite(loss))
+    # The angle's rounding (an ulp of |t - mu|) times the slope, at most
+    # (4 pi / P) sum_k k rho^(k^2) / 0.77 < 1.
+    mu = outputs[:, M] if location else 0.0
+    turn = 4.0 * np.finfo(float).eps * (np.abs(target - mu) + _P)
+    np.testing.assert_array_less(
+        np.abs(loss - ref_loss), 1e-12 * (1.0 + np.abs(ref_loss)) + turn
+    )
+    np.testing.assert_array_less(
+        np.abs(grad - ref_grad), 1e-10 * np.abs(ref_grad) + 1e-12 + turn[:, None]
+    )
+
+
+@compiled
+@pytest.mark.parametrize("h", WIDE)
+@pytest.mark.parametrize("placed", [False, True])
+def test_circle_series_interval_loss_is_numpys(at_width, h, placed):
+    rng = np.random.default_rng(27)
+    n, M = 61, 12
+    centers = np.arange(M) * (_P / M)
+    bandwidth = _wide_bandwidth(M, h)
+    outputs = np.column_stack([2.0 * rng.normal(size=(n, M)), 3.0 * rng.normal(size=n)])
+    outputs[::4, 3] += 40.0
+    lower = rng.uniform(-_P, 2 * _P, size=n)
+    upper = lower + rng.uniform(1e-3, 2.0, size=n)
+    weight = rng.uniform(0.1, 2.0, size=n)
+    lo, hi = lower - outputs[:, M], upper - outputs[:, M]
+    constants, shape = _circle_kernel("gaussian", bandwidth)
+    kernels = (centers, *constants, M, -1)
+    loss, grad = np.empty(n), np.full_like(outputs, -7.0)
+    if placed:
+        rules = _location_scale._panel_rules()
+        h_min = float(np.min(bandwidth))
+        heads.panel_loss(
+            outputs, lo, hi, h_min, *rules, *kernels, weight, loss, grad, circle=shape
+        )
+    else:
+        quad = quadrature_nodes(
+            lo, hi, centers, kernel="gaussian", bandwidth=bandwidth, period=_P
+        )
+        nodes = (quad.nodes, quad.weights, quad.row_ptr.astype(np.int64))
+        heads.interval_loss(
+            outputs, lo, hi, *nodes, *kernels, weight, loss, grad, circle=shape
+        )
+    _assert_intervals_are_numpys(
+        loss, grad, outputs, lower, upper, centers, bandwidth, weight, "gaussian"
+    )
+
+
+@compiled
+@pytest.mark.parametrize("h", [2.2, 3.0, 7.0])
+def test_circle_series_is_the_wrapped_gaussian(at_width, h):
+    # One center, zero logits: the loss is minus the log of the wrapped
+    # normal density, summed image by image (to 60 each side), and the
+    # location's gradient its slope over it.
+    u = np.array([0.0, 0.3, -1.1, 0.5 * _P, 3.0, -3.0, 1e-9])
+    loss, grad = _one_center(0.5 + u, 0.5, "gaussian", h)
+    k = np.arange(-60, 61)[:, None]
+    x = (u + k * _P) / h
+    density = np.sum(np.exp(-0.5 * x**2), axis=0) / (h * np.sqrt(2 * np.pi))
+    slope = np.sum(-x / h * np.exp(-0.5 * x**2), axis=0) / (h * np.sqrt(2 * np.pi))
+    np.testing.assert_allclose(-loss, np.log(density), rtol=1e-13, atol=1e-14)
+    np.testing.assert_allclose(grad[:, 1], slope / density, rtol=1e-10, atol=1e-14)
+
+
+def test_wide_wrapped_gaussians_compile_as_their_series():
+    M = 5
+    for h, terms in ((2.2, 5), (3.0, 3), (20.0, 1)):
+        constants, shape = _location_scale._compiled_kernel("gaussian", h, _P, M)
+        assert shape == (_P, terms, 7)
+        np.testing.assert_allclose(constants[0], np.exp(-2 * (np.pi * h / _P) ** 2))
+        np.testing.assert_array_equal(constants[1], np.full(M, np.log(_P)))
+    # One a third of the period wide or narrower among them: images for it,
+    # a series for the others, and NumPy's loss.
+    mixed = np.array([2.0, 2.5, 3.0, 3.5, 4.0])
+    assert _location_scale._compiled_kernel("gaussian", mixed, _P, M)[0] is None
+
+
+@compiled
+def test_a_wide_circular_fit_with_the_compiled_loss_is_the_numpy_fit(monkeypatch):
+    # Noise about as wide as the kernel: with noise of 0.3 rad the kernel of
+    # 2.5 rad leaves the logits to sharpen it, along a flat valley where
+    # two NumPy fits on X and X (1 - 1e-15) stop after 121 and 86
+    # iterations.
+    rng = np.random.default_rng(35)
+    n = 1200
+    X = rng.uniform(-1, 1, size=(n, 2))
+    y = np.mod(2.0 * X[:, 0] + 1.0 * rng.normal(size=n), _P)
+    params = dict(location="linear", period=_P, bandwidth=2.5)
+    _assert_fit_is_numpys(monkeypatch, X, y, params, ["location_coef_"])

@@ -28,6 +28,11 @@ def test_cases_are_picked_by_name(bench):
         "circle (location)",
         "circle, von Mises kernel",
         "circle, exponential kernel",
+        "circle, tophat kernel",
+        "circle, epanechnikov kernel",
+        "circle, linear kernel",
+        "circle, cosine kernel",
+        "circle, gaussian 2.5 rad wide",
     }
     everything = bench._cost_cases((300,))
     assert {"jumps", "waves of Walls", "skewed, exponential kernel"} <= {
@@ -36,7 +41,9 @@ def test_cases_are_picked_by_name(bench):
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@pytest.mark.parametrize("only", ["circle, von Mises", "skewed, exponential"])
+@pytest.mark.parametrize(
+    "only", ["circle, von Mises", "circle, cosine", "2.5 rad", "skewed, exponential"]
+)
 def test_the_timed_objectives_are_the_fitted_models(bench, only):
     # The harness rebuilds each fitted model's objective: on a circle its
     # table must carry the period (it once timed a circular model on the

@@ -2,8 +2,9 @@
  * skkdece._heads: the fused loss of the location-scale heads
  * (_location_scale.py) for the gaussian and the exponential kernel, on the
  * line and (the location head alone) on a circle, and for the von Mises
- * kernel on a circle: point targets, and interval targets under the
- * cross-entropy.
+ * kernel, the kernels of compact support and the wrapped gaussian's
+ * Fourier series on a circle: point targets, and interval targets under
+ * the cross-entropy.
  *
  * Row i of a block has M logits l, a location mu and a log scale log_s (the
  * outputs of LocationScaleLogits, one row of `outputs`), a target and a
@@ -22,7 +23,11 @@
  * sum_m r_m sign(c_m - z) / h_m; the von Mises kernel 2 kappa_m
  * sin^2(pi (z - c_m) / P) and its normaliser log(P i0e(kappa_m)) in log_h.
  * On a circle the offsets wrap, with the gaussian's images and the
- * exponential kernel's closed form (_heads_rows.h, circle_terms).  This is what location_scale_loss computes with NumPy, in about
+ * exponential kernel's closed form (_heads_rows.h, circle_terms); the
+ * terms of a compact kernel and of the wrapped gaussian's series are their
+ * values times the exponentials of the logits (compact_terms,
+ * series_terms).  This is what location_scale_loss computes with
+ * NumPy, in about
  * ten passes through an n-by-M array with two exponentials per value; here
  * the logits are read once and the gradient written once, the rest stays
  * in the caches.  Every logsumexp is shifted by its largest term, so a
@@ -74,7 +79,12 @@
  *   location head a rotation (log_s_column must be -1); 0 and 0, the
  *   default, for the line; kernel: 0 (the default) the gaussian, 1 the
  *   exponential kernel (its nodes given: interval_loss), 2 the von Mises
- *   kernel (a circle only).
+ *   kernel, 3 to 6 the tophat, Epanechnikov, linear and cosine kernels
+ *   (with half_precision 1 / h_m and log_h log h_m, 0 or 1 image each
+ *   side, and their nodes given), 7 the wrapped gaussian as its Fourier
+ *   series (half_precision exp(-2 (pi h_m / P)^2), log_h log P, and the
+ *   series' terms in place of the images); all but the first two on a
+ *   circle only.
  * Every array C-contiguous.  The GIL is released while rows are computed.
  *
  * Module constants: API_VERSION; WIDTHS, the widths this processor runs;
@@ -83,7 +93,7 @@
 #include "_heads.h"
 
 /* The API the Python side checks (_location_scale.py, _HEADS_API). */
-#define API_VERSION 3
+#define API_VERSION 4
 
 /* The row loops of one width. */
 typedef struct {
@@ -343,22 +353,34 @@ static int circle_of(const char *name, double period, int images,
                      const Circle **out)
 {
     *out = NULL;
-    if (kernel < KERNEL_GAUSSIAN || kernel > KERNEL_VONMISES) {
+    if (kernel < KERNEL_GAUSSIAN || kernel > KERNEL_SERIES) {
         PyErr_Format(PyExc_ValueError,
                      "%s: kernel must be 0 (the gaussian), 1 (the exponential "
-                     "kernel) or 2 (the von Mises kernel)",
+                     "kernel), 2 (the von Mises kernel), 3 to 6 (the tophat, "
+                     "Epanechnikov, linear and cosine kernels) or 7 (the "
+                     "wrapped gaussian's series)",
                      name);
         return 0;
     }
     if (period == 0.0 && images == 0) {
-        if (kernel == KERNEL_VONMISES) {
+        if (kernel >= KERNEL_VONMISES) {
             PyErr_Format(PyExc_ValueError,
-                         "%s: the von Mises kernel needs a circle (a "
-                         "positive period)",
-                         name);
+                         "%s: the %s needs a circle (a positive period)",
+                         name,
+                         kernel == KERNEL_VONMISES ? "von Mises kernel"
+                         : kernel == KERNEL_SERIES
+                             ? "wrapped gaussian's series"
+                             : "compiled loss of a compact kernel");
             return 0;
         }
         return 1;
+    }
+    if (KERNEL_COMPACT(kernel) && images > 1) {
+        PyErr_Format(PyExc_ValueError,
+                     "%s: a compact kernel takes 0 or 1 image each side (it "
+                     "is no wider than the period)",
+                     name);
+        return 0;
     }
     if (!(period > 0.0 && period < INFINITY) || images < 0 || images > 64) {
         PyErr_Format(PyExc_ValueError,
@@ -542,13 +564,16 @@ static PyObject *panel_loss(PyObject *self, PyObject *args)
         circle_of("panel_loss", period, images, log_s_col, kernel, &circle,
                   &on) &&
         get_args(o, b, "DddDDddddwG", names) == 0) {
-        if (kernel == KERNEL_EXPONENTIAL) {
-            /* Its kinks at the centers split the panels: the caller places
-             * the nodes (interval_loss). */
+        if (kernel == KERNEL_EXPONENTIAL || KERNEL_COMPACT(kernel)) {
+            /* Their kinks (at the centers, at the ends of the supports)
+             * split the panels: the caller places the nodes
+             * (interval_loss). */
             PyErr_SetString(PyExc_ValueError,
                             "panel_loss: the nodes it places are those of a "
-                            "kernel without kinks, the gaussian; give the "
-                            "exponential kernel's nodes to interval_loss");
+                            "kernel without kinks (the gaussian, its wrapped "
+                            "series, the von Mises kernel); give the nodes of "
+                            "the exponential and the compact kernels to "
+                            "interval_loss");
         }
         else if (!(h > 0.0) || b[3].view.shape[0] != RULE_MAX + 1 ||
             b[3].view.shape[1] != RULE_MAX || b[4].view.shape[0] != RULE_MAX + 1 ||
@@ -676,14 +701,15 @@ static PyObject *vector_log(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"point_loss", point_loss, METH_VARARGS,
      "Losses and gradients of point targets under the location-scale "
-     "heads (gaussian, exponential or von Mises kernel)."},
+     "heads (gaussian, exponential, von Mises or compact kernel)."},
     {"interval_loss", interval_loss, METH_VARARGS,
      "Losses and gradients of interval targets (the cross-entropy) under "
-     "the location-scale heads (gaussian, exponential or von Mises "
-     "kernel)."},
+     "the location-scale heads (gaussian, exponential, von Mises or "
+     "compact kernel)."},
     {"panel_loss", panel_loss, METH_VARARGS,
      "interval_loss with the nodes placed as _tables._quadrature places "
-     "them for a kernel without kinks (not the exponential)."},
+     "them for a kernel without kinks (the gaussian, its wrapped series, "
+     "the von Mises kernel)."},
     {"vector_exp", vector_exp, METH_VARARGS,
      "The loss's exponential of every value, into out."},
     {"vector_log", vector_log, METH_VARARGS,

@@ -43,11 +43,21 @@ typedef struct {
 } Circle;
 
 /* The kernels of the compiled loss (the row loops' `kernel`): the gaussian
- * (on the line and a circle), the exponential (on the line and a circle)
- * and the von Mises kernel (a circle's own). */
+ * (on the line and a circle), the exponential (on the line and a circle),
+ * the von Mises kernel (a circle's own), on a circle the kernels of
+ * compact support, no wider than the period (_heads_rows.h,
+ * compact_terms), and the wrapped gaussian wider than a third of the
+ * period, as its Fourier series (series_terms). */
 #define KERNEL_GAUSSIAN 0
 #define KERNEL_EXPONENTIAL 1
 #define KERNEL_VONMISES 2
+#define KERNEL_TOPHAT 3
+#define KERNEL_EPANECHNIKOV 4
+#define KERNEL_LINEAR 5
+#define KERNEL_COSINE 6
+#define KERNEL_SERIES 7
+#define KERNEL_COMPACT(kernel)                                               \
+    ((kernel) >= KERNEL_TOPHAT && (kernel) <= KERNEL_COSINE)
 
 #define RULE_SLACK 1e-9
 /* The widest interval, in bandwidths (the Python side's _MAX_STRETCH). */

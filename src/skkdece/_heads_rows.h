@@ -83,7 +83,9 @@ INLINE vec blend(mask m, vec a, vec b)
 #define LOG_2 0.69314718055994530942
 /* The part of the log kernel's normaliser that log_h leaves out: log
  * sqrt(2 pi) for the gaussian, log 2 for the exponential kernel, none for
- * the von Mises kernel (log_h holds log(P i0e(kappa))). */
+ * the von Mises kernel (log_h holds log(P i0e(kappa))), the wrapped
+ * gaussian's series (log_h holds log P) and the compact kernels (their
+ * unit values hold theirs: compact_unit). */
 #define KERNEL_NORM(kernel)                                                  \
     ((kernel) == KERNEL_GAUSSIAN      ? HALF_LOG_2PI                         \
      : (kernel) == KERNEL_EXPONENTIAL ? LOG_2                                \
@@ -466,21 +468,27 @@ INLINE void circle_terms(const vec *lg, Py_ssize_t lg_stride,
     store_sums(acc, s_acc, count, -1.0, total, slope);
 }
 
-/* The von Mises kernel's half angles of the centers, pi c_m / P, as their
- * cosines cb and sines sb (V vectors each, the last padded with angle 0). */
-INLINE void vonmises_centers(const double *centers, Py_ssize_t M,
-                             const Circle *circle, vec *cb, vec *sb)
+/* The centers' angles `factor` c_m as their cosines cb and sines sb (V
+ * vectors each, the last padded with angle 0): the von Mises kernel's half
+ * angles pi c_m / P, the wrapped gaussian series' angles 2 pi c_m / P. */
+INLINE void center_angles(const double *centers, Py_ssize_t M, double factor,
+                          vec *cb, vec *sb)
 {
     Py_ssize_t V = n_vectors(M);
     for (Py_ssize_t v = 0; v < V; v++) {
         cb[v] = splat(1.0);
         sb[v] = splat(0.0);
     }
-    double half = PI * circle->inv_period;
     for (Py_ssize_t m = 0; m < M; m++) {
-        cb[m / ROWS][m % ROWS] = cos(half * centers[m]);
-        sb[m / ROWS][m % ROWS] = sin(half * centers[m]);
+        cb[m / ROWS][m % ROWS] = cos(factor * centers[m]);
+        sb[m / ROWS][m % ROWS] = sin(factor * centers[m]);
     }
+}
+
+INLINE void vonmises_centers(const double *centers, Py_ssize_t M,
+                             const Circle *circle, vec *cb, vec *sb)
+{
+    center_angles(centers, M, PI * circle->inv_period, cb, sb);
 }
 
 /* node_terms for the von Mises kernel, a circle's own (no images):
@@ -558,6 +566,251 @@ INLINE void laplace_terms(const vec *lg, Py_ssize_t lg_stride,
         }
     }
     store_sums(acc, s_acc, count, -1.0, total, slope);
+}
+
+/* Each target's shift, the largest of its terms top[p] (lanes), and its
+ * sums acc[p] and s_acc[p] at zero. */
+INLINE void start_sums(const vec *top, int count, double *shift, vec *acc,
+                       vec *s_acc)
+{
+    for (int p = 0; p < count; p++) {
+        shift[p] = hmax(top[p]);
+        acc[p] = splat(0.0);
+        s_acc[p] = splat(0.0);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Kernels of compact support on a circle (the tophat, the Epanechnikov,
+ * the linear and the cosine kernel), no wider than the period.  Their
+ * logarithms would cost a logarithm a term, so the terms are taken apart:
+ * the logits less log h_m, shifted by the largest among the centers whose
+ * support holds the target, exponentiated, and multiplied by the unit
+ * kernel k(v), v = |u| / h_m, of the wrapped offset u (and of its nearest
+ * image where a kernel is wider than half the period; farther images lie
+ * beyond every support).  A center that holds the target has k(v) of at
+ * least about 2^-53, so the shifted sum is at least that (no underflow),
+ * and a term that underflows weighs less than e^-700 of it.  A target that
+ * no center holds has no density: its shift is -inf and its sum zero, and
+ * its row's loss infinite (as log 0 is in NumPy).
+ * ------------------------------------------------------------------------ */
+
+/* cos(pi v / 2) and sin(pi v / 2) for v in [0, 1] (clamped there), from
+ * the nearer end: with r = min(v, 1 - v) (exact) and y = pi r / 2 <= pi / 4,
+ * the Taylor series of cos y and sin y to the terms in y^16 and y^17 (the
+ * next are below 2^-58 of the sums), swapped where v > 1/2, so that the
+ * cosine near v = 1 keeps its digits.  (A square root for the cosine cost
+ * more than its polynomial.) */
+/* (-1)^k / (2k)!, k = 8 .. 0, and (-1)^k / (2k + 1)!, k = 8 .. 1. */
+static const double COS_TAYLOR[9] = {
+    1.0 / 20922789888000.0, -1.0 / 87178291200.0, 1.0 / 479001600.0,
+    -1.0 / 3628800.0,       1.0 / 40320.0,        -1.0 / 720.0,
+    1.0 / 24.0,             -0.5,                 1.0};
+static const double SIN_TAYLOR[8] = {
+    1.0 / 355687428096000.0, -1.0 / 1307674368000.0, 1.0 / 6227020800.0,
+    -1.0 / 39916800.0,       1.0 / 362880.0,         -1.0 / 5040.0,
+    1.0 / 120.0,             -1.0 / 6.0};
+
+INLINE void quarter_turn(vec v, vec *cosine, vec *sine)
+{
+    vec x = blend(v > 0.0, v, splat(0.0));
+    x = blend(x < 1.0, x, splat(1.0));
+    mask far = x > 0.5;
+    vec y = (PI / 2.0) * blend(far, 1.0 - x, x);
+    vec y2 = y * y;
+    vec c = splat(COS_TAYLOR[0]), s = splat(SIN_TAYLOR[0]);
+    for (int i = 1; i < 9; i++) {
+        c = c * y2 + COS_TAYLOR[i];
+    }
+    for (int i = 1; i < 8; i++) {
+        s = s * y2 + SIN_TAYLOR[i];
+    }
+    s = y + y * (y2 * s);
+    *cosine = blend(far, s, c);
+    *sine = blend(far, c, s);
+}
+
+/* Where a compact kernel's unit value is positive: v < 1, and for the
+ * tophat v <= 1.  (At v = 1 NumPy's logs of 1 - v^2 and 1 - v are -inf; its
+ * cosine of pi / 2 rounds to 6e-17, where this one is zero: the two differ
+ * at the end of a support itself, nowhere else.) */
+INLINE mask compact_holds(vec v, int kernel)
+{
+    return kernel == KERNEL_TOPHAT ? (v <= 1.0) : (v < 1.0);
+}
+
+/* The unit kernel of a compact code at v >= 0: k(v) into *k (zero beyond
+ * the support) and dk/dv into *dk (zero from v = 1 on): 1/2; 3/4 (1 - v)
+ * (1 + v); 1 - v; pi/4 cos(pi v / 2). */
+INLINE void compact_unit(vec v, int kernel, vec *k, vec *dk)
+{
+    mask inside = v < 1.0;
+    vec zero = splat(0.0);
+    if (kernel == KERNEL_TOPHAT) {
+        *k = blend(v <= 1.0, splat(0.5), zero);
+        *dk = zero;
+    }
+    else if (kernel == KERNEL_EPANECHNIKOV) {
+        *k = blend(inside, 0.75 * ((1.0 - v) * (1.0 + v)), zero);
+        *dk = blend(inside, -1.5 * v, zero);
+    }
+    else if (kernel == KERNEL_LINEAR) {
+        *k = blend(inside, 1.0 - v, zero);
+        *dk = blend(inside, splat(-1.0), zero);
+    }
+    else {
+        vec cosine, sine;
+        quarter_turn(v, &cosine, &sine);
+        *k = blend(inside, (PI / 4.0) * cosine, zero);
+        *dk = blend(inside, (-PI * PI / 8.0) * sine, zero);
+    }
+}
+
+INLINE vec sign_of(vec u)
+{
+    return blend(u > 0.0, splat(1.0), blend(u < 0.0, splat(-1.0), splat(0.0)));
+}
+
+/* node_terms for a compact kernel on a circle, with q_m = 1 / h_m and
+ * lh_m = log h_m: for `count` targets t[p] (one or two), the logits of
+ * target p at lg + p lg_stride, the terms e_m k(v_m) (e_m the logit less
+ * log h_m, less the largest of those whose support holds the target,
+ * exponentiated) into kern + p V, their sums in total[p], their shifts in
+ * shift[p] and, if slope is not NULL, sum_m e_m k'(v_m) sign(u_m) q_m in
+ * slope[p] (the slope of the sum, that of log q once divided by it); the
+ * wrapped offsets in wrapped + p V.  With circle->images the nearest
+ * image's term is added too. */
+INLINE void compact_terms(const vec *lg, Py_ssize_t lg_stride, Py_ssize_t V,
+                          const double *t, int count, const vec *c,
+                          const vec *q, const vec *lh, vec *kern,
+                          vec *wrapped, double *shift, double *total,
+                          double *slope, const Circle *circle, int kernel)
+{
+    const double P = circle->period;
+    const int image = circle->images > 0;
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = wrap(t[p] - c[v], circle);
+            mask holds = compact_holds(vabs(u) * q[v], kernel);
+            if (image) {
+                holds |= compact_holds((P - vabs(u)) * q[v], kernel);
+            }
+            vec a = lg[p * lg_stride + v] - lh[v];
+            wrapped[p * V + v] = u;
+            kern[p * V + v] = a;
+            top[p] = vmax(blend(holds, a, splat(-INFINITY)), top[p]);
+        }
+    }
+    vec acc[2], s_acc[2];
+    start_sums(top, count, shift, acc, s_acc);
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec u = wrapped[p * V + v], k, dk;
+            compact_unit(vabs(u) * q[v], kernel, &k, &dk);
+            vec ds = dk * sign_of(u);
+            if (image) {
+                vec un = blend(u < 0.0, u + P, u - P), kn, dkn;
+                compact_unit(vabs(un) * q[v], kernel, &kn, &dkn);
+                k += kn;
+                ds += dkn * sign_of(un);
+            }
+            /* Zero where k is: exp(0) keeps every lane of the exponential
+             * in the normal range (its fast path). */
+            vec e = expv(blend(k > 0.0, kern[p * V + v] - shift[p], splat(0.0)));
+            kern[p * V + v] = e * k;
+            acc[p] += e * k;
+            s_acc[p] += e * (ds * q[v]);
+        }
+    }
+    store_sums(acc, s_acc, count, 1.0, total, slope);
+}
+
+/* ------------------------------------------------------------------------
+ * The wrapped gaussian wider than a third of the period, the Fourier series
+ * that NumPy sums there: K(u) = (1 + 2 sum_{k=1..N} rho^(k^2) cos(k theta))
+ * / P, theta = 2 pi u / P, with rho_m = exp(-2 (pi h_m / P)^2) in q_m (at
+ * most exp(-2 pi^2 / 9) = 0.11) and log P in lh_m.  The sum in parentheses
+ * then lies between 0.77 and 1.23, so, as for the compact kernels, the
+ * terms are its values times the exponentials of the logits shifted by
+ * their largest, no logarithm a term.  cos(k theta) and sin(k theta) come
+ * from Chebyshev's recurrences, from cos theta and sin theta, and those
+ * from the target's angle and the centers' by the difference formulas (two
+ * libm calls a target, none a term); rho^(k^2) from rho by products.  N,
+ * in circle->images, is the finest kernel's count of terms (the last above
+ * exp(-39) of the first, as NumPy counts them); a wider kernel's further
+ * terms are smaller still.
+ * ------------------------------------------------------------------------ */
+
+INLINE void series_centers(const double *centers, Py_ssize_t M,
+                           const Circle *circle, vec *cc, vec *sc)
+{
+    center_angles(centers, M, 2.0 * PI * circle->inv_period, cc, sc);
+}
+
+/* node_terms for the wrapped gaussian's series, with q_m = rho_m and lh_m
+ * = log P: for `count` targets t[p] (one or two), the logits of target p
+ * at lg + p lg_stride, the terms e_m S_m (e_m the logit less log P, less
+ * the largest, exponentiated; S_m the series) into kern + p V, their sums
+ * in total[p], their shifts in shift[p] and, if slope is not NULL, the sum
+ * of e_m dS_m / dt in slope[p].  A target wrapped into [-P/2, P/2] first
+ * (2^51 turns or more: not a number, as in wrap). */
+INLINE void series_terms(const vec *lg, Py_ssize_t lg_stride, Py_ssize_t V,
+                         const double *t, int count, const vec *cc,
+                         const vec *sc, const vec *q, const vec *lh,
+                         vec *kern, double *shift, double *total,
+                         double *slope, const Circle *circle)
+{
+    const double full = 2.0 * PI * circle->inv_period;
+    const int N = circle->images;
+    double ct[2], st[2];
+    for (int p = 0; p < count; p++) {
+        double x = t[p] * circle->inv_period;
+        double u = fabs(x) < 2251799813685248.0 ? t[p] - rint(x) * circle->period
+                                                 : NAN;
+        ct[p] = cos(full * u);
+        st[p] = sin(full * u);
+    }
+    vec top[2] = {splat(-INFINITY), splat(-INFINITY)};
+    for (Py_ssize_t v = 0; v < V; v++) {
+        for (int p = 0; p < count; p++) {
+            vec a = lg[p * lg_stride + v] - lh[v];
+            kern[p * V + v] = a;
+            top[p] = vmax(a, top[p]);
+        }
+    }
+    vec acc[2], s_acc[2];
+    start_sums(top, count, shift, acc, s_acc);
+    for (Py_ssize_t v = 0; v < V; v++) {
+        vec rho = q[v], rho2 = rho * rho;
+        for (int p = 0; p < count; p++) {
+            vec c1 = ct[p] * cc[v] + st[p] * sc[v];
+            vec s1 = st[p] * cc[v] - ct[p] * sc[v];
+            /* r = rho^(k^2) = rho^((k-1)^2) g, g = rho^(2k - 1). */
+            vec g = rho, r = rho;
+            vec ck = c1, c_last = splat(1.0), sk = s1, s_last = splat(0.0);
+            vec sum = r * ck, d_sum = r * sk;
+            for (int k = 2; k <= N; k++) {
+                g = g * rho2;
+                r = r * g;
+                vec c_next = 2.0 * c1 * ck - c_last;
+                vec s_next = 2.0 * c1 * sk - s_last;
+                c_last = ck;
+                ck = c_next;
+                s_last = sk;
+                sk = s_next;
+                sum += r * ck;
+                d_sum += (double)k * (r * sk);
+            }
+            vec series = 1.0 + 2.0 * sum;
+            vec e = expv(kern[p * V + v] - shift[p]);
+            kern[p * V + v] = e * series;
+            acc[p] += e * series;
+            s_acc[p] += e * d_sum;
+        }
+    }
+    /* dS/dt = -2 (2 pi / P) sum_k k rho^(k^2) sin(k theta). */
+    store_sums(acc, s_acc, count, -2.0 * full, total, slope);
 }
 
 /* The circle of a call with its gaussian kernels' precisions
@@ -714,6 +967,9 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         if (kernel == KERNEL_VONMISES) {
             vonmises_centers(centers, M, circle, wrapped, wrapped + V);
         }
+        else if (kernel == KERNEL_SERIES) {
+            series_centers(centers, M, circle, wrapped, wrapped + V);
+        }
     }
     for (Py_ssize_t b0 = 0; b0 < n; b0 += BATCH) {
         Py_ssize_t rows = n - b0 < BATCH ? n - b0 : BATCH;
@@ -749,6 +1005,14 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
             if (kernel == KERNEL_VONMISES) {
                 vonmises_terms(lg, V, V, z, pair, wrapped, wrapped + V, q, lh,
                                kern, a_shift, a_total_of, s_total_of, circle);
+            }
+            else if (kernel == KERNEL_SERIES) {
+                series_terms(lg, V, V, z, pair, wrapped, wrapped + V, q, lh,
+                             kern, a_shift, a_total_of, s_total_of, circle);
+            }
+            else if (KERNEL_COMPACT(kernel)) {
+                compact_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
+                              a_shift, a_total_of, s_total_of, circle, kernel);
             }
             else if (circle != NULL) {
                 circle_terms(lg, V, V, z, pair, c, q, lh, kern, wrapped,
@@ -864,7 +1128,10 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
  * their shifts in shift[p].  On a circle (circle not NULL) circle_terms'
  * terms, with `wrapped` (2 V vectors) for the wrapped offsets; for the
  * exponential kernel on the line laplace_terms'; for the von Mises kernel
- * vonmises_terms', its centers' half angles in `wrapped`. */
+ * vonmises_terms', its centers' half angles in `wrapped`; for the wrapped
+ * gaussian's series series_terms', its centers' angles in `wrapped`; for a
+ * compact kernel compact_terms' (in those two the kernels' values, not
+ * exponentials, times the shifted exponentials of the logits). */
 INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
                        const vec *c, const vec *q, const vec *lh, vec *kern,
                        double *shift, double *total, const Circle *circle,
@@ -873,6 +1140,16 @@ INLINE void node_terms(const vec *lg, Py_ssize_t V, const double *t, int count,
     if (kernel == KERNEL_VONMISES) {
         vonmises_terms(lg, 0, V, t, count, wrapped, wrapped + V, q, lh, kern,
                        shift, total, NULL, circle);
+        return;
+    }
+    if (kernel == KERNEL_SERIES) {
+        series_terms(lg, 0, V, t, count, wrapped, wrapped + V, q, lh, kern,
+                     shift, total, NULL, circle);
+        return;
+    }
+    if (KERNEL_COMPACT(kernel)) {
+        compact_terms(lg, 0, V, t, count, c, q, lh, kern, wrapped, shift,
+                      total, NULL, circle, kernel);
         return;
     }
     if (circle != NULL) {
@@ -943,6 +1220,9 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
         circle = &here;
         if (kernel == KERNEL_VONMISES) {
             vonmises_centers(centers, M, circle, wrapped, wrapped + V);
+        }
+        else if (kernel == KERNEL_SERIES) {
+            series_centers(centers, M, circle, wrapped, wrapped + V);
         }
     }
     for (Py_ssize_t i = 0; i < n; i++) {

@@ -44,13 +44,14 @@ rotation, ``z = t - mu`` (the kernels wrap the offsets).
 
 :func:`location_scale_loss` computes all of this with NumPy.  For the
 gaussian and the exponential kernel, and on a circle also the von Mises
-kernel (points, and intervals under the cross-entropy), the table calls
-the compiled loss ``skkdece._heads`` instead (src/skkdece/_heads.c): the
-same formulas, row by row with the terms in the caches, and an
-exponential of its own that vectorises; the two agree to rounding, and the
-tests hold them to it.  Compact kernels on a circle, a wrapped gaussian
-wider than a third of the period (a Fourier series) and
-``loss="interval_likelihood"`` keep NumPy's.
+kernel and the compact kernels (points, and intervals under the
+cross-entropy), the table calls the compiled loss ``skkdece._heads``
+instead (src/skkdece/_heads.c): the same formulas, row by row with the
+terms in the caches, and an exponential of its own that vectorises; the
+two agree to rounding, and the tests hold them to it.  A compact kernel
+wider than the period, wrapped gaussians some narrower and some wider than
+a third of the period (images for the ones, a Fourier series for the
+others) and ``loss="interval_likelihood"`` keep NumPy's.
 """
 
 from functools import cache, partial
@@ -66,6 +67,7 @@ from ._chunking import row_batches
 from ._compiled import usable
 from ._linear import LinearLogits, feature_moments, feature_scale, power_of_two
 from ._tables._kernels import (
+    _SERIES_LOG_TOL,
     _WRAPPED_GAUSSIAN_SWITCH,
     COMPACT_KERNELS,
     _bandwidth_groups,
@@ -86,7 +88,7 @@ from ._tables._quadrature import (
 )
 
 # The calling convention of the compiled loss this module expects.
-_HEADS_API = 3
+_HEADS_API = 4
 try:  # the compiled loss of point targets; optional, as the pair kernels
     from . import _heads as _built
 except ImportError:  # pragma: no cover - an install without a C compiler
@@ -556,7 +558,21 @@ def _without(kw, key):
 
 
 #: The compiled loss's kernel codes (``KERNEL_`` in ``_heads.h``).
-_KERNEL_CODES = {"gaussian": 0, "exponential": 1, "vonmises": 2}
+_KERNEL_CODES = {
+    "gaussian": 0,
+    "exponential": 1,
+    "vonmises": 2,
+    "tophat": 3,
+    "epanechnikov": 4,
+    "linear": 5,
+    "cosine": 6,
+}
+#: The wrapped gaussian wider than a third of the period, as its Fourier
+#: series (``KERNEL_SERIES``).
+_SERIES_CODE = 7
+#: Kernels with kinks, whose interval nodes quadrature_nodes places (the
+#: compiled loss places only a smooth kernel's).
+_KINKED_KERNELS = COMPACT_KERNELS | {"exponential"}
 
 
 def _compiled_kernel(kernel, bandwidth, period, n_atoms):
@@ -566,16 +582,25 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
     ``constants`` are the per-atom ``(q, log_h)`` that the row loops read:
     ``1 / 2h^2`` and ``log h`` for the gaussian, ``1 / h`` and ``log h`` for
     the exponential kernel (on a circle ``log h + log(1 - exp(-P / h))``:
-    its images beyond the nearest sum in closed form), and ``kappa`` and
-    ``log(P i0e(kappa))`` for the von Mises kernel.  ``shape`` is ``(period,
-    images each side, kernel code)``: 0 and 0 on the line; on a circle the
-    gaussian's images as :func:`~skkdece._tables._kernels.image_shifts`
-    counts them, while the kernel is at most a third of the period wide
-    (wider, ``log_kernel`` sums a Fourier series, which stays in NumPy).
+    its images beyond the nearest sum in closed form), ``kappa`` and
+    ``log(P i0e(kappa))`` for the von Mises kernel, and ``1 / h`` and ``log
+    h`` for the compact kernels (on a circle only: on the line the heads
+    refuse them).  ``shape`` is ``(period, images each side, kernel
+    code)``: 0 and 0 on the line; on a circle the gaussian's images as
+    :func:`~skkdece._tables._kernels.image_shifts` counts them, while the
+    kernel is at most a third of the period wide, and for a compact kernel
+    its nearest image where it is half the period wide or wider (one wider
+    than the period stays in NumPy).  Every gaussian wider than a third of
+    the period is, as ``log_kernel`` sums it, the Fourier series ``(1 + 2
+    sum_k rho^(k^2) cos(2 pi k u / P)) / P``: its constants are ``rho =
+    exp(-2 (pi h / P)^2)`` and ``log P``, with the finest kernel's count of
+    terms in place of the images and code 7 (some narrower, some wider
+    keep NumPy's).
     """
     h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (n_atoms,))
     code = _KERNEL_CODES.get(kernel)
-    if code is None or (period is None and kernel == "vonmises"):
+    circle_only = kernel == "vonmises" or kernel in COMPACT_KERNELS
+    if code is None or (period is None and circle_only):
         return None, (0.0, 0, 0)
     if period is None:
         q = 0.5 / np.square(h) if kernel == "gaussian" else 1.0 / h
@@ -587,8 +612,21 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
     if kernel == "exponential":
         return (1.0 / h, np.log(h) + np.log(-np.expm1(-P / h))), (P, 1, code)
     widest = widest_bandwidth(bandwidth)
+    if kernel in COMPACT_KERNELS:
+        if widest > P:
+            return None, (0.0, 0, 0)
+        return (1.0 / h, np.log(h)), (P, int(widest >= 0.5 * P), code)
     if widest > _WRAPPED_GAUSSIAN_SWITCH * P:
-        return None, (0.0, 0, 0)
+        finest = finest_bandwidth(bandwidth)
+        if finest <= _WRAPPED_GAUSSIAN_SWITCH * P:
+            # Images for some kernels, a series for others: NumPy's.
+            return None, (0.0, 0, 0)
+        # The series' terms as log_kernel counts them, for the finest.
+        terms = int(
+            np.ceil(np.sqrt(_SERIES_LOG_TOL / (2.0 * (np.pi * finest / P) ** 2)))
+        )
+        rho = np.exp(-2.0 * np.square(np.pi * h / P))
+        return (rho, np.full(n_atoms, np.log(P))), (P, terms, _SERIES_CODE)
     images = (image_shifts(kernel, widest, P).shape[0] - 1) // 2
     return (0.5 / np.square(h), np.log(h)), (P, images, code)
 
@@ -819,9 +857,10 @@ class LocationScaleTable:
         # _tables._quadrature, in chunks.
         intervals = np.flatnonzero(~point)
         lo, hi = lo[intervals], hi[intervals]
-        # The exponential kernel's kinks split its panels at the centers:
-        # quadrature_nodes places its nodes.
-        if self.n_quadrature is None and self.kernel != "exponential":
+        # Kinks (the exponential kernel's at the centers, a compact
+        # kernel's at the ends of its support) split the panels:
+        # quadrature_nodes places their nodes.
+        if self.n_quadrature is None and self.kernel not in _KINKED_KERNELS:
             h = finest_bandwidth(self.bandwidth)
             # The compiled loss refuses wider intervals, by this expression.
             with np.errstate(invalid="ignore"):
