@@ -803,7 +803,7 @@ def test_other_losses_and_kernels_keep_the_numpy_loss(monkeypatch, options):
     # The compiled loss covers the gaussian (on a circle its images, or its
     # series where every kernel is wider than a third of the period), the
     # exponential kernel, the von Mises kernel, the compact kernels on a
-    # circle (no wider than the period) and the cross-entropy of intervals;
+    # circle (narrower than the period) and the cross-entropy of intervals;
     # anything else must not reach it.
     calls = []
     stub = types.SimpleNamespace(
@@ -1405,8 +1405,11 @@ COMPACT = ["tophat", "epanechnikov", "linear", "cosine"]
 def _compact_bandwidth(M, spacings):
     """Bandwidths of ``spacings`` times the centers' spacing (a support
     wider than the spacing: every angle is covered), at most 0.95 P; for
-    ``"mixed"`` one per center from 0.6 to 1.4 spacings."""
-    if spacings == "mixed":
+    ``"mixed"`` one per center from 0.6 to 1.4 spacings, for ``"images"``
+    from 0.8 to 0.3 periods (the wider ones with a nearest image)."""
+    if spacings == "images":
+        h = np.linspace(0.8, 0.3, M) * _P
+    elif spacings == "mixed":
         h = np.linspace(0.6, 1.4, M) * (_P / M)
     else:
         h = np.full(M, spacings * _P / M)
@@ -1450,7 +1453,7 @@ def _point_rows(rng, n, M):
 @compiled
 @pytest.mark.parametrize("M", [1, 8, 13, 32])
 @pytest.mark.parametrize("kernel", COMPACT)
-@pytest.mark.parametrize("spacings", [0.55, 1.3, "mixed"])
+@pytest.mark.parametrize("spacings", [0.55, 1.3, "mixed", "images"])
 @pytest.mark.parametrize("location", [True, False])
 def test_circle_compact_point_loss_is_numpys(at_width, M, kernel, spacings, location):
     n = 203
@@ -1586,16 +1589,44 @@ def test_circle_compact_targets_no_center_holds_are_infinite(at_width, kernel):
     assert np.all(np.isfinite(i_loss[3:6]))
 
 
-def test_compact_kernels_compile_on_a_circle_no_wider_than_the_period():
+@compiled
+@pytest.mark.parametrize("kernel", COMPACT)
+def test_circle_compact_shift_is_the_largest_among_the_centers_that_hold(
+    at_width, kernel
+):
+    # Rows held only by centers whose logits lie 800 to 1 000 below the
+    # row's largest: shifted by the largest logit of all, every term would
+    # underflow and the loss be infinite; shifted by the largest among the
+    # holding centers, the losses and gradients are NumPy's.
+    M, n = 12, 30
+    centers = np.arange(M) * (_P / M)
+    bandwidth = np.full(M, 0.7 * _P / M)
+    rng = np.random.default_rng(37)
+    outputs = np.column_stack([rng.normal(size=(n, M)), rng.normal(size=n)])
+    target = rng.uniform(0.0, _P, size=n)
+    u = np.mod((target - outputs[:, M])[:, None] - centers + 0.5 * _P, _P) - 0.5 * _P
+    held = np.abs(u) < bandwidth
+    outputs[:, :M] -= np.where(held, rng.uniform(800.0, 1000.0, size=(n, 1)), 0.0)
+    loss, grad, ref_loss, ref_grad = _circle_point_and_numpys(
+        outputs, target, centers, kernel, bandwidth, np.ones(n), True
+    )
+    assert np.all(np.isfinite(loss)) and np.all(loss > 700.0)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-12)
+
+
+def test_compact_kernels_compile_on_a_circle_narrower_than_the_period():
     M = 4
     for kernel in COMPACT:
-        for h, images in ((0.5, 0), (0.5 * _P, 1), (_P, 1)):
+        for h, images in ((0.5, 0), (0.5 * _P, 1), (0.99 * _P, 1)):
             constants, shape = _location_scale._compiled_kernel(kernel, h, _P, M)
             assert shape == (_P, images, _location_scale._KERNEL_CODES[kernel])
             np.testing.assert_array_equal(constants[0], np.full(M, 1.0 / h))
             np.testing.assert_array_equal(constants[1], np.full(M, np.log(h)))
-        # Wider than the period, or on the line (where the heads refuse a
-        # compact kernel): NumPy's loss.
+        # As wide as the period (where the tophat's images at -P and P
+        # both hold u = 0) or wider, or on the line (where the heads refuse
+        # a compact kernel): NumPy's loss.
+        assert _location_scale._compiled_kernel(kernel, _P, _P, M)[0] is None
         assert _location_scale._compiled_kernel(kernel, 1.01 * _P, _P, M)[0] is None
         assert _location_scale._compiled_kernel(kernel, 0.5, None, M)[0] is None
 

@@ -378,7 +378,7 @@ static int circle_of(const char *name, double period, int images,
     if (KERNEL_COMPACT(kernel) && images > 1) {
         PyErr_Format(PyExc_ValueError,
                      "%s: a compact kernel takes 0 or 1 image each side (it "
-                     "is no wider than the period)",
+                     "is narrower than the period)",
                      name);
         return 0;
     }

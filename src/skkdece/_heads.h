@@ -45,7 +45,7 @@ typedef struct {
 /* The kernels of the compiled loss (the row loops' `kernel`): the gaussian
  * (on the line and a circle), the exponential (on the line and a circle),
  * the von Mises kernel (a circle's own), on a circle the kernels of
- * compact support, no wider than the period (_heads_rows.h,
+ * compact support, narrower than the period (_heads_rows.h,
  * compact_terms), and the wrapped gaussian wider than a third of the
  * period, as its Fourier series (series_terms). */
 #define KERNEL_GAUSSIAN 0

@@ -582,7 +582,7 @@ INLINE void start_sums(const vec *top, int count, double *shift, vec *acc,
 
 /* ------------------------------------------------------------------------
  * Kernels of compact support on a circle (the tophat, the Epanechnikov,
- * the linear and the cosine kernel), no wider than the period.  Their
+ * the linear and the cosine kernel), narrower than the period.  Their
  * logarithms would cost a logarithm a term, so the terms are taken apart:
  * the logits less log h_m, shifted by the largest among the centers whose
  * support holds the target, exponentiated, and multiplied by the unit
@@ -631,9 +631,12 @@ INLINE void quarter_turn(vec v, vec *cosine, vec *sine)
 }
 
 /* Where a compact kernel's unit value is positive: v < 1, and for the
- * tophat v <= 1.  (At v = 1 NumPy's logs of 1 - v^2 and 1 - v are -inf; its
- * cosine of pi / 2 rounds to 6e-17, where this one is zero: the two differ
- * at the end of a support itself, nowhere else.) */
+ * tophat v <= 1.  At the end of a support the two losses may disagree on
+ * whether a target is held, within an ulp or two: v here is |u| (1 / h),
+ * NumPy's |u| / h, and at v = 1 NumPy's logs of 1 - v^2 and 1 - v are
+ * -inf, its cosine of pi / 2 6e-17 where this one is zero.  (An interval
+ * whose end lies there has, in NumPy, a finite loss and an infinite slope;
+ * here, as for every kernel, an infinite loss.) */
 INLINE mask compact_holds(vec v, int kernel)
 {
     return kernel == KERNEL_TOPHAT ? (v <= 1.0) : (v < 1.0);
@@ -849,6 +852,16 @@ size_t WIDE(point_work)(Py_ssize_t M)
     return (11 * (size_t)n_vectors(M) + 3 * BATCH / ROWS) * sizeof(vec);
 }
 
+/* The padding of the last vector of per-center constants q: 0 (its logit
+ * of -inf adds nothing), and for a compact kernel 1 / h = 1e300, a support
+ * that holds no target but one at its center (with 0 it would hold every
+ * one, and exponentiate -inf off the exponential's fast path; with inf its
+ * zero slope times q would not be a number). */
+INLINE double pad_precision(int kernel)
+{
+    return KERNEL_COMPACT(kernel) ? 1e300 : 0.0;
+}
+
 /* Values v[0..M) into V, the last vector's missing values `pad`. */
 INLINE void load(vec *V, const double *v, Py_ssize_t M, double pad)
 {
@@ -958,7 +971,7 @@ void WIDE(point_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
     vec *kern = soft + 2 * V, *zs = kern + 2 * V, *ss = zs + BATCH / ROWS;
     vec *ratio = ss + BATCH / ROWS, *wrapped = ratio + BATCH / ROWS;
     load(c, centers, M, 0.0);
-    load(q, p2, M, 0.0);
+    load(q, p2, M, pad_precision(kernel));
     load(lh, log_h, M, 0.0);
     Circle here;
     if (circle != NULL) {
@@ -1212,7 +1225,7 @@ void WIDE(interval_rows)(const double *outputs, Py_ssize_t n, Py_ssize_t K,
     vec *c = work, *q = c + V, *lh = q + V, *lg = lh + V, *soft = lg + V;
     vec *kern = soft + V, *mean = kern + 2 * V, *wrapped = mean + V;
     load(c, centers, M, 0.0);
-    load(q, p2, M, 0.0);
+    load(q, p2, M, pad_precision(kernel));
     load(lh, log_h, M, 0.0);
     Circle here;
     if (circle != NULL) {

@@ -49,7 +49,7 @@ cross-entropy), the table calls the compiled loss ``skkdece._heads``
 instead (src/skkdece/_heads.c): the same formulas, row by row with the
 terms in the caches, and an exponential of its own that vectorises; the
 two agree to rounding, and the tests hold them to it.  A compact kernel
-wider than the period, wrapped gaussians some narrower and some wider than
+as wide as the period or wider, wrapped gaussians some narrower and some wider than
 a third of the period (images for the ones, a Fourier series for the
 others) and ``loss="interval_likelihood"`` keep NumPy's.
 """
@@ -589,8 +589,8 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
     code)``: 0 and 0 on the line; on a circle the gaussian's images as
     :func:`~skkdece._tables._kernels.image_shifts` counts them, while the
     kernel is at most a third of the period wide, and for a compact kernel
-    its nearest image where it is half the period wide or wider (one wider
-    than the period stays in NumPy).  Every gaussian wider than a third of
+    its nearest image where it is half the period wide or wider (one as
+    wide as the period or wider stays in NumPy).  Every gaussian wider than a third of
     the period is, as ``log_kernel`` sums it, the Fourier series ``(1 + 2
     sum_k rho^(k^2) cos(2 pi k u / P)) / P``: its constants are ``rho =
     exp(-2 (pi h / P)^2)`` and ``log P``, with the finest kernel's count of
@@ -613,7 +613,8 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
         return (1.0 / h, np.log(h) + np.log(-np.expm1(-P / h))), (P, 1, code)
     widest = widest_bandwidth(bandwidth)
     if kernel in COMPACT_KERNELS:
-        if widest > P:
+        if widest >= P:
+            # At h = P the tophat's images at -P and P both hold u = 0.
             return None, (0.0, 0, 0)
         return (1.0 / h, np.log(h)), (P, int(widest >= 0.5 * P), code)
     if widest > _WRAPPED_GAUSSIAN_SWITCH * P:
