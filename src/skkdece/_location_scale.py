@@ -49,9 +49,9 @@ cross-entropy), the table calls the compiled loss ``skkdece._heads``
 instead (src/skkdece/_heads.c): the same formulas, row by row with the
 terms in the caches, and an exponential of its own that vectorises; the
 two agree to rounding, and the tests hold them to it.  A compact kernel
-as wide as the period or wider, wrapped gaussians some narrower and some wider than
-a third of the period (images for the ones, a Fourier series for the
-others) and ``loss="interval_likelihood"`` keep NumPy's.
+as wide as the period or wider, wrapped gaussians some narrower and some
+wider than a third of the period (images for the ones, a Fourier series
+for the others) and ``loss="interval_likelihood"`` keep NumPy's.
 """
 
 from functools import cache, partial
@@ -590,12 +590,12 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
     :func:`~skkdece._tables._kernels.image_shifts` counts them, while the
     kernel is at most a third of the period wide, and for a compact kernel
     its nearest image where it is half the period wide or wider (one as
-    wide as the period or wider stays in NumPy).  Every gaussian wider than a third of
-    the period is, as ``log_kernel`` sums it, the Fourier series ``(1 + 2
-    sum_k rho^(k^2) cos(2 pi k u / P)) / P``: its constants are ``rho =
-    exp(-2 (pi h / P)^2)`` and ``log P``, with the finest kernel's count of
-    terms in place of the images and code 7 (some narrower, some wider
-    keep NumPy's).
+    wide as the period or wider stays in NumPy).  Every gaussian wider
+    than a third of the period is, as ``log_kernel`` sums it, the Fourier
+    series ``(1 + 2 sum_k rho^(k^2) cos(2 pi k u / P)) / P``: its constants
+    are ``rho = exp(-2 (pi h / P)^2)`` and ``log P``, with the finest
+    kernel's count of terms in place of the images and code 7 (some
+    narrower, some wider keep NumPy's).
     """
     h = np.broadcast_to(np.asarray(bandwidth, dtype=np.float64), (n_atoms,))
     code = _KERNEL_CODES.get(kernel)
