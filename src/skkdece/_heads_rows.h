@@ -647,26 +647,27 @@ INLINE mask compact_holds(vec v, int kernel)
  * (1 + v); 1 - v; pi/4 cos(pi v / 2). */
 INLINE void compact_unit(vec v, int kernel, vec *k, vec *dk)
 {
-    mask inside = v < 1.0;
-    vec zero = splat(0.0);
+    mask holds = compact_holds(v, kernel), inside = v < 1.0;
+    vec zero = splat(0.0), value;
     if (kernel == KERNEL_TOPHAT) {
-        *k = blend(v <= 1.0, splat(0.5), zero);
+        value = splat(0.5);
         *dk = zero;
     }
     else if (kernel == KERNEL_EPANECHNIKOV) {
-        *k = blend(inside, 0.75 * ((1.0 - v) * (1.0 + v)), zero);
+        value = 0.75 * ((1.0 - v) * (1.0 + v));
         *dk = blend(inside, -1.5 * v, zero);
     }
     else if (kernel == KERNEL_LINEAR) {
-        *k = blend(inside, 1.0 - v, zero);
+        value = 1.0 - v;
         *dk = blend(inside, splat(-1.0), zero);
     }
     else {
         vec cosine, sine;
         quarter_turn(v, &cosine, &sine);
-        *k = blend(inside, (PI / 4.0) * cosine, zero);
+        value = (PI / 4.0) * cosine;
         *dk = blend(inside, (-PI * PI / 8.0) * sine, zero);
     }
+    *k = blend(holds, value, zero);
 }
 
 INLINE vec sign_of(vec u)

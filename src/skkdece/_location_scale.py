@@ -67,7 +67,6 @@ from ._chunking import row_batches
 from ._compiled import usable
 from ._linear import LinearLogits, feature_moments, feature_scale, power_of_two
 from ._tables._kernels import (
-    _SERIES_LOG_TOL,
     _WRAPPED_GAUSSIAN_SWITCH,
     COMPACT_KERNELS,
     _bandwidth_groups,
@@ -80,6 +79,7 @@ from ._tables._kernels import (
     logsumexp_last,
     vonmises_kappa,
     widest_bandwidth,
+    wrapped_series_terms,
 )
 from ._tables._quadrature import (
     MAX_NODES_PER_PANEL,
@@ -163,7 +163,7 @@ def _log_slope_one(u, kernel, h, period):
     if kernel == "gaussian" and h > P / 3.0:
         # The wrapped normal's Fourier series and its derivative.
         decay = 2.0 * (np.pi * h / P) ** 2
-        n = np.arange(1, int(np.ceil(np.sqrt(39.0 / decay))) + 1)
+        n = np.arange(1, wrapped_series_terms(h, P) + 1)
         coef = np.exp(-decay * n * n)
         angle = (2.0 * np.pi / P) * u[..., None] * n
         series = 1.0 + 2.0 * np.sum(coef * np.cos(angle), axis=-1)
@@ -623,9 +623,7 @@ def _compiled_kernel(kernel, bandwidth, period, n_atoms):
             # Images for some kernels, a series for others: NumPy's.
             return None, (0.0, 0, 0)
         # The series' terms as log_kernel counts them, for the finest.
-        terms = int(
-            np.ceil(np.sqrt(_SERIES_LOG_TOL / (2.0 * (np.pi * finest / P) ** 2)))
-        )
+        terms = wrapped_series_terms(finest, P)
         rho = np.exp(-2.0 * np.square(np.pi * h / P))
         return (rho, np.full(n_atoms, np.log(P))), (P, terms, _SERIES_CODE)
     images = (image_shifts(kernel, widest, P).shape[0] - 1) // 2

@@ -247,8 +247,7 @@ def log_kernel(u, kernel, bandwidth, period=None):
     if kernel == "gaussian" and h > _WRAPPED_GAUSSIAN_SWITCH * P:
         # Wrapped normal as a Fourier series: (1/P)(1 + 2 sum rho^(n^2) cos).
         decay = 2.0 * (np.pi * h / P) ** 2
-        n_terms = int(np.ceil(np.sqrt(_SERIES_LOG_TOL / decay)))
-        n = np.arange(1, n_terms + 1)
+        n = np.arange(1, wrapped_series_terms(h, P) + 1)
         coef = np.exp(-decay * n * n)
         angle = (2.0 * np.pi / P) * u[..., None] * n
         series = 1.0 + 2.0 * np.sum(coef * np.cos(angle), axis=-1)
@@ -256,6 +255,15 @@ def log_kernel(u, kernel, bandwidth, period=None):
     shifts = image_shifts(kernel, h, P)
     terms = _unit_log_kernel((u[..., None] + shifts) / h, kernel)
     return logsumexp_last(terms) - np.log(h)
+
+
+def wrapped_series_terms(h, period):
+    """Terms of the wrapped gaussian's Fourier series for bandwidth ``h``
+    (wider than a third of the period), as :func:`log_kernel` and
+    :func:`cumulative_mass` sum it: to the last above
+    ``exp(-_SERIES_LOG_TOL)`` of the first."""
+    decay = 2.0 * (np.pi * h / period) ** 2
+    return int(np.ceil(np.sqrt(_SERIES_LOG_TOL / decay)))
 
 
 def image_shifts(kernel, h, period):
@@ -600,8 +608,7 @@ def cumulative_mass(u, kernel, bandwidth, period=None):
         base = np.where(r < 0, 0.5 * ratio, 1.0 - 0.5 * ratio)
     elif kernel == "gaussian" and h > _WRAPPED_GAUSSIAN_SWITCH * P:
         decay = 2.0 * (np.pi * h / P) ** 2
-        n_terms = int(np.ceil(np.sqrt(_SERIES_LOG_TOL / decay)))
-        n = np.arange(1, n_terms + 1)
+        n = np.arange(1, wrapped_series_terms(h, P) + 1)
         coef = np.exp(-decay * n * n) / (np.pi * n)
         w = 2.0 * np.pi / P
         series = np.sum(
