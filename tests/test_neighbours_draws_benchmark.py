@@ -1,0 +1,92 @@
+"""benchmarks/neighbours_draws.py keeps working: its tables, not its figures.
+
+Runs the script on two tiny draws of two movements.  No timing is asserted.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def draws():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(BENCHMARKS))  # it imports its sibling scripts
+        import neighbours_draws
+
+        lines = []
+        runs, behind = neighbours_draws.run(
+            (11, 12), smoke=True, log=lambda _: None, out=lines.append
+        )
+        yield neighbours_draws, runs, behind, lines
+
+
+def test_every_configuration_scored_on_every_draw(draws):
+    module, runs, _, _ = draws
+    names = {"KNN k=50", *module.CONFIGS, *module.CHOICES}
+    assert len(runs) == 2
+    for results, picks in runs:
+        assert list(results) == ["waves: independent", "waves: long"]
+        for found in results.values():
+            assert set(found) == names
+            for ll, hit, blocks in found.values():
+                assert np.isfinite(ll)
+                assert 0 <= hit <= 1
+                assert blocks.shape == (module.db.SE_BLOCKS,)
+        assert len(picks) == 2 * len(module.CHOICES)
+
+
+def test_a_choice_is_the_refit_of_the_configuration_it_picked(draws):
+    # The choice refits the picked metric on all rows: its held-out figures
+    # are those of that configuration, fitted directly.
+    _, runs, _, _ = draws
+    same = {
+        ("choice", "learned"): "defaults",
+        ("choice", "fixed"): "fixed",
+        ("choice k=50", "learned"): "k=50",
+        ("choice k=50", "fixed"): "fixed k=50",
+    }
+    for results, picks in runs:
+        for (movement, name), (pick, scores) in picks.items():
+            assert set(scores) == {"learned", "fixed"}
+            assert pick == max(scores, key=scores.get)
+            chosen = results[movement][name]
+            direct = results[movement][same[(name, pick)]]
+            assert chosen[:2] == direct[:2]
+            np.testing.assert_array_equal(chosen[2], direct[2])
+
+
+def test_pooled_table_counts_the_movements_not_ahead(draws):
+    module, runs, behind, lines = draws
+    assert lines[0].startswith("machine:")
+    pooled = lines.index(
+        "pooled over the draws: hit rate minus KNN's (standard error), "
+        "draws ahead; mean log-likelihood"
+    )
+    for name, count in behind.items():
+        gains = [
+            np.mean([r[m][name][1] - r[m]["KNN k=50"][1] for r, _ in runs])
+            for m in runs[0][0]
+        ]
+        assert count == sum(g <= 0 for g in gains)
+        assert any(
+            f"{name:12s} not ahead on {count:>2d} of 2" in line for line in lines
+        )
+    assert pooled < len(lines) - len(behind)
+
+
+def test_real_waves_run_as_one_draw(draws):
+    module = draws[0]
+    lines = []
+    runs, behind = module.run(
+        smoke=True, real=True, log=lambda _: None, out=lines.append
+    )
+    assert len(runs) == 1
+    results, picks = runs[0]
+    assert list(results) == ["real waves: Walls"]
+    assert set(behind) == {*module.CONFIGS, *module.CHOICES}
+    assert "real waves, first battle trains, second scores" in lines[0]
+    assert lines[1] == "draw real: held-out log-likelihood / hit rate"
