@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/neighbours_draws.py                 # five draws, ~10 min
     python benchmarks/neighbours_draws.py --draws 11 12   # other draws
-    python benchmarks/neighbours_draws.py --real          # the real waves, ~6 min
+    python benchmarks/neighbours_draws.py --real          # the real waves, ~25 min
     python benchmarks/neighbours_draws.py --smoke         # tiny, seconds
 
 ``defaults_benchmarks.py`` scores each simulated movement on one draw of
