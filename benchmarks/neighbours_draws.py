@@ -10,7 +10,7 @@ Usage::
 ``defaults_benchmarks.py`` scores each simulated movement on one draw of
 battles (six train, two are held out, 300 waves each).  Whether the
 neighbours model's defaults hit more often than a plain k = 50 KNN density
-there is decided by differences of 0.01-0.05 in hit rate, about the size of
+there is decided by differences of 0.002-0.06 in hit rate, at most about
 one draw's standard error.  This script asks the same question over several
 draws (the ``seed`` of ``defaults_benchmarks.wave_problems``; 11 is that
 script's), for the defaults and for the configurations an expert might pick
