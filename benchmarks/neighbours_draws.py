@@ -21,19 +21,22 @@ instead:
 * ``k=50``: ``n_neighbors=50``; ``fixed k=50``: both;
 * ``choice``, ``choice k=50``: the learned or the fixed metric, whichever
   scores better on the last fifth of the training rows when fitted on the
-  rest (rows within the defaults' serial window of the cut left out of the
-  score), then refitted on all rows: a data-driven ``metric="auto"``;
+  rows before it less the defaults' serial window (so that no fitted row is
+  a near-duplicate of a scored one), then refitted on all rows: a
+  data-driven ``metric="auto"``;
 * ``KNN k=50``: ``defaults_benchmarks.knn_row``'s density (standardised
   features, 50 nearest, equal weights, gaussian h = 0.1 at the midpoints).
 
 Per draw and movement: held-out mean log-likelihood and hit rate of
 ``predict_aim(X, 0.1)``.  Pooled over the draws, per movement and
-configuration: the mean hit rate minus KNN's, with the standard error of
-that mean from the paired block differences (``SE_BLOCKS`` blocks of each
-draw's held-out rows, draws independent), and on how many draws it is
-ahead.  The last lines count, per configuration, the movements on which
-the pooled hit rate is not ahead of KNN's (issue 25 allows one) and the mean
-log-likelihood over the movements.
+configuration: the mean over the draws of the hit rate minus KNN's, with
+the standard error of that mean from the spread of the draws' differences
+(each draw is its own fit on its own battles; with one draw, from its
+``SE_BLOCKS`` paired blocks of held-out rows), and on how many draws it is
+ahead.  Five draws give a rough standard error: read it with the count.
+The last lines count, per configuration, the movements on which the pooled
+hit rate is not ahead of KNN's (issue 25 allows one) and the mean
+log-likelihood over all the movements.
 
 With ``--real``, the bundled real waves instead (``defaults_benchmarks``'
 split: each opponent's first battle trains, its second scores): one draw,
@@ -55,6 +58,7 @@ from skkdece.metrics import log_likelihood_scorer
 
 DRAWS = (11, 21, 31, 41, 51)
 CHOICE_FRACTION = 0.2  # the last fifth of the training rows scores the choice
+CHOICE_MIN_ROWS = 60  # rows the choice's fits need at least
 
 CONFIGS = {
     "defaults": {},
@@ -83,8 +87,14 @@ def scored(problem, model):
 def metric_choice(problem, params, window):
     """The learned or the fixed metric, by the score on the training tail."""
     n = len(problem.y_train)
-    cut = n - int(np.ceil(CHOICE_FRACTION * n))
-    tail = slice(min(n - 1, cut + window), n)
+    first = n - int(np.ceil(CHOICE_FRACTION * n))  # the scored tail's first row
+    cut = first - window  # the fits end a serial window before it
+    if cut < CHOICE_MIN_ROWS:
+        raise ValueError(
+            f"{n} training rows leave {cut} rows before the tail and its serial "
+            f"window of {window} rows; the choice needs {CHOICE_MIN_ROWS}."
+        )
+    tail = slice(first, n)
     scores = {}
     for metric in ("learned", "fixed"):
         model = fitted(
@@ -149,12 +159,14 @@ def report(draws, runs, out):
             per_draw = [
                 r[movement][name][1] - r[movement]["KNN k=50"][1] for r, _ in runs
             ]
-            blocks = np.concatenate(
-                [r[movement][name][2] - r[movement]["KNN k=50"][2] for r, _ in runs]
-            )
             ahead = sum(d > 0 for d in per_draw)
             gain = float(np.mean(per_draw))
-            se = float(np.std(blocks, ddof=1) / np.sqrt(blocks.size))
+            if len(runs) > 1:  # the draws' spread: each draw is its own fit
+                se = float(np.std(per_draw, ddof=1) / np.sqrt(len(runs)))
+            else:  # one draw: its paired held-out blocks
+                (r, _), knn = runs[0], "KNN k=50"
+                d = r[movement][name][2] - r[movement][knn][2]
+                se = float(np.std(d, ddof=1) / np.sqrt(d.size))
             behind[name] += gain <= 0
             ll = float(np.mean([r[movement][name][0] for r, _ in runs]))
             cells.append(f"{gain:+.3f} ({se:.3f}) {ahead}/{len(runs)} {ll:7.3f}")
@@ -162,7 +174,7 @@ def report(draws, runs, out):
             mean_ll[name].append(np.mean([r[movement][name][0] for r, _ in runs]))
         out(f"{movement:20s}" + "".join(f"{c:>28s}" for c in cells))
     out("")
-    out("movements not ahead of KNN (pooled hit rate); mean log-likelihood over them")
+    out("movements not ahead of KNN (pooled hit rate); mean log-likelihood over all")
     for name in names:
         count = "-" if name == "KNN k=50" else str(behind[name])
         out(

@@ -90,3 +90,31 @@ def test_real_waves_run_as_one_draw(draws):
     assert set(behind) == {*module.CONFIGS, *module.CHOICES}
     assert "real waves, first battle trains, second scores" in lines[0]
     assert lines[1] == "draw real: held-out log-likelihood / hit rate"
+
+
+def test_pooled_standard_error_is_the_draws_spread(draws):
+    # Each draw is its own fit on its own battles: the standard error of the
+    # mean difference comes from the draws' differences, not their blocks.
+    _, runs, _, lines = draws
+    pooled = lines.index(
+        "pooled over the draws: hit rate minus KNN's (standard error), "
+        "draws ahead; mean log-likelihood"
+    )
+    for movement in runs[0][0]:
+        (line,) = [x for x in lines[pooled:] if x.startswith(movement)]
+        diffs = [
+            r[movement]["defaults"][1] - r[movement]["KNN k=50"][1] for r, _ in runs
+        ]
+        se = np.std(diffs, ddof=1) / np.sqrt(len(diffs))
+        cell = line[20:48]
+        assert f"{np.mean(diffs):+.3f} ({se:.3f})" in cell
+
+
+def test_choice_refuses_a_tail_window_that_leaves_too_few_rows(draws):
+    module = draws[0]
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = X[:, 0] + 0.1 * rng.normal(size=200)
+    problem = module.db.Problem("tiny", X, y, X[:20], y[:20])
+    with pytest.raises(ValueError, match="serial window of 120 rows"):
+        module.metric_choice(problem, {}, window=120)
