@@ -40,21 +40,20 @@ def test_every_configuration_scored_on_every_draw(draws):
 
 
 def test_a_choice_is_the_refit_of_the_configuration_it_picked(draws):
-    # The choice refits the picked metric on all rows: its held-out figures
-    # are those of that configuration, fitted directly.
-    _, runs, _, _ = draws
-    same = {
-        ("choice", "learned"): "defaults",
-        ("choice", "fixed"): "fixed",
-        ("choice k=50", "learned"): "k=50",
-        ("choice k=50", "fixed"): "fixed k=50",
-    }
+    # Each choice weighs the same neighbour count with either metric, and its
+    # held-out figures are those of the configuration it picked.
+    module, runs, _, _ = draws
+    for candidates in module.CHOICES.values():
+        learned, fixed = (module.CONFIGS[candidates[m]] for m in ("learned", "fixed"))
+        assert learned.get("metric", "learned") == "learned"
+        assert fixed["metric"] == "fixed"
+        assert learned.get("n_neighbors") == fixed.get("n_neighbors")
     for results, picks in runs:
         for (movement, name), (pick, scores) in picks.items():
             assert set(scores) == {"learned", "fixed"}
             assert pick == max(scores, key=scores.get)
             chosen = results[movement][name]
-            direct = results[movement][same[(name, pick)]]
+            direct = results[movement][module.CHOICES[name][pick]]
             assert chosen[:2] == direct[:2]
             np.testing.assert_array_equal(chosen[2], direct[2])
 
@@ -117,4 +116,4 @@ def test_choice_refuses_a_tail_window_that_leaves_too_few_rows(draws):
     y = X[:, 0] + 0.1 * rng.normal(size=200)
     problem = module.db.Problem("tiny", X, y, X[:20], y[:20])
     with pytest.raises(ValueError, match="serial window of 120 rows"):
-        module.metric_choice(problem, {}, window=120)
+        module.metric_choice(problem, module.CHOICES["choice"], window=120)
