@@ -1,6 +1,7 @@
 """skk.LearnedGun in a real battle: a metric trained offline, a memory online."""
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
@@ -119,24 +120,61 @@ def test_knn_gun_memory_grows_online(tmp_path, classes, frozen):
         assert 100 < first < second  # a wave per tick, kept across rounds
 
 
-def _bullet_damage(results, robot):
-    """The engine's bullet damage score of a robot, from results.txt."""
+def _damage_scores(results, robot):
+    """The engine's bullet and ram damage of a robot, from results.txt.
+
+    The table prints each score rounded to an integer; a ram scores twice
+    its damage, so that column is halved here.
+    """
     lines = results.read_text().splitlines()
     header = next(line for line in lines if "Bullet Dmg" in line).split("\t")
     row = next(line for line in lines if robot in line).split("\t")
-    return float(row[header.index("Bullet Dmg")])
+    ram_column = next(i for i, name in enumerate(header) if "Ram Dmg" in name)
+    return float(row[header.index("Bullet Dmg")]), float(row[ram_column]) / 2.0
+
+
+def _hit_bounds(bullet, rounds):
+    """Fewest and most hits of 10 damage that kill once a round, given the
+    table's bullet damage (rounded to an integer): each round's hits are its
+    damage / 10 rounded up, and the rounds' shares are not in the table."""
+    return (
+        math.ceil((bullet - 0.5) / 10.0),
+        math.ceil((bullet + 0.5) / 10.0) + rounds - 1,
+    )
+
+
+@pytest.mark.parametrize(
+    "bullet, hits, defect",
+    [(200.0, 20, 18), (190.0, 19, 17)],  # 190: a CI battle whose bot rammed 10
+    ids=["no ram", "rammed"],
+)
+def test_hit_bounds_take_the_fix_and_refuse_the_defect(bullet, hits, defect):
+    lowest, highest = _hit_bounds(bullet, 2)
+    assert lowest <= hits <= highest
+    assert not lowest <= defect <= highest  # the killing hit lost each round
 
 
 def test_counted_hits_match_the_engines_bullet_damage(tmp_path, classes):
-    """The killing bullet counts: hits equal the engine's damage / 10.
+    """The killing bullet counts: hits agree with the engine's bullet damage.
 
     The head-on gun fires at power 2 (damage 4 * 2 + 2 * (2 - 1) = 10) on a
-    sitting duck of 100 energy, so every round ends with a kill, and every
-    hit scores its full damage.  Before the fix the last hit of each round
-    was lost: 9 counted against 100 damage.
+    sitting duck of 100 energy, so every round ends with a kill.  Every hit
+    does 10 but the killing one, which does what energy was left: less when
+    the orbiting bot also rammed the duck in that round (0.6 a collision,
+    which the random start positions sometimes bring about).  So a round's
+    hits are its bullet damage / 10 rounded up, and over two rounds at least
+    the total's / 10 rounded up and at most one more.  Before the fix the
+    last hit of each round was lost (18 counted against 200 damage), which
+    falls below the bound however the rounds and the rams share the damage.
     """
     data_dir = _battle(tmp_path, classes, "skk.HeadOnGun")
     stats = robocode.battle_stats(data_dir)
-    damage = _bullet_damage(tmp_path / "battle" / "results.txt", "skk.HeadOnGun")
-    assert damage == 200.0  # two kills of 100 energy
-    assert stats["bullets_hit"] == damage / 10.0 == 20
+    results = tmp_path / "battle" / "results.txt"
+    bullet, ram = _damage_scores(results, "skk.HeadOnGun")
+    assert stats["rounds"] == 2
+    # Two kills of 100 energy, each score rounded to an integer.
+    assert bullet + ram == pytest.approx(200.0, abs=1.0)
+    lowest, highest = _hit_bounds(bullet, stats["rounds"])
+    assert lowest <= stats["bullets_hit"] <= highest
+    if ram == 0.0:  # no ram: all twenty hits did exactly 10
+        assert bullet == 200.0 and stats["bullets_hit"] == 20
