@@ -54,7 +54,7 @@ import defaults_benchmarks as db
 import numpy as np
 
 from skkdece import SoftmaxKDENeighborsRegressor
-from skkdece.metrics import log_likelihood_scorer
+from skkdece.metrics import log_likelihood_scorer, mean_log_likelihood
 
 DRAWS = (11, 21, 31, 41, 51)
 CHOICE_FRACTION = 0.2  # the last fifth of the training rows scores the choice
@@ -83,9 +83,10 @@ def fitted(params, X, y):
 
 def scored(problem, model):
     """Held-out log-likelihood, hit rate and per-block hit rates."""
-    ll, hit = db.evaluate(model, problem)
-    blocks = db.block_scores(problem, model.predict_distribution(problem.X_test))[1]
-    return ll, hit, blocks
+    dist = model.predict_distribution(problem.X_test)  # predicted once
+    ll = mean_log_likelihood(problem.y_test, dist)
+    hit = db.aim_hit_rate(problem, dist.aim(db.AIM_HALF_WIDTH))
+    return ll, hit, db.block_scores(problem, dist)[1]
 
 
 def metric_choice(problem, candidates, window):
@@ -166,9 +167,8 @@ def report(draws, runs, out):
             if len(runs) > 1:  # the draws' spread: each draw is its own fit
                 se = float(np.std(per_draw, ddof=1) / np.sqrt(len(runs)))
             else:  # one draw: its paired held-out blocks
-                (r, _), knn = runs[0], "KNN k=50"
-                d = r[movement][name][2] - r[movement][knn][2]
-                se = float(np.std(d, ddof=1) / np.sqrt(d.size))
+                found = runs[0][0][movement]
+                se = db.difference_se(found[name][2], found["KNN k=50"][2])
             behind[name] += gain <= 0
             ll = float(np.mean([r[movement][name][0] for r, _ in runs]))
             cells.append(f"{gain:+.3f} ({se:.3f}) {ahead}/{len(runs)} {ll:7.3f}")
